@@ -1,0 +1,243 @@
+#include <stdarg.h>
+
+#include <apr_strings.h>
+
+#include "scim_db.h"
+
+#define SCIM_DB_MAX_ARGS 64
+
+const char *scim_rows_get(const scim_rows_t *rows, int row, int col)
+{
+    if (!rows || row < 0 || col < 0 || row >= rows->nrows
+        || col >= rows->ncols) {
+        return NULL;
+    }
+    return rows->cells[row * rows->ncols + col];
+}
+
+scim_db_t *scim_db_wrap(apr_pool_t *p, const apr_dbd_driver_t *driver,
+                        apr_dbd_t *handle)
+{
+    scim_db_t *db = apr_pcalloc(p, sizeof(*db));
+
+    db->driver = driver;
+    db->handle = handle;
+    db->pool = p;
+    return db;
+}
+
+static void set_error(scim_db_t *db, apr_pool_t *p, int rc)
+{
+    const char *msg = apr_dbd_error(db->driver, db->handle, rc);
+
+    db->error = apr_pstrdup(p, (msg && *msg) ? msg : "database error");
+}
+
+static apr_status_t prepare(scim_db_t *db, apr_pool_t *p, const char *sql,
+                            apr_dbd_prepared_t **stmt)
+{
+    int rc;
+
+    /* NULL label: the driver sends the text with each execution (no
+     * server-side statement that a reconnect could lose). */
+    rc = apr_dbd_prepare(db->driver, p, db->handle, sql, NULL, stmt);
+    if (rc != 0) {
+        set_error(db, p, rc);
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t scim_db_select(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
+                            const char *sql, int nargs, const char **args)
+{
+    apr_dbd_prepared_t *stmt = NULL;
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    scim_rows_t *out;
+    apr_status_t rv;
+    int rc, i, j;
+
+    *rows = NULL;
+    if (APR_SUCCESS != (rv = prepare(db, p, sql, &stmt))) {
+        goto leave;
+    }
+    rc = apr_dbd_pselect(db->driver, p, db->handle, &res, stmt, 1, nargs,
+                         args);
+    if (rc != 0) {
+        set_error(db, p, rc);
+        rv = APR_EGENERAL;
+        goto leave;
+    }
+    out = apr_pcalloc(p, sizeof(*out));
+    out->nrows = apr_dbd_num_tuples(db->driver, res);
+    out->ncols = apr_dbd_num_cols(db->driver, res);
+    if (out->nrows < 0) {
+        out->nrows = 0;
+    }
+    out->cells = apr_pcalloc(p, sizeof(char *) * (apr_size_t)out->nrows
+                                    * (apr_size_t)(out->ncols ? out->ncols : 1));
+    for (i = 0; i < out->nrows; i++) {
+        if (apr_dbd_get_row(db->driver, p, res, &row, i + 1) != 0) {
+            db->error = "could not read result row";
+            rv = APR_EGENERAL;
+            goto leave;
+        }
+        for (j = 0; j < out->ncols; j++) {
+            char *val = NULL;
+
+            /* apr_dbd_get_entry returns "" for NULL; the datum call tells
+             * NULL (APR_ENOENT) apart from an empty string. */
+            if (apr_dbd_datum_get(db->driver, row, j, APR_DBD_TYPE_STRING,
+                                  &val) == APR_SUCCESS) {
+                out->cells[i * out->ncols + j] = val;
+            }
+        }
+    }
+    *rows = out;
+    rv = APR_SUCCESS;
+leave:
+    return rv;
+}
+
+static apr_status_t collect_args(const char **args, int nargs, va_list ap)
+{
+    int i;
+
+    if (nargs > SCIM_DB_MAX_ARGS) {
+        return APR_EINVAL;
+    }
+    for (i = 0; i < nargs; i++) {
+        args[i] = va_arg(ap, const char *);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t scim_db_selectv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
+                             const char *sql, int nargs, ...)
+{
+    const char *args[SCIM_DB_MAX_ARGS];
+    apr_status_t rv;
+    va_list ap;
+
+    va_start(ap, nargs);
+    rv = collect_args(args, nargs, ap);
+    va_end(ap);
+    if (rv != APR_SUCCESS) {
+        db->error = "too many statement arguments";
+        return rv;
+    }
+    return scim_db_select(db, p, rows, sql, nargs, args);
+}
+
+apr_status_t scim_db_exec(scim_db_t *db, apr_pool_t *p, int *affected,
+                          const char *sql, int nargs, const char **args)
+{
+    apr_dbd_prepared_t *stmt = NULL;
+    apr_status_t rv;
+    int rc, n = 0;
+
+    if (APR_SUCCESS != (rv = prepare(db, p, sql, &stmt))) {
+        goto leave;
+    }
+    rc = apr_dbd_pquery(db->driver, p, db->handle, &n, stmt, nargs, args);
+    if (rc != 0) {
+        set_error(db, p, rc);
+        rv = APR_EGENERAL;
+        goto leave;
+    }
+    if (affected) {
+        *affected = n;
+    }
+leave:
+    return rv;
+}
+
+apr_status_t scim_db_execv(scim_db_t *db, apr_pool_t *p, int *affected,
+                           const char *sql, int nargs, ...)
+{
+    const char *args[SCIM_DB_MAX_ARGS];
+    apr_status_t rv;
+    va_list ap;
+
+    va_start(ap, nargs);
+    rv = collect_args(args, nargs, ap);
+    va_end(ap);
+    if (rv != APR_SUCCESS) {
+        db->error = "too many statement arguments";
+        return rv;
+    }
+    return scim_db_exec(db, p, affected, sql, nargs, args);
+}
+
+apr_status_t scim_db_script(scim_db_t *db, apr_pool_t *p, const char *sql)
+{
+    int rc, n = 0;
+
+    rc = apr_dbd_query(db->driver, db->handle, &n, sql);
+    if (rc != 0) {
+        set_error(db, p, rc);
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t txn_cleanup(void *data)
+{
+    scim_db_t *db = data;
+
+    if (db->txn) {
+        apr_dbd_transaction_mode_set(db->driver, db->txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+        apr_dbd_transaction_end(db->driver, db->pool, db->txn);
+        db->txn = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t scim_db_begin(scim_db_t *db, apr_pool_t *p)
+{
+    int rc;
+
+    if (db->txn) {
+        db->error = "transaction already open";
+        return APR_EGENERAL;
+    }
+    rc = apr_dbd_transaction_start(db->driver, p, db->handle, &db->txn);
+    if (rc != 0) {
+        db->txn = NULL;
+        set_error(db, p, rc);
+        return APR_EGENERAL;
+    }
+    apr_pool_cleanup_register(p, db, txn_cleanup, apr_pool_cleanup_null);
+    return APR_SUCCESS;
+}
+
+void scim_db_rollback_only(scim_db_t *db)
+{
+    if (db->txn) {
+        apr_dbd_transaction_mode_set(db->driver, db->txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+    }
+}
+
+apr_status_t scim_db_end(scim_db_t *db, apr_pool_t *p)
+{
+    apr_dbd_transaction_t *txn = db->txn;
+    int rc, failed;
+
+    if (!txn) {
+        return APR_SUCCESS;
+    }
+    /* The driver remembers a failed statement and rolls back instead. */
+    failed = apr_dbd_transaction_mode_get(db->driver, txn)
+             & APR_DBD_TRANSACTION_ROLLBACK;
+    db->txn = NULL;
+    apr_pool_cleanup_kill(p, db, txn_cleanup);
+    rc = apr_dbd_transaction_end(db->driver, p, txn);
+    if (rc != 0) {
+        set_error(db, p, rc);
+        return APR_EGENERAL;
+    }
+    return failed ? APR_EGENERAL : APR_SUCCESS;
+}

@@ -1,0 +1,63 @@
+#ifndef SCIM_DB_H
+#define SCIM_DB_H
+
+/* A thin layer over APR DBD (pgsql driver) used by the store and by scimctl.
+ * Statements are prepared without a label, so nothing is prepared on the server
+ * and a reconnect loses nothing; results are read in random-access mode and
+ * copied out at once, so no cursor is ever left open on a pooled connection. */
+
+#include <apr_pools.h>
+#include <apr_dbd.h>
+
+typedef struct scim_db {
+    const apr_dbd_driver_t *driver;
+    apr_dbd_t *handle;
+    apr_pool_t *pool;           /* pool of the connection's user (e.g. r->pool) */
+    apr_dbd_transaction_t *txn; /* open transaction, or NULL */
+    const char *error;          /* driver message of the last failure (no data) */
+} scim_db_t;
+
+/* SQL text of a timestamptz column as ISO 8601 UTC ("2026-11-22T08:00:00Z"). */
+#define SCIM_DB_TS(col) "to_char((" col ") AT TIME ZONE 'UTC', " \
+                        "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* Rows copied out of a result: cells[row * ncols + col], NULL for SQL NULL. */
+typedef struct scim_rows {
+    int nrows;
+    int ncols;
+    const char **cells;
+} scim_rows_t;
+
+/* The value of a cell, or NULL for SQL NULL / out of range. */
+const char *scim_rows_get(const scim_rows_t *rows, int row, int col);
+
+/* Wrap a connection lent by mod_dbd or opened by scimctl. */
+scim_db_t *scim_db_wrap(apr_pool_t *p, const apr_dbd_driver_t *driver,
+                        apr_dbd_t *handle);
+
+/* Run a SELECT (or anything with RETURNING) with nargs string parameters
+ * written as %s in sql; a NULL argument is SQL NULL. */
+apr_status_t scim_db_select(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
+                            const char *sql, int nargs, const char **args);
+
+/* Like scim_db_select with variadic arguments (const char *), nargs of them. */
+apr_status_t scim_db_selectv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
+                             const char *sql, int nargs, ...);
+
+/* Run a statement without results; *affected (may be NULL) gets the row count. */
+apr_status_t scim_db_exec(scim_db_t *db, apr_pool_t *p, int *affected,
+                          const char *sql, int nargs, const char **args);
+apr_status_t scim_db_execv(scim_db_t *db, apr_pool_t *p, int *affected,
+                           const char *sql, int nargs, ...);
+
+/* Run SQL text with no parameters (migrations, several statements allowed). */
+apr_status_t scim_db_script(scim_db_t *db, apr_pool_t *p, const char *sql);
+
+/* Transactions. scim_db_begin registers a cleanup on p that rolls back a
+ * transaction still open when p goes away. scim_db_rollback_only makes the
+ * coming scim_db_end roll back. */
+apr_status_t scim_db_begin(scim_db_t *db, apr_pool_t *p);
+void scim_db_rollback_only(scim_db_t *db);
+apr_status_t scim_db_end(scim_db_t *db, apr_pool_t *p);
+
+#endif

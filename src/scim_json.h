@@ -1,0 +1,31 @@
+#ifndef SCIM_JSON_H
+#define SCIM_JSON_H
+
+/* Jansson values owned by APR pools, and the strict JSON parser every
+ * untrusted document goes through (duplicate keys rejected, depth capped).
+ * Core code: APR and Jansson only, no httpd header. */
+
+#include <apr_pools.h>
+#include <jansson.h>
+
+#define SCIM_JSON_MAX_DEPTH_DEFAULT 32
+
+/* Strictly parse exactly one JSON value (of any type) from buf[0..len-1]:
+ * duplicate object keys, nesting deeper than max_depth (checked before
+ * Jansson sees the text), trailing garbage, a NUL byte (raw or \u0000)
+ * and invalid UTF-8 are rejected. The result is owned by p. On error
+ * returns NULL and sets *err to a short message (no input bytes beyond
+ * Jansson's own description). */
+json_t *scim_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
+                        int max_depth, const char **err);
+
+/* Tie j's reference to pool p (a cleanup calls json_decref) and return j;
+ * NULL is passed through, so json_pack() results can be handed in as is. */
+json_t *scim_json_pool_own(apr_pool_t *p, json_t *j);
+
+/* Serialize j into a pool string, compact, UTF-8 kept, member order kept,
+ * plus any extra Jansson flags (e.g. JSON_INDENT(2)); NULL if j is NULL or
+ * cannot be encoded. Scalars are allowed. */
+char *scim_json_dump(apr_pool_t *p, const json_t *j, size_t flags);
+
+#endif /* SCIM_JSON_H */

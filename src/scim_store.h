@@ -1,0 +1,193 @@
+#ifndef SCIM_STORE_H
+#define SCIM_STORE_H
+
+/* Storage of tenants, administrators, identity providers, provisioning
+ * accounts, tokens and notifications in PostgreSQL. The only place with SQL
+ * (with scim_db.c). Every statement on tenant data is scoped by tenant.
+ *
+ * Return values: APR_SUCCESS; APR_ENOENT (no such row in this tenant);
+ * APR_EEXIST (uniqueness); APR_EINVAL (refused by a database constraint);
+ * APR_EGENERAL (database unavailable or failed: db->error says why). */
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#include "scim_db.h"
+#include "scim_jwt.h"
+
+typedef struct {
+    const char *id;
+    const char *slug;
+    const char *name;
+    const char *created_at;
+} scim_tenant_t;
+
+typedef struct {
+    const char *id;
+    const char *tenant_id; /* NULL for system administrators */
+    const char *tenant_slug;
+    const char *role;      /* "system" or "customer" */
+    const char *username;
+    const char *email;
+} scim_admin_t;
+
+typedef struct {
+    const char *id;
+    const char *type; /* "okta" or "entra" */
+    const char *name;
+    const char *created_at;
+} scim_idp_t;
+
+typedef struct {
+    const char *id;
+    const char *user_name;
+} scim_prov_account_t;
+
+typedef struct {
+    const char *id;
+    const char *created_at;
+    const char *created_by;
+    const char *expires_at;
+    const char *deleted_at; /* NULL unless deleted */
+    const char *deleted_by;
+} scim_token_info_t;
+
+typedef struct {
+    const char *id;
+    const char *created_at;
+    const char *message;
+    int read;
+} scim_notification_t;
+
+typedef struct {
+    const char *id;
+    const char *user_name;
+    const char *display_name; /* may be NULL */
+    int active;
+    int billable;
+    const char *kind; /* "user" or "provisioning" */
+} scim_account_summary_t;
+
+/* What the SCIM side needs from a live token row. */
+typedef struct {
+    const char *token_id;
+    const char *tenant_id;
+    const char *account_id;
+    const char *user_name; /* the provisioning account's username */
+    const char *idp_type;
+    unsigned char hash[32];
+} scim_live_token_t;
+
+typedef enum {
+    SCIM_POLICY_OVERLAP = 0, /* at most two live tokens (SPEC 3.3) */
+    SCIM_POLICY_REPLACE = 1  /* a new token retires the earlier ones (3.7) */
+} scim_token_policy_e;
+
+/* What creating a token needs besides the tenant and identity provider. */
+typedef struct {
+    const scim_jwk_t *key;
+    const char *issuer;
+    scim_token_policy_e policy;
+    const scim_admin_t *admin;
+} scim_token_request_t;
+
+typedef struct {
+    const char *id;
+    const char *token; /* the JWT: shown once, never stored */
+    const char *user_name;
+    const char *created_at;
+    const char *expires_at;
+} scim_token_issued_t;
+
+/* The message of the notification that explains a refused creation. */
+#define SCIM_MSG_TOO_MANY_TOKENS \
+    "Could not create token: too many provisioning tokens already exist."
+
+/* Tenants and administrators (scimctl). */
+apr_status_t scim_store_tenant_add(scim_db_t *db, apr_pool_t *p,
+                                   const char *slug, const char *name,
+                                   scim_tenant_t **out);
+apr_status_t scim_store_tenant_get(scim_db_t *db, apr_pool_t *p,
+                                   const char *slug, scim_tenant_t **out);
+apr_status_t scim_store_tenant_list(scim_db_t *db, apr_pool_t *p,
+                                    apr_array_header_t **out);
+/* tenant_slug NULL adds a system administrator. */
+apr_status_t scim_store_admin_add(scim_db_t *db, apr_pool_t *p,
+                                  const char *tenant_slug,
+                                  const char *username, const char *email,
+                                  scim_admin_t **out);
+/* tenant_slug NULL lists all administrators. */
+apr_status_t scim_store_admin_list(scim_db_t *db, apr_pool_t *p,
+                                   const char *tenant_slug,
+                                   apr_array_header_t **out);
+
+/* The administrator allowed on this tenant's page: a system administrator,
+ * or a Customer Administrator of the tenant. *tenant gets the tenant.
+ * APR_ENOENT (tenant unknown) or APR_EACCES (not an administrator here). */
+apr_status_t scim_store_admin_authorize(scim_db_t *db, apr_pool_t *p,
+                                        const char *tenant_slug,
+                                        const char *username,
+                                        scim_admin_t **admin,
+                                        scim_tenant_t **tenant);
+
+/* Identity providers of a tenant. */
+apr_status_t scim_store_idp_list(scim_db_t *db, apr_pool_t *p,
+                                 const scim_tenant_t *t,
+                                 apr_array_header_t **out);
+apr_status_t scim_store_idp_add(scim_db_t *db, apr_pool_t *p,
+                                const scim_tenant_t *t, const char *type,
+                                const char *name, const char *by,
+                                scim_idp_t **out);
+apr_status_t scim_store_idp_get(scim_db_t *db, apr_pool_t *p,
+                                const scim_tenant_t *t, const char *idp_id,
+                                scim_idp_t **out);
+
+/* The provisioning account (or NULL) and the listed tokens: live ones and
+ * deleted ones before their expiry, newest first. */
+apr_status_t scim_store_token_list(scim_db_t *db, apr_pool_t *p,
+                                   const scim_tenant_t *t, const char *idp_id,
+                                   scim_prov_account_t **account,
+                                   apr_array_header_t **tokens);
+
+/* Create a token (and the provisioning account the first time) in one
+ * transaction that holds the identity provider's row lock. APR_EEXIST when
+ * the limit is reached: nothing is created and the administrator gets a
+ * notification. APR_ENOENT for an unknown identity provider. */
+apr_status_t scim_store_token_create(scim_db_t *db, apr_pool_t *p,
+                                     const scim_tenant_t *t,
+                                     const char *idp_id,
+                                     const scim_token_request_t *req,
+                                     scim_token_issued_t **out);
+
+/* Mark a live token deleted. APR_ENOENT if unknown, deleted or expired. */
+apr_status_t scim_store_token_delete(scim_db_t *db, apr_pool_t *p,
+                                     const scim_tenant_t *t,
+                                     const char *idp_id, const char *token_id,
+                                     const char *by);
+
+/* The live token with this jti in the tenant with this slug, or APR_ENOENT.
+ * One round trip; nothing is cached, so revocation is immediate. */
+apr_status_t scim_store_token_lookup(scim_db_t *db, apr_pool_t *p,
+                                     const char *tenant_slug, const char *jti,
+                                     scim_live_token_t **out);
+
+/* Notifications of one administrator (in this tenant, or the system ones). */
+apr_status_t scim_store_notification_list(scim_db_t *db, apr_pool_t *p,
+                                          const scim_admin_t *a,
+                                          apr_array_header_t **out);
+apr_status_t scim_store_notification_read(scim_db_t *db, apr_pool_t *p,
+                                          const scim_admin_t *a,
+                                          const char *id);
+
+/* Accounts of a tenant: SCIM users and provisioning accounts. */
+apr_status_t scim_store_account_list(scim_db_t *db, apr_pool_t *p,
+                                     const scim_tenant_t *t,
+                                     apr_array_header_t **out);
+
+/* An audit event; failures are returned but callers may ignore them only
+ * outside a transaction. */
+apr_status_t scim_store_audit(scim_db_t *db, apr_pool_t *p,
+                              const char *tenant_id, const char *actor,
+                              const char *action, const char *target);
+
+#endif

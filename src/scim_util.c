@@ -1,0 +1,261 @@
+/* Small core utilities (see scim_util.h). */
+
+#include <limits.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "scim_util.h"
+
+static const char b64url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char base32_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+
+apr_status_t scim_random_bytes(unsigned char *buf, apr_size_t len)
+{
+    /* RAND_bytes takes an int: feed it in chunks. */
+    while (len > 0) {
+        int n = len > INT_MAX ? INT_MAX : (int)len;
+
+        if (RAND_bytes(buf, n) != 1) {
+            return APR_EGENERAL;
+        }
+        buf += n;
+        len -= (apr_size_t)n;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t scim_random_base32(char *out, apr_size_t n)
+{
+    unsigned char *r = (unsigned char *)out;
+    apr_size_t i;
+
+    /* 256 is a multiple of 32, so "& 31" picks each character uniformly. */
+    if (scim_random_bytes(r, n) != APR_SUCCESS) {
+        out[0] = '\0';
+        return APR_EGENERAL;
+    }
+    for (i = 0; i < n; i++) {
+        out[i] = base32_alphabet[r[i] & 31];
+    }
+    out[n] = '\0';
+    return APR_SUCCESS;
+}
+
+char *scim_b64url_encode(apr_pool_t *p, const unsigned char *data,
+                         apr_size_t len)
+{
+    const char *a = b64url_alphabet;
+    char *out = apr_palloc(p, (len + 2) / 3 * 4 + 1), *o = out;
+    apr_size_t i;
+
+    for (i = 0; i + 2 < len; i += 3) {
+        *o++ = a[data[i] >> 2];
+        *o++ = a[((data[i] & 3) << 4) | (data[i + 1] >> 4)];
+        *o++ = a[((data[i + 1] & 15) << 2) | (data[i + 2] >> 6)];
+        *o++ = a[data[i + 2] & 63];
+    }
+    if (len - i == 1) {
+        *o++ = a[data[i] >> 2];
+        *o++ = a[(data[i] & 3) << 4];
+    }
+    else if (len - i == 2) {
+        *o++ = a[data[i] >> 2];
+        *o++ = a[((data[i] & 3) << 4) | (data[i + 1] >> 4)];
+        *o++ = a[(data[i + 1] & 15) << 2];
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Value of c in alphabet a (64 characters), or -1. */
+static int b64_value(const char *a, char c)
+{
+    int i;
+
+    /* A loop over the alphabet rather than strchr(): strchr() would find
+     * the terminating NUL. */
+    for (i = 0; i < 64; i++) {
+        if (a[i] == c) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* Strict decoding of unpadded data (slen % 4 != 1) in alphabet a. */
+static apr_status_t b64_decode_unpadded(apr_pool_t *p, const char *a,
+                                        const char *s, apr_size_t slen,
+                                        unsigned char **out,
+                                        apr_size_t *outlen)
+{
+    unsigned char *buf, *o;
+    apr_size_t i, rest = slen % 4;
+    int v[4];
+
+    if (rest == 1) {
+        return APR_EINVAL;
+    }
+    buf = o = apr_palloc(p, slen / 4 * 3 + 2 + 1);
+    for (i = 0; i < slen; i += 4) {
+        apr_size_t k, n = (slen - i >= 4) ? 4 : rest;
+
+        for (k = 0; k < n; k++) {
+            if ((v[k] = b64_value(a, s[i + k])) < 0) {
+                return APR_EINVAL;
+            }
+        }
+        *o++ = (unsigned char)((v[0] << 2) | (v[1] >> 4));
+        if (n == 2) {
+            if (v[1] & 15) {
+                return APR_EINVAL; /* stray bits: not the canonical form */
+            }
+            break;
+        }
+        *o++ = (unsigned char)(((v[1] & 15) << 4) | (v[2] >> 2));
+        if (n == 3) {
+            if (v[2] & 3) {
+                return APR_EINVAL;
+            }
+            break;
+        }
+        *o++ = (unsigned char)(((v[2] & 3) << 6) | v[3]);
+    }
+    *o = '\0';
+    *out = buf;
+    *outlen = (apr_size_t)(o - buf);
+    return APR_SUCCESS;
+}
+
+apr_status_t scim_b64url_decode(apr_pool_t *p, const char *s, apr_size_t slen,
+                                unsigned char **out, apr_size_t *outlen)
+{
+    return b64_decode_unpadded(p, b64url_alphabet, s, slen, out, outlen);
+}
+
+apr_status_t scim_b64_decode(apr_pool_t *p, const char *s, apr_size_t slen,
+                             char **out, apr_size_t *outlen)
+{
+    /* Padding is required and makes the length a multiple of 4; at most two
+     * '=' and only at the end (the decoder refuses any '=' it sees). */
+    if (slen % 4) {
+        return APR_EINVAL;
+    }
+    if (slen && s[slen - 1] == '=') {
+        slen--;
+        if (s[slen - 1] == '=') {
+            slen--;
+        }
+    }
+    return b64_decode_unpadded(p, b64_alphabet, s, slen,
+                               (unsigned char **)out, outlen);
+}
+
+void scim_sha256(const void *data, apr_size_t len, unsigned char out[32])
+{
+    unsigned int n = 32;
+
+    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1) {
+        /* Only on allocation failure: never leave a predictable hash. */
+        RAND_bytes(out, 32);
+    }
+}
+
+void scim_hmac_sha256(const unsigned char *key, apr_size_t key_len,
+                      const void *data, apr_size_t len, unsigned char out[32])
+{
+    unsigned int n = 32;
+
+    if (key_len > INT_MAX
+        || !HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &n)) {
+        /* A failed MAC must not match anything: random, not zeros. */
+        RAND_bytes(out, 32);
+    }
+}
+
+char *scim_hex(apr_pool_t *p, const unsigned char *data, apr_size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *out = apr_palloc(p, len * 2 + 1);
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        out[2 * i] = digits[data[i] >> 4];
+        out[2 * i + 1] = digits[data[i] & 15];
+    }
+    out[2 * len] = '\0';
+    return out;
+}
+
+int scim_ct_equal(const void *a, const void *b, apr_size_t len)
+{
+    return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+/* ASCII-only tests: the C library's are locale-dependent. */
+static int is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
+           || (c >= 'A' && c <= 'F');
+}
+
+static int is_lower_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+int scim_is_uuid(const char *s)
+{
+    int i;
+
+    if (!s) {
+        return 0;
+    }
+    for (i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-') {
+                return 0;
+            }
+        }
+        else if (!is_hex(s[i])) {
+            return 0;
+        }
+    }
+    return s[36] == '\0';
+}
+
+int scim_is_tenant_slug(const char *s)
+{
+    apr_size_t i;
+
+    if (!s || !is_lower_alnum(s[0])) {
+        return 0;
+    }
+    for (i = 1; s[i]; i++) {
+        if (i > 62 || !(is_lower_alnum(s[i]) || s[i] == '-')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+char *scim_generate_username(apr_pool_t *p, const char *idp_type,
+                             const char *slug)
+{
+    char suffix[7];
+
+    if (!idp_type || !slug
+        || scim_random_base32(suffix, 6) != APR_SUCCESS) {
+        return NULL;
+    }
+    return apr_pstrcat(p, idp_type, "-provisioning-", suffix, "@", slug,
+                       NULL);
+}

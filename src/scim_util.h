@@ -1,0 +1,63 @@
+#ifndef SCIM_UTIL_H
+#define SCIM_UTIL_H
+
+/* Small core utilities: strict encodings, hashing, randomness, identifiers.
+ * Core code: APR and OpenSSL libcrypto only, no httpd header. */
+
+#include <apr_pools.h>
+
+/* Stable error-log tags: SCIMLOGNO(00030) gives "SCIM00030: ". */
+#define SCIMLOGNO(n) "SCIM" #n ": "
+
+/* Fill buf with cryptographically random bytes (OpenSSL RAND_bytes);
+ * APR_EGENERAL when the generator fails (never silently weak). */
+apr_status_t scim_random_bytes(unsigned char *buf, apr_size_t len);
+
+/* Canonical base64url (RFC 4648 section 5) without padding. */
+char *scim_b64url_encode(apr_pool_t *p, const unsigned char *data,
+                         apr_size_t len);
+
+/* Strict base64url decoding, so that one value has exactly one encoding:
+ * APR_EINVAL on padding, '+', '/', whitespace or any other byte outside the
+ * alphabet, a length no encoding has (slen % 4 == 1) and non-zero stray bits
+ * in the last character. *out is NUL-terminated (not counted in *outlen). */
+apr_status_t scim_b64url_decode(apr_pool_t *p, const char *s, apr_size_t slen,
+                                unsigned char **out, apr_size_t *outlen);
+
+/* Strict standard base64 (RFC 4648 section 4, padding required), for HTTP
+ * Basic credentials: APR_EINVAL on anything else, including stray bits.
+ * *out is NUL-terminated (not counted in *outlen). */
+apr_status_t scim_b64_decode(apr_pool_t *p, const char *s, apr_size_t slen,
+                             char **out, apr_size_t *outlen);
+
+/* SHA-256 of data: what the database stores instead of a token. */
+void scim_sha256(const void *data, apr_size_t len, unsigned char out[32]);
+
+/* HMAC-SHA256 of data under key: the MAC of provisioning tokens. */
+void scim_hmac_sha256(const unsigned char *key, apr_size_t key_len,
+                      const void *data, apr_size_t len,
+                      unsigned char out[32]);
+
+/* Lower-case hex of data. */
+char *scim_hex(apr_pool_t *p, const unsigned char *data, apr_size_t len);
+
+/* 1 if the len bytes at a and b are equal, in time that depends only on
+ * len (for MACs and hashes of secrets). */
+int scim_ct_equal(const void *a, const void *b, apr_size_t len);
+
+/* 1 if s is a canonical UUID: 8-4-4-4-12 hex digits (either case). */
+int scim_is_uuid(const char *s);
+
+/* 1 if s is a tenant slug: ^[a-z0-9][a-z0-9-]{0,62}$ */
+int scim_is_tenant_slug(const char *s);
+
+/* A new provisioning username "<idp>-provisioning-<6 of [a-z2-7]>@<slug>",
+ * e.g. okta-provisioning-7kq2fz@acme; NULL if the random generator fails. */
+char *scim_generate_username(apr_pool_t *p, const char *idp_type,
+                             const char *slug);
+
+/* Fill out[0..n-1] with random characters of [a-z2-7] and NUL-terminate it
+ * (out has n + 1 bytes); APR_EGENERAL if the random generator fails. */
+apr_status_t scim_random_base32(char *out, apr_size_t n);
+
+#endif /* SCIM_UTIL_H */
