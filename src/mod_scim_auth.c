@@ -1,0 +1,148 @@
+/* Provisioning token authentication of the SCIM location (SPEC 3.8, 4). */
+
+#include <apr_strings.h>
+#include <apr_lib.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <http_protocol.h>
+
+#include "mod_scim_provision.h"
+
+APLOG_USE_MODULE(scim_provision);
+
+#define AUTH_FAILED_DETAIL "Authentication failed: a valid provisioning " \
+                           "token is required"
+
+/* The one 401 of SPEC 4: same body whatever the reason, which only the
+ * error log learns. */
+static int unauthorized(request_rec *r, int token_sent, const char *reason)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  SCIMLOGNO(00030) "provisioning token rejected for tenant "
+                                   "'%s': %s",
+                  mod_scim_dir_conf(r)->tenant, reason);
+    apr_table_setn(r->headers_out, "WWW-Authenticate",
+                   token_sent ? "Bearer realm=\"scim\", error=\"invalid_token\""
+                              : "Bearer realm=\"scim\"");
+    mod_scim_scim_error(r, HTTP_UNAUTHORIZED, NULL, AUTH_FAILED_DETAIL);
+    return HTTP_UNAUTHORIZED;
+}
+
+static int unavailable(request_rec *r, const char *why)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  SCIMLOGNO(00031) "cannot check a provisioning token: %s",
+                  why);
+    mod_scim_scim_error(r, HTTP_SERVICE_UNAVAILABLE, NULL,
+                        "The service is temporarily unavailable");
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+
+/* Split "Bearer <jwt>" or "Basic base64(user:jwt)". */
+static const char *parse_authorization(request_rec *r, const char *hdr,
+                                       const char **token,
+                                       const char **user)
+{
+    const char *rest;
+
+    *user = NULL;
+    while (apr_isspace(*hdr)) {
+        hdr++;
+    }
+    if (!strncasecmp(hdr, "Bearer", 6) && apr_isspace(hdr[6])) {
+        rest = hdr + 7;
+        while (apr_isspace(*rest)) {
+            rest++;
+        }
+        *token = rest;
+        return NULL;
+    }
+    if (!strncasecmp(hdr, "Basic", 5) && apr_isspace(hdr[5])) {
+        char *plain = NULL, *colon;
+        apr_size_t n = 0;
+
+        rest = hdr + 6;
+        while (apr_isspace(*rest)) {
+            rest++;
+        }
+        if (scim_b64_decode(r->pool, rest, strlen(rest), &plain, &n)
+                != APR_SUCCESS
+            || memchr(plain, '\0', n) || !(colon = strchr(plain, ':'))) {
+            return "malformed Basic credentials";
+        }
+        *colon = '\0';
+        *user = plain;
+        *token = colon + 1;
+        return NULL;
+    }
+    return "unsupported authorization scheme";
+}
+
+int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who)
+{
+    mod_scim_srv_conf_t *conf = mod_scim_srv_conf(r->server);
+    const char *tenant = mod_scim_dir_conf(r)->tenant;
+    const char *hdr, *token = NULL, *user = NULL, *reason = NULL;
+    scim_token_claims_t claims;
+    scim_live_token_t *row = NULL;
+    unsigned char hash[32];
+    mod_scim_principal_t *p;
+    apr_size_t len;
+    apr_status_t rv;
+    scim_db_t *db;
+
+    *who = NULL;
+    /* Tokens travel only in the Authorization header (SPEC 3.8). */
+    if (mod_scim_redact_query_token(r)) {
+        return unauthorized(r, 1, "token in the query string (redacted)");
+    }
+    hdr = apr_table_get(r->headers_in, "Authorization");
+    if (!hdr) {
+        return unauthorized(r, 0, "no Authorization header");
+    }
+    if ((reason = parse_authorization(r, hdr, &token, &user)) != NULL) {
+        return unauthorized(r, 1, reason);
+    }
+    len = strlen(token);
+    rv = scim_jwt_verify(r->pool, conf->keys, token, len, conf->issuer,
+                         tenant, (apr_int64_t)apr_time_sec(apr_time_now()),
+                         &claims, &reason);
+    if (rv != APR_SUCCESS) {
+        return unauthorized(r, 1, reason ? reason : "invalid token");
+    }
+    if (!(db = mod_scim_db(r))) {
+        return unavailable(r, "no database connection");
+    }
+    rv = scim_store_token_lookup(db, r->pool, tenant, claims.jti, &row);
+    if (rv == APR_ENOENT) {
+        return unauthorized(r, 1, "token unknown, deleted or expired");
+    }
+    if (rv != APR_SUCCESS) {
+        return unavailable(r, db->error);
+    }
+    scim_sha256(token, len, hash);
+    if (!scim_ct_equal(hash, row->hash, sizeof(hash))) {
+        return unauthorized(r, 1, "token does not match the stored hash");
+    }
+    if (strcasecmp(row->account_id, claims.sub)
+        || strcmp(row->idp_type, claims.idp)) {
+        return unauthorized(r, 1, "token claims do not match its record");
+    }
+    if (user && strcasecmp(user, row->user_name)) {
+        return unauthorized(r, 1,
+                            "Basic username is not the token's "
+                            "provisioning account");
+    }
+    r->user = apr_pstrdup(r->pool, row->user_name);
+    r->ap_auth_type = user ? "Basic" : "Bearer";
+    p = apr_pcalloc(r->pool, sizeof(*p));
+    p->tenant_id = row->tenant_id;
+    p->tenant_slug = tenant;
+    p->account_id = row->account_id;
+    p->token_id = row->token_id;
+    p->idp_type = row->idp_type;
+    *who = p;
+    return OK;
+}

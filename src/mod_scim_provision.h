@@ -1,0 +1,123 @@
+#ifndef MOD_SCIM_PROVISION_H
+#define MOD_SCIM_PROVISION_H
+
+/* Glue shared by the module's files: configuration, request helpers. */
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <jansson.h>
+
+#include "scim_db.h"
+#include "scim_jwt.h"
+#include "scim_store.h"
+#include "scim_util.h"
+
+extern module AP_MODULE_DECLARE_DATA scim_provision_module;
+
+#define MOD_SCIM_HANDLER       "scim-provision"
+#define MOD_SCIM_ADMIN_HANDLER "scim-provision-admin"
+
+#define MOD_SCIM_UNSET (-1)
+
+/* Defaults of the server-wide settings. */
+#define MOD_SCIM_DEFAULT_ISSUER        "mod_scim_provision"
+#define MOD_SCIM_DEFAULT_MAX_BODY      (1024 * 1024)
+#define MOD_SCIM_DEFAULT_ADMIN_MAX_BODY (16 * 1024)
+#define MOD_SCIM_RETRY_AFTER           "5"
+
+typedef struct {
+    const char *key_file;      /* SCIMTokenKeyFile */
+    scim_keyset_t *keys;       /* read from key_file by the parent */
+    const char *signing_kid;   /* SCIMTokenSigningKey; NULL: the first key */
+    const scim_jwk_t *signing; /* resolved at startup */
+    const char *issuer;        /* SCIMTokenIssuer */
+    int policy;                /* SCIMTokenPolicy, MOD_SCIM_UNSET */
+    apr_off_t max_body;        /* SCIMMaxBodySize, -1 unset */
+    const char *assets_dir;    /* SCIMAssetsDir: the page's files */
+    /* Expiry reminders (mod_scim_notify.c) */
+    apr_array_header_t *notify_days;    /* SCIMNotifyDays: ints, descending */
+    apr_interval_time_t notify_interval;/* SCIMNotifyInterval, -1 unset */
+    const char **mail_argv;             /* SCIMMailCommand, NULL-terminated */
+    const char *mail_from;              /* SCIMMailFrom */
+    const char *admin_url;              /* SCIMAdminURL */
+    apr_interval_time_t mail_timeout;   /* SCIMMailTimeout, -1 unset */
+    int notify_max_attempts;            /* SCIMNotifyMaxAttempts, -1 unset */
+} mod_scim_srv_conf_t;
+
+#define MOD_SCIM_DEFAULT_NOTIFY_INTERVAL apr_time_from_sec(3600)
+#define MOD_SCIM_DEFAULT_MAIL_TIMEOUT    apr_time_from_sec(30)
+#define MOD_SCIM_DEFAULT_MAX_ATTEMPTS    5
+
+typedef struct {
+    const char *location; /* the <Location> path this config belongs to */
+    const char *tenant; /* SCIMTenant slug, NULL unset */
+    int policy;         /* SCIMTokenPolicy, MOD_SCIM_UNSET */
+} mod_scim_dir_conf_t;
+
+/* mod_scim_config.c */
+extern const command_rec mod_scim_cmds[];
+void *mod_scim_create_srv_conf(apr_pool_t *p, server_rec *s);
+void *mod_scim_merge_srv_conf(apr_pool_t *p, void *base, void *add);
+void *mod_scim_create_dir_conf(apr_pool_t *p, char *dir);
+void *mod_scim_merge_dir_conf(apr_pool_t *p, void *base, void *add);
+/* Startup checks of every server: key set, signing key. NULL if fine. */
+const char *mod_scim_check_config(apr_pool_t *p, server_rec *s);
+mod_scim_srv_conf_t *mod_scim_srv_conf(server_rec *s);
+mod_scim_dir_conf_t *mod_scim_dir_conf(request_rec *r);
+scim_token_policy_e mod_scim_policy(request_rec *r);
+
+/* mod_scim_http.c: request and response helpers */
+/* The request path below the handler's <Location> ("" for the location
+ * itself, else starting with '/'); r->path_info is relative to the file
+ * system, not to the location. */
+const char *mod_scim_subpath(request_rec *r);
+/* The database connection lent by mod_dbd for this request, or NULL (the
+ * caller answers 503). */
+scim_db_t *mod_scim_db(request_rec *r);
+void mod_scim_set_dbd_acquire(void *fn);
+/* Read the whole request body, at most max bytes. Returns OK, or
+ * HTTP_REQUEST_ENTITY_TOO_LARGE / HTTP_BAD_REQUEST with *err set. */
+int mod_scim_read_body(request_rec *r, apr_off_t max, char **buf,
+                       apr_size_t *len, const char **err);
+/* Headers every response of the module carries. */
+void mod_scim_security_headers(request_rec *r);
+/* Write a JSON document with the given status and content type. */
+int mod_scim_send_json(request_rec *r, int status, const char *ctype,
+                       json_t *doc);
+/* Admin API error: {"error": code, "message": message}. */
+int mod_scim_admin_error(request_rec *r, int status, const char *code,
+                         const char *message);
+/* SCIM Error body (RFC 7644 3.12); scim_type may be NULL. */
+int mod_scim_scim_error(request_rec *r, int status, const char *scim_type,
+                        const char *detail);
+/* True if the request's query string carries something token-like; the
+ * request line, query and URI are redacted for the logs when it does. */
+int mod_scim_redact_query_token(request_rec *r);
+
+/* mod_scim_auth.c: what a verified provisioning token grants. */
+typedef struct {
+    const char *tenant_id;
+    const char *tenant_slug;
+    const char *account_id;
+    const char *token_id;
+    const char *idp_type;
+} mod_scim_principal_t;
+/* Verify the request's provisioning token against the location's tenant.
+ * OK with *who set, or the status of the 401/503 response already sent. */
+int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who);
+
+/* mod_scim_page.c: the page and its assets (path "/" or "/assets/NAME"). */
+int mod_scim_admin_page(request_rec *r, const char *path);
+
+/* mod_scim_notify.c: expiry reminders (a child singleton watchdog). */
+void mod_scim_notify_register_hooks(apr_pool_t *p);
+/* Registers the job when SCIMMailCommand is set; OK, or an error status
+ * after logging why (e.g. mod_watchdog missing). */
+int mod_scim_notify_post_config(apr_pool_t *pconf, server_rec *s);
+
+/* Handlers. */
+int mod_scim_scim_handler(request_rec *r);
+int mod_scim_admin_handler(request_rec *r);
+
+#endif

@@ -1,0 +1,508 @@
+/* PostgreSQL storage of SCIM Users and Groups (see scim_store_res.h). */
+
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "scim_store_res.h"
+#include "scim_util.h"
+
+#define TS(col) SCIM_DB_TS(col)
+
+/* The JSON of a resource r, with the base URL in b.url. */
+#define META(kind, path)                                                   \
+    "jsonb_build_object('id', r.id::text, 'meta', jsonb_build_object("     \
+    "'resourceType', '" kind "', 'created', " TS("r.created_at")           \
+    ", 'lastModified', " TS("r.updated_at") ", 'version', "                \
+    "'W/\"' || r.version || '\"', 'location', b.url || '/" path "/' || r.id))"
+
+#define USER_JSON                                                          \
+    "(r.doc || " META("User", "Users") " || (SELECT CASE WHEN count(*) = 0 " \
+    "THEN '{}'::jsonb ELSE jsonb_build_object('groups', jsonb_agg("         \
+    "jsonb_build_object('value', g.id::text, 'display', g.display_name, "   \
+    "'$ref', b.url || '/Groups/' || g.id, 'type', 'direct') "               \
+    "ORDER BY lower(g.display_name), g.id)) END FROM group_members m "      \
+    "JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id "     \
+    "WHERE m.tenant_id = r.tenant_id AND m.account_id = r.id))::text"
+
+#define GROUP_JSON_BARE "(r.doc || " META("Group", "Groups") ")::text"
+
+#define GROUP_JSON                                                         \
+    "(r.doc || " META("Group", "Groups") " || (SELECT CASE WHEN count(*) = 0 " \
+    "THEN '{}'::jsonb ELSE jsonb_build_object('members', jsonb_agg("        \
+    "jsonb_build_object('value', a.id::text, 'display', "                   \
+    "coalesce(a.display_name, a.user_name), '$ref', "                       \
+    "b.url || '/Users/' || a.id, 'type', 'User') "                          \
+    "ORDER BY lower(a.user_name), a.id)) END FROM group_members m "         \
+    "JOIN accounts a ON a.tenant_id = m.tenant_id AND a.id = m.account_id " \
+    "WHERE m.tenant_id = r.tenant_id AND m.group_id = r.id))::text"
+
+#define VERSION_SQL "'W/\"' || r.version || '\"'"
+
+static const char *json_expr(scim_res_type_e type, int with_members)
+{
+    if (type == SCIM_RES_USER) {
+        return USER_JSON;
+    }
+    return with_members ? GROUP_JSON : GROUP_JSON_BARE;
+}
+
+/* The table and the condition that makes a row a resource of this type. */
+static const char *from_where(scim_res_type_e type)
+{
+    return type == SCIM_RES_USER
+               ? "accounts r, (SELECT %s::text AS url) b "
+                 "WHERE r.tenant_id = %s::uuid AND r.kind = 'user'"
+               : "groups r, (SELECT %s::text AS url) b "
+                 "WHERE r.tenant_id = %s::uuid";
+}
+
+static scim_res_t *res_from(apr_pool_t *p, const scim_rows_t *rows, int i)
+{
+    scim_res_t *res = apr_pcalloc(p, sizeof(*res));
+
+    res->id = scim_rows_get(rows, i, 0);
+    res->version = scim_rows_get(rows, i, 1);
+    res->json = scim_rows_get(rows, i, 2);
+    return res;
+}
+
+apr_status_t scim_store_res_get(scim_db_t *db, apr_pool_t *p,
+                                scim_res_type_e type, const char *tenant_id,
+                                const char *id, const char *base_url,
+                                int with_members, scim_res_t **out)
+{
+    scim_rows_t *rows;
+    apr_status_t rv;
+
+    *out = NULL;
+    if (!scim_is_uuid(id)) {
+        return APR_ENOENT;
+    }
+    rv = scim_db_selectv(db, p, &rows,
+                         apr_pstrcat(p, "SELECT r.id, ", VERSION_SQL, ", ",
+                                     json_expr(type, with_members), " FROM ",
+                                     from_where(type), " AND r.id = %s::uuid",
+                                     NULL),
+                         3, base_url, tenant_id, id);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *out = res_from(p, rows, 0);
+    return APR_SUCCESS;
+}
+
+/* "{id1,id2}" for a uuid[] parameter; APR_EINVAL if one is not a uuid. */
+static apr_status_t uuid_array(apr_pool_t *p, const apr_array_header_t *ids,
+                               const char **out)
+{
+    const char *s = "{";
+    int i;
+
+    for (i = 0; i < ids->nelts; i++) {
+        const char *id = APR_ARRAY_IDX(ids, i, const char *);
+
+        if (!scim_is_uuid(id)) {
+            return APR_EINVAL;
+        }
+        s = apr_pstrcat(p, s, i ? "," : "", id, NULL);
+    }
+    *out = apr_pstrcat(p, s, "}", NULL);
+    return APR_SUCCESS;
+}
+
+/* Make the group's members exactly the given accounts of the tenant. */
+static apr_status_t set_members(scim_db_t *db, apr_pool_t *p,
+                                const char *tenant_id, const char *group_id,
+                                const apr_array_header_t *members)
+{
+    scim_rows_t *rows;
+    const char *arr;
+    apr_status_t rv;
+
+    if (APR_SUCCESS != (rv = uuid_array(p, members, &arr))) {
+        db->error = "a member value is not a user id";
+        return rv;
+    }
+    rv = scim_db_selectv(db, p, &rows,
+                         "SELECT count(DISTINCT u) = (SELECT count(*) FROM "
+                         "accounts a WHERE a.tenant_id = %s::uuid AND "
+                         "a.kind = 'user' AND a.id = ANY(%s::uuid[])) "
+                         "FROM unnest(%s::uuid[]) u",
+                         3, tenant_id, arr, arr);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (strcmp(scim_rows_get(rows, 0, 0) ? scim_rows_get(rows, 0, 0) : "",
+               "t")) {
+        db->error = "a member is not a user of this tenant";
+        return APR_EINVAL;
+    }
+    rv = scim_db_execv(db, p, NULL,
+                       "DELETE FROM group_members WHERE tenant_id = %s::uuid "
+                       "AND group_id = %s::uuid "
+                       "AND NOT account_id = ANY(%s::uuid[])",
+                       3, tenant_id, group_id, arr);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return scim_db_execv(db, p, NULL,
+                         "INSERT INTO group_members (tenant_id, group_id, "
+                         "account_id) SELECT %s::uuid, %s::uuid, u "
+                         "FROM unnest(%s::uuid[]) u "
+                         "ON CONFLICT DO NOTHING",
+                         3, tenant_id, group_id, arr);
+}
+
+/* Run fn inside a transaction: commit on success, roll back otherwise. */
+static apr_status_t in_txn(scim_db_t *db, apr_pool_t *p, apr_status_t rv)
+{
+    apr_status_t end;
+
+    if (rv != APR_SUCCESS) {
+        scim_db_rollback_only(db);
+    }
+    end = scim_db_end(db, p);
+    return rv != APR_SUCCESS ? rv : end;
+}
+
+static const char *bool_arg(int b)
+{
+    return b ? "true" : "false";
+}
+
+apr_status_t scim_store_res_create(scim_db_t *db, apr_pool_t *p,
+                                   scim_res_type_e type, const char *tenant_id,
+                                   const scim_res_write_t *w,
+                                   const char *base_url, scim_res_t **out)
+{
+    scim_rows_t *rows;
+    apr_status_t rv;
+
+    *out = NULL;
+    if (type == SCIM_RES_USER) {
+        /* One round trip: insert and build the JSON from what was
+         * inserted (a new user belongs to no group). */
+        rv = scim_db_selectv(
+            db, p, &rows,
+            "WITH r AS (INSERT INTO accounts (tenant_id, kind, user_name, "
+            "external_id, display_name, active, billable, doc) VALUES "
+            "(%s::uuid, 'user', %s, %s, %s, %s::boolean, true, %s::jsonb) "
+            "ON CONFLICT DO NOTHING RETURNING *) "
+            "SELECT r.id, " VERSION_SQL ", (r.doc || " META("User", "Users")
+            ")::text FROM r, (SELECT %s::text AS url) b",
+            7, tenant_id, w->name, w->external_id, w->display_name,
+            bool_arg(w->active), w->doc, base_url);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (rows->nrows == 0) {
+            db->error = "userName is already taken";
+            return APR_EEXIST;
+        }
+        *out = res_from(p, rows, 0);
+        return APR_SUCCESS;
+    }
+    if (APR_SUCCESS != (rv = scim_db_begin(db, p))) {
+        return rv;
+    }
+    rv = scim_db_selectv(db, p, &rows,
+                         "INSERT INTO groups (tenant_id, display_name, "
+                         "external_id, doc) VALUES (%s::uuid, %s, %s, "
+                         "%s::jsonb) ON CONFLICT DO NOTHING RETURNING id",
+                         4, tenant_id, w->name, w->external_id, w->doc);
+    if (rv == APR_SUCCESS && rows->nrows == 0) {
+        db->error = "displayName is already taken";
+        rv = APR_EEXIST;
+    }
+    if (rv == APR_SUCCESS && w->members && w->members->nelts) {
+        rv = set_members(db, p, tenant_id, scim_rows_get(rows, 0, 0),
+                         w->members);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = scim_store_res_get(db, p, type, tenant_id,
+                                scim_rows_get(rows, 0, 0), base_url, 1, out);
+    }
+    return in_txn(db, p, rv);
+}
+
+/* Why an update touched no row: gone, stale version or a name taken. */
+static apr_status_t why_not_updated(scim_db_t *db, apr_pool_t *p,
+                                    scim_res_type_e type,
+                                    const char *tenant_id, const char *id,
+                                    const char *if_version, const char *name)
+{
+    scim_rows_t *rows;
+    apr_status_t rv;
+
+    rv = scim_db_selectv(
+        db, p, &rows,
+        type == SCIM_RES_USER
+            ? "SELECT 'W/\"' || version || '\"', EXISTS (SELECT 1 FROM "
+              "accounts o WHERE o.tenant_id = r.tenant_id AND o.id <> r.id "
+              "AND lower(upper(o.user_name)) = lower(upper(%s))) "
+              "FROM accounts r WHERE r.tenant_id = %s::uuid "
+              "AND r.id = %s::uuid AND r.kind = 'user'"
+            : "SELECT 'W/\"' || version || '\"', EXISTS (SELECT 1 FROM "
+              "groups o WHERE o.tenant_id = r.tenant_id AND o.id <> r.id "
+              "AND lower(upper(o.display_name)) = lower(upper(%s))) "
+              "FROM groups r WHERE r.tenant_id = %s::uuid "
+              "AND r.id = %s::uuid",
+        3, name, tenant_id, id);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    if (if_version && strcmp(if_version, scim_rows_get(rows, 0, 0))) {
+        return APR_EMISMATCH;
+    }
+    db->error = "the name is already taken";
+    return APR_EEXIST;
+}
+
+/* A unique index refused the write: another resource has this name. */
+static int is_duplicate(const scim_db_t *db)
+{
+    return db->error && strstr(db->error, "duplicate key") != NULL;
+}
+
+apr_status_t scim_store_res_replace(scim_db_t *db, apr_pool_t *p,
+                                    scim_res_type_e type,
+                                    const char *tenant_id, const char *id,
+                                    const char *if_version,
+                                    const scim_res_write_t *w,
+                                    const char *base_url, scim_res_t **out)
+{
+    scim_rows_t *rows;
+    apr_status_t rv;
+    int group = type == SCIM_RES_GROUP;
+
+    *out = NULL;
+    if (!scim_is_uuid(id)) {
+        return APR_ENOENT;
+    }
+    if (group && APR_SUCCESS != (rv = scim_db_begin(db, p))) {
+        return rv;
+    }
+    if (!group) {
+        rv = scim_db_selectv(
+            db, p, &rows,
+            "WITH u AS (UPDATE accounts r SET user_name = %s, "
+            "external_id = %s, display_name = %s, active = %s::boolean, "
+            "doc = %s::jsonb, version = r.version + 1, updated_at = now() "
+            "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
+            "AND r.kind = 'user' AND (%s::text IS NULL OR "
+            VERSION_SQL " = %s) AND NOT EXISTS (SELECT 1 FROM accounts o "
+            "WHERE o.tenant_id = r.tenant_id AND o.id <> r.id AND "
+            "lower(upper(o.user_name)) = lower(upper(%s))) RETURNING r.*) "
+            "SELECT r.id, " VERSION_SQL ", " USER_JSON " FROM u r, "
+            "(SELECT %s::text AS url) b",
+            11, w->name, w->external_id, w->display_name,
+            bool_arg(w->active), w->doc, tenant_id, id, if_version,
+            if_version, w->name, base_url);
+    }
+    else {
+        rv = scim_db_selectv(
+            db, p, &rows,
+            "UPDATE groups r SET display_name = %s, external_id = %s, "
+            "doc = %s::jsonb, version = r.version + 1, updated_at = now() "
+            "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
+            "AND (%s::text IS NULL OR " VERSION_SQL " = %s) "
+            "AND NOT EXISTS (SELECT 1 FROM groups o WHERE "
+            "o.tenant_id = r.tenant_id AND o.id <> r.id AND "
+            "lower(upper(o.display_name)) = lower(upper(%s))) RETURNING r.id",
+            8, w->name, w->external_id, w->doc, tenant_id, id, if_version,
+            if_version, w->name);
+    }
+    if (rv != APR_SUCCESS && is_duplicate(db)) {
+        rv = APR_EEXIST;
+    }
+    else if (rv == APR_SUCCESS && rows->nrows == 0) {
+        rv = why_not_updated(db, p, type, tenant_id, id, if_version, w->name);
+    }
+    if (!group) {
+        if (rv == APR_SUCCESS) {
+            *out = res_from(p, rows, 0);
+        }
+        return rv;
+    }
+    if (rv == APR_SUCCESS && w->members) {
+        rv = set_members(db, p, tenant_id, id, w->members);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = scim_store_res_get(db, p, type, tenant_id, id, base_url, 1, out);
+    }
+    return in_txn(db, p, rv);
+}
+
+apr_status_t scim_store_res_load(scim_db_t *db, apr_pool_t *p,
+                                 scim_res_type_e type, const char *tenant_id,
+                                 const char *id, const char **doc,
+                                 const char **version,
+                                 apr_array_header_t **members)
+{
+    scim_rows_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *members = apr_array_make(p, 0, sizeof(const char *));
+    if (!scim_is_uuid(id)) {
+        return APR_ENOENT;
+    }
+    rv = scim_db_selectv(db, p, &rows,
+                         type == SCIM_RES_USER
+                             ? "SELECT r.doc::text, " VERSION_SQL
+                               " FROM accounts r WHERE r.tenant_id = %s::uuid"
+                               " AND r.id = %s::uuid AND r.kind = 'user'"
+                             : "SELECT r.doc::text, " VERSION_SQL
+                               " FROM groups r WHERE r.tenant_id = %s::uuid"
+                               " AND r.id = %s::uuid",
+                         2, tenant_id, id);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *doc = scim_rows_get(rows, 0, 0);
+    *version = scim_rows_get(rows, 0, 1);
+    if (type == SCIM_RES_USER) {
+        return APR_SUCCESS;
+    }
+    rv = scim_db_selectv(db, p, &rows,
+                         "SELECT account_id::text FROM group_members "
+                         "WHERE tenant_id = %s::uuid AND group_id = %s::uuid "
+                         "ORDER BY account_id",
+                         2, tenant_id, id);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nrows; i++) {
+        APR_ARRAY_PUSH(*members, const char *) = scim_rows_get(rows, i, 0);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t scim_store_res_delete(scim_db_t *db, apr_pool_t *p,
+                                   scim_res_type_e type,
+                                   const char *tenant_id, const char *id,
+                                   const char *if_version)
+{
+    scim_rows_t *rows;
+    apr_status_t rv;
+
+    if (!scim_is_uuid(id)) {
+        return APR_ENOENT;
+    }
+    if (type == SCIM_RES_USER) {
+        /* The user's groups change too: their ETags move on. */
+        rv = scim_db_selectv(
+            db, p, &rows,
+            "WITH d AS (DELETE FROM accounts r WHERE r.tenant_id = %s::uuid "
+            "AND r.id = %s::uuid AND r.kind = 'user' AND (%s::text IS NULL "
+            "OR " VERSION_SQL " = %s) RETURNING r.id), "
+            "g AS (UPDATE groups SET version = version + 1, "
+            "updated_at = now() WHERE tenant_id = %s::uuid AND id IN "
+            "(SELECT group_id FROM group_members WHERE tenant_id = %s::uuid "
+            "AND account_id IN (SELECT id FROM d))) SELECT id FROM d",
+            6, tenant_id, id, if_version, if_version, tenant_id, tenant_id);
+    }
+    else {
+        rv = scim_db_selectv(db, p, &rows,
+                             "DELETE FROM groups r WHERE r.tenant_id = "
+                             "%s::uuid AND r.id = %s::uuid AND (%s::text IS "
+                             "NULL OR " VERSION_SQL " = %s) RETURNING r.id",
+                             4, tenant_id, id, if_version, if_version);
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        rv = why_not_updated(db, p, type, tenant_id, id, if_version, "");
+        return rv == APR_EEXIST ? APR_ENOENT : rv;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t scim_store_res_list(scim_db_t *db, apr_pool_t *p,
+                                 scim_res_type_e type, const char *tenant_id,
+                                 const scim_res_query_t *q,
+                                 const char *base_url, int *total,
+                                 apr_array_header_t **out)
+{
+    apr_array_header_t *args = apr_array_make(p, 8, sizeof(const char *));
+    const char *sql, *where;
+    scim_rows_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *total = 0;
+    *out = apr_array_make(p, q->count > 0 ? q->count : 1, sizeof(scim_res_t));
+    where = q->where ? apr_pstrcat(p, " AND (", q->where, ")", NULL) : "";
+    APR_ARRAY_PUSH(args, const char *) = base_url;
+    APR_ARRAY_PUSH(args, const char *) = tenant_id;
+    if (q->params) {
+        apr_array_cat(args, q->params);
+    }
+    if (q->count > 0) {
+        APR_ARRAY_PUSH(args, const char *) = apr_itoa(p, q->count);
+        APR_ARRAY_PUSH(args, const char *) =
+            apr_itoa(p, q->start_index > 1 ? q->start_index - 1 : 0);
+        sql = apr_pstrcat(p, "SELECT r.id, ", VERSION_SQL, ", ",
+                          json_expr(type, q->with_members),
+                          ", count(*) OVER () FROM ", from_where(type), where,
+                          " ORDER BY ", q->order ? q->order : "r.created_at",
+                          q->descending ? " DESC" : "", ", r.id",
+                          " LIMIT %s::int OFFSET %s::int", NULL);
+        rv = scim_db_select(db, p, &rows, sql, args->nelts,
+                            (const char **)args->elts);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        for (i = 0; i < rows->nrows; i++) {
+            *(scim_res_t *)apr_array_push(*out) = *res_from(p, rows, i);
+        }
+        if (rows->nrows > 0) {
+            *total = atoi(scim_rows_get(rows, 0, 3));
+            return APR_SUCCESS;
+        }
+        /* An empty page: the total still counts. */
+        args->nelts -= 2;
+    }
+    sql = apr_pstrcat(p, "SELECT count(*) FROM ", from_where(type), where,
+                      NULL);
+    rv = scim_db_select(db, p, &rows, sql, args->nelts,
+                        (const char **)args->elts);
+    if (rv == APR_SUCCESS) {
+        *total = atoi(scim_rows_get(rows, 0, 0));
+    }
+    return rv;
+}
+
+apr_status_t scim_store_account_active(scim_db_t *db, apr_pool_t *p,
+                                       const char *tenant_slug,
+                                       const char *user_name, int *active)
+{
+    scim_rows_t *rows;
+    apr_status_t rv;
+
+    rv = scim_db_selectv(db, p, &rows,
+                         "SELECT a.active FROM accounts a "
+                         "JOIN tenants n ON n.id = a.tenant_id "
+                         "WHERE n.slug = %s AND a.kind = 'user' AND "
+                         "lower(upper(a.user_name)) = lower(upper(%s))",
+                         2, tenant_slug, user_name);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *active = scim_rows_get(rows, 0, 0)[0] == 't';
+    return APR_SUCCESS;
+}
