@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian 12 machine, as root or as a user:
+#   installs what is missing (root), builds, starts a private PostgreSQL and a
+#   real httpd with the module (Apache::Test), runs the C unit tests, the HTTP
+#   suite and the browser tests, stops everything it started.
+# Apache::Test and PostgreSQL refuse root, so as root the tree is copied to a
+# build directory owned by the unprivileged user "scimtest" and run there.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/scripts/lib.sh"
+
+if [ "$(id -u)" = 0 ]; then
+    scim_install_packages chromium
+    command -v node >/dev/null 2>&1 || scim_install_packages nodejs npm
+    id scimtest >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash scimtest
+    work=${SCIM_TEST_DIR:-/var/tmp/mod_scim_provision-test}
+    rm -rf "$work"
+    mkdir -p "$work"
+    # the tracked files and the untracked ones git does not ignore
+    (cd "$here" && { git ls-files -co --exclude-standard 2>/dev/null || find . -path ./.git -prune -o -type f -print; } \
+        | tar -cf - -T - ) | tar -xf - -C "$work"
+    chown -R scimtest: "$work"
+    set +e
+    runuser -u scimtest -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/home/scimtest \
+        LANG=C.UTF-8 CI="${CI:-}" bash "$work/scripts/test.sh"
+    rc=$?
+    set -e
+    rm -rf "$here/test-artifacts"
+    [ -d "$work/test-artifacts" ] && cp -r "$work/test-artifacts" "$here/test-artifacts"
+    exit $rc
+fi
+
+cd "$here"
+scim_install_packages
+echo "== build"
+scim_build
+mkdir -p test-artifacts
+exec bash scripts/run-suite.sh

@@ -1,0 +1,136 @@
+# Provisioning tokens on the SCIM endpoint (SPEC 3.8, 4): Bearer and Basic,
+# the exact 401, forged/tampered/expired/deleted/wrong-tenant tokens, tokens
+# in the query string, immediate revocation.
+use strict;
+use warnings FATAL => 'all';
+use Test::More;
+use Apache::Test ();
+use JSON::PP ();
+use MIME::Base64 ();
+use ScimTest;
+
+my ($res, $j);
+my $idp = new_idp('alice', 'acme', 'okta', 'Auth Okta');
+(undef, my $tok) = create_token('alice', 'acme', $idp);
+my $jwt = $tok->{token};
+my $user = $tok->{userName};
+
+sub spc { scim_req('acme', 'GET', '/ServiceProviderConfig', @_) }
+
+sub is_401 {
+    my ($auth, $name, $sent) = @_;
+    my ($r, $b) = spc($auth);
+    my $www = $r->header('WWW-Authenticate') // '';
+    my $ok = $r->code == 401
+        && ($sent ? $www eq 'Bearer realm="scim", error="invalid_token"' : $www eq 'Bearer realm="scim"')
+        && $b && $b->{status} eq '401'
+        && $b->{schemas}[0] eq 'urn:ietf:params:scim:api:messages:2.0:Error'
+        && $b->{detail} eq 'Authentication failed: a valid provisioning token is required'
+        && ($r->header('Content-Type') // '') =~ m{^application/scim\+json};
+    ok($ok, $name) or diag($r->as_string);
+}
+
+# --- accepted forms
+($res, $j) = spc("Bearer $jwt");
+is($res->code, 200, 'Bearer token: 200');
+is($j->{schemas}[0], 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig', 'ServiceProviderConfig');
+($res) = spc('Basic ' . MIME::Base64::encode_base64("$user:$jwt", ''));
+is($res->code, 200, 'Basic with the generated username: 200');
+($res) = spc('bearer ' . $jwt);
+is($res->code, 200, 'scheme is case-insensitive');
+
+# --- refused, always the same 401
+is_401(undef, 'no Authorization: 401 without error=', 0);
+is_401('Basic ' . MIME::Base64::encode_base64("someone\@acme:$jwt", ''), 'Basic with another username', 1);
+is_401('Basic ' . MIME::Base64::encode_base64("$user:", ''), 'Basic without a token', 1);
+is_401('Basic !!!', 'malformed Basic', 1);
+is_401("Token $jwt", 'unknown scheme', 1);
+is_401('Bearer ', 'empty bearer', 1);
+is_401('Bearer garbage', 'garbage', 1);
+my ($h64, $c64, $s64) = split /\./, $jwt;
+my $claims = JSON::PP::decode_json(b64url_decode($c64));
+my $header = JSON::PP::decode_json(b64url_decode($h64));
+{
+    my %c = (%$claims, sub => '00000000-0000-4000-8000-000000000000');
+    my $forged = b64url(JSON::PP->new->canonical->encode(\%c));
+    is_401("Bearer $h64.$forged.$s64", 'tampered claims with the original signature', 1);
+}
+{
+    my $sig = b64url_decode($s64);
+    substr($sig, 0, 1) = chr(ord(substr($sig, 0, 1)) ^ 1);
+    is_401("Bearer $h64.$c64." . b64url($sig), 'tampered signature', 1);
+}
+is_401("Bearer $h64.$c64", 'two segments', 1);
+is_401("Bearer $jwt.x", 'four segments', 1);
+is_401("Bearer $h64.$c64.$s64=", 'padding', 1);
+# forged with a key the server does not have
+is_401('Bearer ' . sign_hs256('k' x 32, '{"alg":"HS256","typ":"scim-prov+jwt","kid":"test-2026a"}',
+                               JSON::PP->new->canonical->encode($claims)),
+       'signed with a foreign key', 1);
+is_401('Bearer ' . b64url('{"alg":"none","typ":"scim-prov+jwt","kid":"test-2026a"}') . ".$c64.",
+       'alg none', 1);
+# properly signed with the server's key, but not a stored token: jti unknown
+{
+    my %c = (%$claims, jti => b64url('0123456789abcdef'));
+    is_401('Bearer ' . sign_hs256(key_of('test-2026a'), '{"alg":"HS256","typ":"scim-prov+jwt","kid":"test-2026a"}',
+                                  JSON::PP->new->canonical->encode(\%c)),
+           'validly signed token that was never issued', 1);
+}
+# the second key verifies (rotation), but this exact token must be the stored one
+{
+    my $other = sign_hs256(key_of('test-2026b'), '{"alg":"HS256","typ":"scim-prov+jwt","kid":"test-2026b"}',
+                           JSON::PP->new->canonical->encode($claims));
+    is_401("Bearer $other", 're-signed copy of a live token: hash mismatch', 1);
+}
+# extra header member
+is_401('Bearer ' . sign_hs256(key_of('test-2026a'),
+                              '{"alg":"HS256","typ":"scim-prov+jwt","kid":"test-2026a","jku":"https://x"}',
+                              b64url_decode($c64)),
+       'extra header member jku', 1);
+
+# --- wrong tenant: an acme token at globex
+is((scim_req('globex', 'GET', '/ServiceProviderConfig', "Bearer $jwt"))[0]->code, 401,
+   "acme's token is refused at globex");
+
+# --- token in the query string: refused and redacted from the logs
+{
+    my ($r) = scim_req('acme', 'GET', "/ServiceProviderConfig?access_token=$jwt", undef);
+    is($r->code, 401, 'token in the query string: 401');
+    my ($r2) = scim_req('acme', 'GET', "/ServiceProviderConfig?x=$jwt", "Bearer $jwt");
+    is($r2->code, 401, 'a JWT anywhere in the query is refused even with a good header');
+    my $log = do { local (@ARGV, $/) = (Apache::Test::vars('t_logs') . '/scim_access_log'); <> };
+    ok(index($log, $s64) < 0, 'the access log never shows the token');
+    like($log, qr/\?REDACTED/, 'the request line is redacted');
+}
+
+# --- deletion revokes at once; expiry likewise
+{
+    (undef, my $t2) = create_token('alice', 'acme', $idp);
+    ($res) = spc("Bearer $t2->{token}");
+    is($res->code, 200, 'second token works');
+    ($res) = admin_req('alice', 'DELETE', 'acme', "api/identity-providers/$idp/tokens/$t2->{id}");
+    is($res->code, 204, 'deleted');
+    is_401("Bearer $t2->{token}", 'the very next request with a deleted token: 401', 1);
+    ($res) = spc("Bearer $jwt");
+    is($res->code, 200, 'the other token still works');
+    sql("UPDATE tokens SET created_at = now() - interval '1 year 1 minute', expires_at = now() - interval '1 second' WHERE id = '$tok->{id}'");
+    is_401("Bearer $jwt", 'an expired token (by the database clock): 401', 1);
+    sql("UPDATE tokens SET created_at = now() - interval '1 minute', expires_at = now() + interval '1 year' - interval '1 minute' WHERE id = '$tok->{id}'");
+    ($res) = spc("Bearer $jwt");
+    is($res->code, 200, 'live again when the database says so (nothing cached)');
+    sql("UPDATE tokens SET token_hash = decode(repeat('ab', 32), 'hex') WHERE id = '$tok->{id}'");
+    is_401("Bearer $jwt", 'stored hash differs: 401', 1);
+}
+
+# --- nothing but ServiceProviderConfig yet, and never without a token
+is((scim_req('acme', 'GET', '/Users', undef))[0]->code, 401, '/Users without a token: 401');
+
+# --- no token or Authorization header in the logs
+{
+    my $err = do { local (@ARGV, $/) = (Apache::Test::vars('t_logs') . '/error_log'); <> };
+    ok(index($err, $s64) < 0 && index($err, $c64) < 0, 'the error log never shows a token');
+    like($err, qr/SCIM00030: provisioning token rejected for tenant 'acme': bad signature/,
+         'the reason goes to the error log');
+}
+
+done_testing();

@@ -1,0 +1,75 @@
+# Configuration mistakes stop httpd at startup with a message naming the
+# directive (checked with `apache2 -t` on configurations of their own).
+use strict;
+use warnings FATAL => 'all';
+use Test::More;
+use Apache::Test ();
+use ScimTest;
+
+my $run = run_dir() . '/conftest';
+mkdir $run;
+my $libexec = $ENV{SCIM_APXS_LIBEXECDIR};
+my $httpd = Apache::Test::vars('httpd');
+my $so = root_dir() . '/.libs/mod_scim_provision.so';
+my $keys = run_dir() . '/keys.jwks';
+
+sub write_file { my ($f, $c) = @_; open(my $fh, '>', $f) or die "$f: $!"; print $fh $c; close $fh; $f }
+
+sub conf_test {
+    my (%o) = @_;
+    my $body = $o{body} // '';
+    my $dbd = exists $o{dbd} ? $o{dbd} : "DBDriver pgsql\nDBDParams \"dbname=x\"\n";
+    my $keyline = exists $o{keyfile} ? ($o{keyfile} ? "SCIMTokenKeyFile $o{keyfile}\n" : '')
+                                     : "SCIMTokenKeyFile $keys\n";
+    my $f = write_file("$run/httpd.conf", <<"CONF");
+ServerRoot $run
+ServerName localhost
+PidFile $run/httpd.pid
+ErrorLog $run/error_log
+Listen 127.0.0.1:8599
+LoadModule mpm_event_module $libexec/mod_mpm_event.so
+LoadModule authz_core_module $libexec/mod_authz_core.so
+LoadModule dbd_module $libexec/mod_dbd.so
+LoadModule scim_provision_module $so
+$dbd$keyline$body
+CONF
+    my $out = `$httpd -t -f $f 2>&1`;
+    return ($? >> 8, $out);
+}
+
+my ($rc, $out) = conf_test(body => "<Location /t/a/scim/v2>\nSetHandler scim-provision\nSCIMTenant acme\n</Location>\n");
+ok($rc == 0 && $out =~ /Syntax OK/, 'a good configuration passes') or diag $out;
+
+sub refused {
+    my ($name, $re, %o) = @_;
+    my ($rc, $out) = conf_test(%o);
+    ok($rc != 0 && $out =~ $re, $name) or diag "rc=$rc: $out";
+}
+
+refused('no key file configured', qr/SCIMTokenKeyFile is not set/, keyfile => undef);
+refused('missing key file', qr/SCIMTokenKeyFile: .*nonexistent/, keyfile => "$run/nonexistent.jwks");
+write_file("$run/short.jwks", '{"keys":[{"kty":"oct","alg":"HS256","kid":"s","k":"' . b64url('x' x 31) . '"}]}');
+refused('short key', qr/SCIMTokenKeyFile: .*\bs\b/, keyfile => "$run/short.jwks");
+write_file("$run/dup.jwks", '{"keys":[{"kty":"oct","alg":"HS256","kid":"d","k":"' . b64url('x' x 32)
+           . '"},{"kty":"oct","alg":"HS256","kid":"d","k":"' . b64url('y' x 32) . '"}]}');
+refused('duplicate kid', qr/SCIMTokenKeyFile: .*\bd\b/, keyfile => "$run/dup.jwks");
+write_file("$run/bad.jwks", '{"keys":[');
+refused('malformed key file', qr/SCIMTokenKeyFile: /, keyfile => "$run/bad.jwks");
+write_file("$run/rsa.jwks", '{"keys":[{"kty":"RSA","alg":"RS256","kid":"r","n":"AQAB","e":"AQAB"}]}');
+refused('non-oct key', qr/SCIMTokenKeyFile: /, keyfile => "$run/rsa.jwks");
+refused('unknown signing kid', qr/SCIMTokenSigningKey: no key with kid 'nope'/,
+        body => "SCIMTokenSigningKey nope\n");
+refused('SCIMTenant outside a location', qr/SCIMTenant belongs inside a <Location>/,
+        body => "SCIMTenant acme\n");
+refused('bad tenant slug', qr/SCIMTenant: 'Not_A_Slug' is not a tenant slug/,
+        body => "<Location /x>\nSCIMTenant Not_A_Slug\n</Location>\n");
+refused('bad policy', qr/SCIMTokenPolicy: 'sometimes'/, body => "SCIMTokenPolicy sometimes\n");
+refused('no DBDriver', qr/DBDriver is not set/, dbd => '');
+# (Debian ships only the pgsql driver: mod_dbd itself refuses an absent one)
+refused('another DBDriver', qr/DBDriver sqlite3: .*pgsql|driver file apr_dbd_sqlite3/,
+        dbd => "DBDriver sqlite3\n");
+refused('bad body size', qr/SCIMMaxBodySize/, body => "SCIMMaxBodySize lots\n");
+($rc, $out) = conf_test(body => "SCIMTokenSigningKey test-2026b\nSCIMTokenPolicy replace\n");
+ok($rc == 0, 'a known signing kid and a policy pass') or diag $out;
+
+done_testing();

@@ -1,0 +1,25 @@
+# Runs last: any [error] or [warn] line from the module in the error log that
+# no test expected fails the run.
+use strict;
+use warnings FATAL => 'all';
+use Test::More;
+use Apache::Test ();
+
+# Tags that tests provoke on purpose.
+my %expected = (
+    'SCIM00048' => 'admin location of a tenant the database does not know',
+);
+my $file = Apache::Test::vars('t_logs') . '/error_log';
+open(my $fh, '<', $file) or die "$file: $!";
+my (@unexpected, $n);
+while (my $line = <$fh>) {
+    next unless $line =~ /\[scim_provision:(error|warn|crit|alert|emerg)\]/;
+    $n++;
+    my ($tag) = $line =~ /(SCIM\d{5}):/;
+    push @unexpected, $line unless $tag && $expected{$tag};
+}
+is(scalar @unexpected, 0, 'no unexpected [error]/[warn] line from mod_scim_provision')
+    or diag join '', @unexpected;
+unlike(do { seek $fh, 0, 0; local $/; <$fh> }, qr/Authorization:|Bearer ey/i,
+       'no Authorization header or bearer token in the error log');
+done_testing();
