@@ -6,6 +6,7 @@
 #   scripts/demo.sh          start (or restart) the demo
 #   scripts/demo.sh stop     stop it
 set -euo pipefail
+trap 'echo "demo.sh: failed at line $LINENO (logs: demo/logs/error_log, demo/pg/postgres.log)" >&2' ERR
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
 port=${SCIM_DEMO_PORT:-8080}
@@ -68,9 +69,10 @@ LoadModule authz_user_module $libexec/mod_authz_user.so
 LoadModule authn_core_module $libexec/mod_authn_core.so
 LoadModule authn_file_module $libexec/mod_authn_file.so
 LoadModule auth_basic_module $libexec/mod_auth_basic.so
-LoadModule mime_module $libexec/mod_mime.so
 LoadModule dbd_module $libexec/mod_dbd.so
-LoadModule watchdog_module $libexec/mod_watchdog.so
+<IfModule !mod_watchdog.c>
+    LoadModule watchdog_module $libexec/mod_watchdog.so
+</IfModule>
 LoadModule scim_provision_module $here/.libs/mod_scim_provision.so
 DBDriver pgsql
 DBDParams "$db connect_timeout=5 options='-c statement_timeout=5000'"
@@ -95,9 +97,15 @@ chown "$user": "$demo/httpd.conf"
 as_user /usr/sbin/apache2 -f "$demo/httpd.conf" -k start
 for _ in $(seq 50); do [ -f "$demo/httpd.pid" ] && break; sleep 0.1; done
 base="http://127.0.0.1:$port/t/acme"
-idp=$(curl -fsS -u "admin:$pass" -H 'Content-Type: application/json' \
-      -d '{"type":"okta","name":"Demo Okta"}' "$base/provisioning/api/identity-providers" \
-      | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p')
+api="$base/provisioning/api/identity-providers"
+# the demo Okta provider: the one made by an earlier run, or a new one
+idp=$(curl -fsS -u "admin:$pass" "$api" | tr '{' '\n' | grep '"Demo Okta"' \
+      | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' | head -n 1)
+if [ -z "$idp" ]; then
+    idp=$(curl -fsS -u "admin:$pass" -H 'Content-Type: application/json' \
+          -d '{"type":"okta","name":"Demo Okta"}' "$api" \
+          | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p')
+fi
 cat <<INFO
 
 mod_scim_provision demo is running (httpd pid $(cat "$demo/httpd.pid"), PostgreSQL in $demo/pg).
