@@ -16,8 +16,7 @@ static apr_status_t json_cleanup(void *data)
 json_t *scim_json_pool_own(apr_pool_t *p, json_t *j)
 {
     if (j) {
-        apr_pool_cleanup_register(p, j, json_cleanup,
-                                  apr_pool_cleanup_null);
+        apr_pool_cleanup_register(p, j, json_cleanup, apr_pool_cleanup_null);
     }
     return j;
 }
@@ -77,8 +76,7 @@ json_t *scim_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
     }
     /* Before Jansson: its recursive descent is what the cap protects. */
     if (nesting_exceeds(buf, len, max_depth)) {
-        *err = apr_psprintf(p, "JSON nested deeper than %d levels",
-                            max_depth);
+        *err = apr_psprintf(p, "JSON nested deeper than %d levels", max_depth);
         return NULL;
     }
     /* Without JSON_ALLOW_NUL Jansson also refuses "\u0000"; it always
@@ -100,8 +98,8 @@ char *scim_json_dump(apr_pool_t *p, const json_t *j, size_t flags)
     if (!j) {
         return NULL;
     }
-    s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY
-                          | flags);
+    s = json_dumps(j,
+                   JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | flags);
     if (!s) {
         return NULL;
     }

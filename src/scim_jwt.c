@@ -28,10 +28,8 @@
 #define GEN_KEY_BYTES    32
 
 static const char *const header_members[] = { "alg", "typ", "kid", NULL };
-static const char *const claim_members[] = { "iss", "aud", "tid",
-                                             "sub", "idp", "jti",
-                                             "iat", "nbf", "exp",
-                                             NULL };
+static const char *const claim_members[] = { "iss", "aud", "tid", "sub", "idp",
+                                             "jti", "iat", "nbf", "exp", NULL };
 
 /* Wipes key material when the pool holding it goes away. */
 typedef struct {
@@ -124,10 +122,10 @@ static const char *check_key_ops(json_t *ops)
     }
     for (i = 0; i < json_array_size(ops); i++) {
         const char *op = json_string_value(json_array_get(ops, i));
-        int *seen = !op                     ? NULL
-                    : !strcmp(op, "sign")   ? &seen_sign
-                    : !strcmp(op, "verify") ? &seen_verify
-                                            : NULL;
+        int *seen = !op             ? NULL
+            : !strcmp(op, "sign")   ? &seen_sign
+            : !strcmp(op, "verify") ? &seen_verify
+                                    : NULL;
 
         if (!seen) {
             return "key_ops may only contain \"sign\" and \"verify\"";
@@ -141,8 +139,8 @@ static const char *check_key_ops(json_t *ops)
 
 /* Validate one member of the "keys" array and add it to ks. tmp holds
  * scratch data; the key itself goes into p. */
-static const char *parse_key(apr_pool_t *p, apr_pool_t *tmp,
-                             scim_keyset_t *ks, json_t *jk, int idx)
+static const char *parse_key(apr_pool_t *p, apr_pool_t *tmp, scim_keyset_t *ks,
+                             json_t *jk, int idx)
 {
     const char *name, *kid, *what, *s;
     unsigned char *raw = NULL;
@@ -172,8 +170,8 @@ static const char *parse_key(apr_pool_t *p, apr_pool_t *tmp,
             && strcmp(name, "key_ops")) {
             /* Bounded and printable-free of surprises: member names of an
              * administrator's own file, not secrets. */
-            return apr_psprintf(tmp, "%s: unsupported member \"%.64s\"",
-                                what, name);
+            return apr_psprintf(tmp, "%s: unsupported member \"%.64s\"", what,
+                                name);
         }
     }
     s = json_string_value(json_object_get(jk, "kty"));
@@ -196,8 +194,7 @@ static const char *parse_key(apr_pool_t *p, apr_pool_t *tmp,
     }
     v = json_object_get(jk, "k");
     if (!json_is_string(v)) {
-        return apr_psprintf(tmp, "%s: \"k\" (the key material) is missing",
-                            what);
+        return apr_psprintf(tmp, "%s: \"k\" (the key material) is missing", what);
     }
     if (scim_b64url_decode(tmp, json_string_value(v), json_string_length(v),
                            &raw, &raw_len)
@@ -222,9 +219,8 @@ static const char *parse_key(apr_pool_t *p, apr_pool_t *tmp,
     return NULL;
 }
 
-apr_status_t scim_keyset_parse(apr_pool_t *p, const char *json,
-                               apr_size_t len, scim_keyset_t **ks,
-                               const char **err)
+apr_status_t scim_keyset_parse(apr_pool_t *p, const char *json, apr_size_t len,
+                               scim_keyset_t **ks, const char **err)
 {
     apr_status_t rv = APR_EINVAL;
     const char *jerr = NULL, *name;
@@ -310,9 +306,8 @@ apr_status_t scim_keyset_load(apr_pool_t *p, const char *path,
                             apr_strerror(rv, ebuf, sizeof(ebuf)));
         goto leave;
     }
-    if (APR_SUCCESS != (rv = apr_file_info_get(&fi, APR_FINFO_TYPE
-                                                        | APR_FINFO_SIZE,
-                                               f))) {
+    if (APR_SUCCESS
+        != (rv = apr_file_info_get(&fi, APR_FINFO_TYPE | APR_FINFO_SIZE, f))) {
         *err = apr_psprintf(p, "cannot stat key file %s: %s", path,
                             apr_strerror(rv, ebuf, sizeof(ebuf)));
         goto leave;
@@ -420,10 +415,10 @@ char *scim_keyset_to_json(apr_pool_t *p, const scim_keyset_t *ks)
         char *k64 = scim_b64url_encode(p, k->key, k->key_len);
 
         wipe_with_pool(p, k64, strlen(k64));
-        if (json_array_append_new(keys, json_pack("{s:s, s:s, s:s, s:s, s:s}",
-                                                   "kty", "oct", "use", "sig",
-                                                   "alg", "HS256", "kid",
-                                                   k->kid, "k", k64))) {
+        if (json_array_append_new(keys,
+                                  json_pack("{s:s, s:s, s:s, s:s, s:s}", "kty",
+                                            "oct", "use", "sig", "alg", "HS256",
+                                            "kid", k->kid, "k", k64))) {
             goto leave;
         }
     }
@@ -486,8 +481,8 @@ char *scim_jwt_sign(apr_pool_t *p, const scim_jwk_t *key,
                     "kid", key->kid);
     claims = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "iss",
                        c->iss, "aud", aud, "tid", c->tid, "sub", c->sub, "idp",
-                       c->idp, "jti", c->jti, "iat", (json_int_t)c->iat,
-                       "nbf", (json_int_t)c->nbf, "exp", (json_int_t)c->exp);
+                       c->idp, "jti", c->jti, "iat", (json_int_t)c->iat, "nbf",
+                       (json_int_t)c->nbf, "exp", (json_int_t)c->exp);
     h64 = b64url_json(p, hdr);
     c64 = b64url_json(p, claims);
     if (!h64 || !c64) {
@@ -510,8 +505,7 @@ static json_t *parse_segment(apr_pool_t *tmp, const unsigned char *buf,
                              const char **reason)
 {
     const char *err = NULL;
-    json_t *j = scim_json_parse(tmp, (const char *)buf, len, JWT_MAX_DEPTH,
-                                &err);
+    json_t *j = scim_json_parse(tmp, (const char *)buf, len, JWT_MAX_DEPTH, &err);
 
     if (!j) {
         if (strstr(err, "duplicate object key")) {
@@ -549,8 +543,8 @@ static int only_members(json_t *obj, const char *const *list)
 }
 
 /* The string claim name, or NULL with *reason set. */
-static const char *claim_string(apr_pool_t *p, json_t *claims,
-                                const char *name, const char **reason)
+static const char *claim_string(apr_pool_t *p, json_t *claims, const char *name,
+                                const char **reason)
 {
     json_t *v = json_object_get(claims, name);
 
@@ -566,9 +560,8 @@ static const char *claim_string(apr_pool_t *p, json_t *claims,
 }
 
 /* The integer (not real, not string) claim name in [0, JWT_MAX_TIME]. */
-static apr_status_t claim_time(apr_pool_t *p, json_t *claims,
-                               const char *name, apr_int64_t *out,
-                               const char **reason)
+static apr_status_t claim_time(apr_pool_t *p, json_t *claims, const char *name,
+                               apr_int64_t *out, const char **reason)
 {
     json_t *v = json_object_get(claims, name);
     json_int_t t;
@@ -601,8 +594,8 @@ static int is_valid_jti(apr_pool_t *tmp, const char *jti)
     apr_size_t n;
 
     return strlen(jti) == JTI_CHARS
-           && scim_b64url_decode(tmp, jti, JTI_CHARS, &raw, &n) == APR_SUCCESS
-           && n == JTI_BYTES;
+        && scim_b64url_decode(tmp, jti, JTI_CHARS, &raw, &n) == APR_SUCCESS
+        && n == JTI_BYTES;
 }
 
 apr_status_t scim_jwt_verify(apr_pool_t *p, const scim_keyset_t *ks,
@@ -653,8 +646,7 @@ apr_status_t scim_jwt_verify(apr_pool_t *p, const scim_keyset_t *ks,
     }
     apr_pool_create(&tmp, p);
     /* 2. Every segment canonical base64url. */
-    if (scim_b64url_decode(tmp, token, (apr_size_t)(dot1 - token), &hraw,
-                           &hlen)
+    if (scim_b64url_decode(tmp, token, (apr_size_t)(dot1 - token), &hraw, &hlen)
         != APR_SUCCESS) {
         *reason = "header is not canonical base64url";
         goto leave;
@@ -665,8 +657,8 @@ apr_status_t scim_jwt_verify(apr_pool_t *p, const scim_keyset_t *ks,
         *reason = "claims are not canonical base64url";
         goto leave;
     }
-    if (scim_b64url_decode(tmp, dot2 + 1,
-                           len - (apr_size_t)(dot2 + 1 - token), &sraw, &slen)
+    if (scim_b64url_decode(tmp, dot2 + 1, len - (apr_size_t)(dot2 + 1 - token),
+                           &sraw, &slen)
         != APR_SUCCESS) {
         *reason = "signature is not canonical base64url";
         goto leave;
@@ -706,8 +698,8 @@ apr_status_t scim_jwt_verify(apr_pool_t *p, const scim_keyset_t *ks,
         *reason = "bad signature length";
         goto leave;
     }
-    scim_hmac_sha256(key->key, key->key_len, token,
-                     (apr_size_t)(dot2 - token), mac);
+    scim_hmac_sha256(key->key, key->key_len, token, (apr_size_t)(dot2 - token),
+                     mac);
     if (!scim_ct_equal(mac, sraw, sizeof(mac))) {
         *reason = "bad signature";
         goto leave;

@@ -9,17 +9,17 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 
-#define SCIM_JWT_TYP          "scim-prov+jwt"
+#define SCIM_JWT_TYP           "scim-prov+jwt"
 #define SCIM_JWT_MIN_KEY_BYTES 32
-#define SCIM_JWT_LEEWAY       60
-#define SCIM_JWT_MAX_LIFETIME (366 * 86400)
-#define SCIM_JWT_MAX_LEN      4096
-#define SCIM_JWT_AUD_PREFIX   "urn:scim-provision:tenant:"
-#define SCIM_JWT_MAX_KID_LEN  64
+#define SCIM_JWT_LEEWAY        60
+#define SCIM_JWT_MAX_LIFETIME  (366 * 86400)
+#define SCIM_JWT_MAX_LEN       4096
+#define SCIM_JWT_AUD_PREFIX    "urn:scim-provision:tenant:"
+#define SCIM_JWT_MAX_KID_LEN   64
 
 /* One HS256 key. */
 typedef struct {
-    const char *kid;    /* printable ASCII without space, 1 to 64 chars */
+    const char *kid; /* printable ASCII without space, 1 to 64 chars */
     unsigned char *key; /* key material (wiped when its pool goes) */
     apr_size_t key_len; /* >= SCIM_JWT_MIN_KEY_BYTES */
 } scim_jwk_t;
@@ -37,9 +37,8 @@ typedef struct {
  * other member, a malformed, short or duplicate key or an empty set is
  * APR_EINVAL with *err naming the problem and the kid (never key material).
  */
-apr_status_t scim_keyset_parse(apr_pool_t *p, const char *json,
-                               apr_size_t len, scim_keyset_t **ks,
-                               const char **err);
+apr_status_t scim_keyset_parse(apr_pool_t *p, const char *json, apr_size_t len,
+                               scim_keyset_t **ks, const char **err);
 
 /* Read and parse the JWK Set in file path; every *err names the path. */
 apr_status_t scim_keyset_load(apr_pool_t *p, const char *path,

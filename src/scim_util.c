@@ -12,10 +12,10 @@
 
 #include "scim_util.h"
 
-static const char b64url_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char
+    b64url_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char
+    b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char base32_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
 
 apr_status_t scim_random_bytes(unsigned char *buf, apr_size_t len)
@@ -50,8 +50,7 @@ apr_status_t scim_random_base32(char *out, apr_size_t n)
     return APR_SUCCESS;
 }
 
-char *scim_b64url_encode(apr_pool_t *p, const unsigned char *data,
-                         apr_size_t len)
+char *scim_b64url_encode(apr_pool_t *p, const unsigned char *data, apr_size_t len)
 {
     const char *a = b64url_alphabet;
     char *out = apr_palloc(p, (len + 2) / 3 * 4 + 1), *o = out;
@@ -94,8 +93,7 @@ static int b64_value(const char *a, char c)
 /* Strict decoding of unpadded data (slen % 4 != 1) in alphabet a. */
 static apr_status_t b64_decode_unpadded(apr_pool_t *p, const char *a,
                                         const char *s, apr_size_t slen,
-                                        unsigned char **out,
-                                        apr_size_t *outlen)
+                                        unsigned char **out, apr_size_t *outlen)
 {
     unsigned char *buf, *o;
     apr_size_t i, rest = slen % 4;
@@ -155,8 +153,8 @@ apr_status_t scim_b64_decode(apr_pool_t *p, const char *s, apr_size_t slen,
             slen--;
         }
     }
-    return b64_decode_unpadded(p, b64_alphabet, s, slen,
-                               (unsigned char **)out, outlen);
+    return b64_decode_unpadded(p, b64_alphabet, s, slen, (unsigned char **)out,
+                               outlen);
 }
 
 void scim_sha256(const void *data, apr_size_t len, unsigned char out[32])
@@ -204,7 +202,7 @@ int scim_ct_equal(const void *a, const void *b, apr_size_t len)
 static int is_hex(char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
-           || (c >= 'A' && c <= 'F');
+        || (c >= 'A' && c <= 'F');
 }
 
 static int is_lower_alnum(char c)
@@ -247,15 +245,12 @@ int scim_is_tenant_slug(const char *s)
     return 1;
 }
 
-char *scim_generate_username(apr_pool_t *p, const char *idp_type,
-                             const char *slug)
+char *scim_generate_username(apr_pool_t *p, const char *idp_type, const char *slug)
 {
     char suffix[7];
 
-    if (!idp_type || !slug
-        || scim_random_base32(suffix, 6) != APR_SUCCESS) {
+    if (!idp_type || !slug || scim_random_base32(suffix, 6) != APR_SUCCESS) {
         return NULL;
     }
-    return apr_pstrcat(p, idp_type, "-provisioning-", suffix, "@", slug,
-                       NULL);
+    return apr_pstrcat(p, idp_type, "-provisioning-", suffix, "@", slug, NULL);
 }

@@ -35,8 +35,7 @@ void scim_sha256(const void *data, apr_size_t len, unsigned char out[32]);
 
 /* HMAC-SHA256 of data under key: the MAC of provisioning tokens. */
 void scim_hmac_sha256(const unsigned char *key, apr_size_t key_len,
-                      const void *data, apr_size_t len,
-                      unsigned char out[32]);
+                      const void *data, apr_size_t len, unsigned char out[32]);
 
 /* Lower-case hex of data. */
 char *scim_hex(apr_pool_t *p, const unsigned char *data, apr_size_t len);

@@ -1,0 +1,290 @@
+/* Unit tests of scim_json: the strict parser (duplicates, depth cap checked
+ * before Jansson, trailing garbage, NUL, UTF-8), pool ownership and dumping.
+ */
+
+#include <check.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "scim_json.h"
+#include "unit_suites.h"
+
+static apr_pool_t *pool;
+
+static void setup(void)
+{
+    apr_pool_create(&pool, NULL);
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+}
+
+/* Parse s (its strlen) with max_depth; the error or NULL on success. */
+static const char *parse_err(const char *s, int max_depth)
+{
+    const char *err = NULL;
+    json_t *j = scim_json_parse(pool, s, strlen(s), max_depth, &err);
+
+    if (j) {
+        return NULL;
+    }
+    ck_assert_ptr_nonnull(err);
+    return err;
+}
+
+#define ASSERT_PARSES(s, d)                                    \
+    do {                                                       \
+        const char *e_ = parse_err((s), (d));                  \
+        ck_assert_msg(e_ == NULL, "rejected %s: %s", (s), e_); \
+    } while (0)
+
+#define ASSERT_REJECTED(s, d, part)                                            \
+    do {                                                                       \
+        const char *e_ = parse_err((s), (d));                                  \
+        ck_assert_msg(e_ != NULL, "accepted %s", (s));                         \
+        ck_assert_msg(strstr(e_, (part)) != NULL, "error '%s' lacks '%s'", e_, \
+                      (part));                                                 \
+    } while (0)
+
+/* n nested arrays around 1, with objects every third level. */
+static const char *nested(int n)
+{
+    char *open = apr_pcalloc(pool, (apr_size_t)n * 5 + 1);
+    char *close = apr_pcalloc(pool, (apr_size_t)n + 1);
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (i % 3 == 2) {
+            strcat(open, "{\"a\":");
+            close[n - 1 - i] = '}';
+        }
+        else {
+            strcat(open, "[");
+            close[n - 1 - i] = ']';
+        }
+    }
+    return apr_pstrcat(pool, open, "1", close, NULL);
+}
+
+START_TEST(parses_values)
+{
+    const char *err = NULL;
+    json_t *j;
+
+    j = scim_json_parse(pool, "{\"a\":[1,2.5,\"x\",true,null]}", 27, 8, &err);
+    ck_assert_ptr_nonnull(j);
+    ck_assert(json_is_object(j));
+    ck_assert_int_eq(json_array_size(json_object_get(j, "a")), 5);
+    /* one value of any type */
+    ASSERT_PARSES("1", 8);
+    ASSERT_PARSES("\"x\"", 8);
+    ASSERT_PARSES("null", 8);
+    ASSERT_PARSES("[]", 8);
+    /* surrounding whitespace is not garbage */
+    ASSERT_PARSES(" \r\n\t{}\n ", 8);
+}
+END_TEST
+
+START_TEST(reads_only_len_bytes)
+{
+    const char *err = NULL;
+    json_t *j = scim_json_parse(pool, "{\"a\":1}garbage", 7, 8, &err);
+
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "a")), 1);
+}
+END_TEST
+
+START_TEST(rejects_duplicate_keys)
+{
+    ASSERT_REJECTED("{\"a\":1,\"a\":2}", 8, "duplicate object key");
+    ASSERT_REJECTED("{\"a\":1,\"b\":{\"c\":1,\"c\":1}}", 8,
+                    "duplicate object key");
+    ASSERT_REJECTED("[{\"x\":null,\"y\":0,\"x\":null}]", 8,
+                    "duplicate object key");
+    /* the same key after an escape is still the same key */
+    ASSERT_REJECTED("{\"a\":1,\"\\u0061\":2}", 8, "duplicate object key");
+    ASSERT_PARSES("{\"a\":1,\"A\":2}", 8);
+    ASSERT_PARSES("[{\"a\":1},{\"a\":2}]", 8);
+}
+END_TEST
+
+START_TEST(depth_limit_default)
+{
+    ASSERT_PARSES(nested(SCIM_JSON_MAX_DEPTH_DEFAULT),
+                  SCIM_JSON_MAX_DEPTH_DEFAULT);
+    ASSERT_REJECTED(nested(SCIM_JSON_MAX_DEPTH_DEFAULT + 1),
+                    SCIM_JSON_MAX_DEPTH_DEFAULT,
+                    "JSON nested deeper than 32 levels");
+    /* max_depth <= 0 means the default */
+    ASSERT_PARSES(nested(32), 0);
+    ASSERT_REJECTED(nested(33), 0, "deeper than 32");
+}
+END_TEST
+
+START_TEST(depth_limit_small)
+{
+    ASSERT_PARSES("[[[1]]]", 3);
+    ASSERT_REJECTED("[[[[1]]]]", 3, "JSON nested deeper than 3 levels");
+    ASSERT_PARSES("{\"a\":{}}", 2);
+    ASSERT_REJECTED("{\"a\":{\"b\":[]}}", 2, "deeper than 2");
+    /* siblings do not add up */
+    ASSERT_PARSES("[[1],[2],{\"a\":3},[[]]]", 3);
+    ASSERT_PARSES("1", 1);
+}
+END_TEST
+
+START_TEST(depth_ignores_strings)
+{
+    ASSERT_PARSES("[\"[[[[[[{{{{\"]", 1);
+    ASSERT_PARSES("{\"[[[[\":\"}}}}]]]]\"}", 1);
+    /* an escaped quote does not end the string */
+    ASSERT_PARSES("[\"\\\"[[[[\"]", 1);
+    ASSERT_PARSES("[\"\\\\\",\"x\"]", 1);
+    /* but after a real closing quote brackets count again */
+    ASSERT_REJECTED("[\"\\\\\",[1]]", 1, "deeper than 1");
+}
+END_TEST
+
+START_TEST(depth_checked_before_jansson)
+{
+    /* Unbalanced, huge nesting: the cap answers, not Jansson's recursion. */
+    apr_size_t n = 200000;
+    char *deep = apr_palloc(pool, n + 1);
+
+    memset(deep, '[', n);
+    deep[n] = '\0';
+    ASSERT_REJECTED(deep, 32, "JSON nested deeper than 32 levels");
+}
+END_TEST
+
+START_TEST(rejects_trailing_garbage)
+{
+    ASSERT_REJECTED("{} x", 8, "invalid JSON at line 1 column");
+    ASSERT_REJECTED("{}{}", 8, "invalid JSON");
+    ASSERT_REJECTED("1 2", 8, "invalid JSON");
+    ASSERT_REJECTED("{\"a\":1},", 8, "invalid JSON");
+    ASSERT_REJECTED("[1]]", 8, "invalid JSON");
+}
+END_TEST
+
+START_TEST(rejects_malformed)
+{
+    ASSERT_REJECTED("", 8, "empty");
+    ASSERT_REJECTED("   ", 8, "invalid JSON");
+    ASSERT_REJECTED("{", 8, "invalid JSON");
+    ASSERT_REJECTED("{'a':1}", 8, "invalid JSON");
+    ASSERT_REJECTED("{\"a\":1,}", 8, "invalid JSON");
+    ASSERT_REJECTED("[01]", 8, "invalid JSON");
+    ASSERT_REJECTED("[NaN]", 8, "invalid JSON");
+    ASSERT_REJECTED("\"\x01\"", 8, "invalid JSON");
+}
+END_TEST
+
+START_TEST(rejects_nul)
+{
+    const char *err = NULL;
+
+    ck_assert_ptr_null(scim_json_parse(pool, "{\"a\":\"b\0c\"}", 11, 8, &err));
+    ck_assert_str_eq(err, "JSON contains a NUL byte");
+    ck_assert_ptr_null(scim_json_parse(pool, "{}\0", 3, 8, &err));
+    ck_assert_ptr_nonnull(err);
+    /* escaped NUL too: C strings would be cut at it */
+    ASSERT_REJECTED("{\"a\":\"b\\u0000c\"}", 8, "invalid JSON");
+    ASSERT_REJECTED("{\"a\\u0000\":1}", 8, "invalid JSON");
+}
+END_TEST
+
+START_TEST(rejects_invalid_utf8)
+{
+    ASSERT_REJECTED("[\"\xff\"]", 8, "invalid JSON");
+    ASSERT_REJECTED("[\"\xc0\xaf\"]", 8, "invalid JSON"); /* overlong */
+    ASSERT_REJECTED("[\"\xed\xa0\x80\"]", 8, "invalid JSON"); /* surrogate */
+    ASSERT_REJECTED("[\"\xe2\x82\"]", 8, "invalid JSON"); /* truncated */
+    ASSERT_REJECTED("[\"\xf4\x90\x80\x80\"]", 8, "invalid JSON"); /* >10FFFF */
+    ASSERT_REJECTED("{\"\x80\":1}", 8, "invalid JSON");
+    ASSERT_REJECTED("[\"\\ud800\"]", 8, "invalid JSON"); /* lone surrogate */
+    ASSERT_PARSES("[\"Zo\xc3\xab \xf0\x9f\x98\x80 \\ud83d\\ude00\"]", 8);
+}
+END_TEST
+
+START_TEST(pool_owns_value)
+{
+    apr_pool_t *sub;
+    json_t *j = json_object();
+
+    json_incref(j);
+    apr_pool_create(&sub, pool);
+    ck_assert_ptr_eq(scim_json_pool_own(sub, j), j);
+    ck_assert_int_eq(j->refcount, 2);
+    apr_pool_destroy(sub);
+    ck_assert_int_eq(j->refcount, 1);
+    json_decref(j);
+    ck_assert_ptr_null(scim_json_pool_own(pool, NULL));
+}
+END_TEST
+
+START_TEST(dump_compact_utf8)
+{
+    const char *err = NULL;
+    const char *in = "{ \"z\" : 1, \"a\" : [ true, null ],"
+                     " \"n\" : \"Zo\xc3\xab \xf0\x9f\x98\x80\" }";
+    json_t *j = scim_json_parse(pool, in, strlen(in), 8, &err);
+
+    ck_assert_ptr_nonnull(j);
+    /* compact, member order kept, UTF-8 not escaped */
+    ck_assert_str_eq(scim_json_dump(pool, j, 0),
+                     "{\"z\":1,\"a\":[true,null],"
+                     "\"n\":\"Zo\xc3\xab \xf0\x9f\x98\x80\"}");
+    ck_assert_str_eq(scim_json_dump(pool, j, JSON_SORT_KEYS),
+                     "{\"a\":[true,null],\"n\":\"Zo\xc3\xab \xf0\x9f\x98\x80\","
+                     "\"z\":1}");
+    ck_assert_str_eq(scim_json_dump(pool, j, JSON_ENSURE_ASCII),
+                     "{\"z\":1,\"a\":[true,null],"
+                     "\"n\":\"Zo\\u00EB \\uD83D\\uDE00\"}");
+    ck_assert_ptr_null(scim_json_dump(pool, NULL, 0));
+}
+END_TEST
+
+START_TEST(dump_scalars_and_escapes)
+{
+    json_t *j = scim_json_pool_own(pool, json_integer(5));
+
+    ck_assert_str_eq(scim_json_dump(pool, j, 0), "5");
+    j = scim_json_pool_own(pool, json_string("a\"</script>\n"));
+    ck_assert_str_eq(scim_json_dump(pool, j, 0), "\"a\\\"</script>\\n\"");
+    j = scim_json_pool_own(pool, json_string("a/b"));
+    ck_assert_str_eq(scim_json_dump(pool, j, JSON_ESCAPE_SLASH), "\"a\\/b\"");
+}
+END_TEST
+
+Suite *scim_json_suite(void)
+{
+    Suite *s = suite_create("json");
+    TCase *parse = tcase_create("parse");
+    TCase *own = tcase_create("own-dump");
+
+    tcase_add_checked_fixture(parse, setup, teardown);
+    tcase_add_test(parse, parses_values);
+    tcase_add_test(parse, reads_only_len_bytes);
+    tcase_add_test(parse, rejects_duplicate_keys);
+    tcase_add_test(parse, depth_limit_default);
+    tcase_add_test(parse, depth_limit_small);
+    tcase_add_test(parse, depth_ignores_strings);
+    tcase_add_test(parse, depth_checked_before_jansson);
+    tcase_add_test(parse, rejects_trailing_garbage);
+    tcase_add_test(parse, rejects_malformed);
+    tcase_add_test(parse, rejects_nul);
+    tcase_add_test(parse, rejects_invalid_utf8);
+    suite_add_tcase(s, parse);
+
+    tcase_add_checked_fixture(own, setup, teardown);
+    tcase_add_test(own, pool_owns_value);
+    tcase_add_test(own, dump_compact_utf8);
+    tcase_add_test(own, dump_scalars_and_escapes);
+    suite_add_tcase(s, own);
+    return s;
+}

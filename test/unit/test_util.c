@@ -1,0 +1,441 @@
+/* Unit tests of scim_util: strict base64url and base64, hashes and MACs
+ * against published vectors, constant-time compare, identifier checks,
+ * randomness and generated usernames. */
+
+#include <check.h>
+#include <string.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+
+#include "scim_util.h"
+#include "unit_suites.h"
+
+static apr_pool_t *pool;
+
+static void setup(void)
+{
+    apr_pool_create(&pool, NULL);
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+}
+
+/* Decode s (its strlen) as base64url; the status. */
+static apr_status_t url_dec(const char *s)
+{
+    unsigned char *out = NULL;
+    apr_size_t n = 0;
+
+    return scim_b64url_decode(pool, s, strlen(s), &out, &n);
+}
+
+static apr_status_t std_dec(const char *s)
+{
+    char *out = NULL;
+    apr_size_t n = 0;
+
+    return scim_b64_decode(pool, s, strlen(s), &out, &n);
+}
+
+/* RFC 4648 section 10 vectors (base64url differs only in 62/63). */
+static const char *const rfc4648[][2] = {
+    { "", "" },
+    { "f", "Zg" },
+    { "fo", "Zm8" },
+    { "foo", "Zm9v" },
+    { "foob", "Zm9vYg" },
+    { "fooba", "Zm9vYmE" },
+    { "foobar", "Zm9vYmFy" },
+};
+
+START_TEST(b64url_encode_rfc4648)
+{
+    const char *in = rfc4648[_i][0], *want = rfc4648[_i][1];
+
+    ck_assert_str_eq(scim_b64url_encode(pool, (const unsigned char *)in,
+                                        strlen(in)),
+                     want);
+}
+END_TEST
+
+START_TEST(b64url_decode_rfc4648)
+{
+    const char *want = rfc4648[_i][0], *in = rfc4648[_i][1];
+    unsigned char *out = NULL;
+    apr_size_t n = 0;
+
+    ck_assert_int_eq(scim_b64url_decode(pool, in, strlen(in), &out, &n),
+                     APR_SUCCESS);
+    ck_assert_uint_eq(n, strlen(want));
+    ck_assert_str_eq((char *)out, want); /* also checks NUL termination */
+}
+END_TEST
+
+START_TEST(b64url_url_alphabet)
+{
+    static const unsigned char fbff[] = { 0xfb, 0xff, 0xfe };
+    unsigned char *out = NULL;
+    apr_size_t n = 0;
+
+    ck_assert_str_eq(scim_b64url_encode(pool, fbff, 3), "-__-");
+    ck_assert_int_eq(scim_b64url_decode(pool, "-__-", 4, &out, &n), APR_SUCCESS);
+    ck_assert_uint_eq(n, 3);
+    ck_assert(memcmp(out, fbff, 3) == 0);
+}
+END_TEST
+
+START_TEST(b64url_roundtrip_all_bytes)
+{
+    unsigned char data[300], *out = NULL;
+    apr_size_t len, n = 0;
+
+    for (len = 0; len < sizeof(data); len++) {
+        data[len] = (unsigned char)(255 - len);
+    }
+    for (len = 0; len <= sizeof(data); len++) {
+        const char *enc = scim_b64url_encode(pool, data, len);
+
+        ck_assert_uint_eq(strlen(enc), (len * 4 + 2) / 3);
+        ck_assert_int_eq(scim_b64url_decode(pool, enc, strlen(enc), &out, &n),
+                         APR_SUCCESS);
+        ck_assert_uint_eq(n, len);
+        ck_assert(memcmp(out, data, len) == 0);
+    }
+}
+END_TEST
+
+START_TEST(b64url_rejects_padding)
+{
+    ck_assert_int_eq(url_dec("Zg=="), APR_EINVAL);
+    ck_assert_int_eq(url_dec("Zm8="), APR_EINVAL);
+    ck_assert_int_eq(url_dec("Zg="), APR_EINVAL);
+    ck_assert_int_eq(url_dec("Zm9v===="), APR_EINVAL);
+    ck_assert_int_eq(url_dec("="), APR_EINVAL);
+}
+END_TEST
+
+START_TEST(b64url_rejects_standard_alphabet)
+{
+    ck_assert_int_eq(url_dec("+__-"), APR_EINVAL);
+    ck_assert_int_eq(url_dec("-/_-"), APR_EINVAL);
+    ck_assert_int_eq(url_dec("-__-"), APR_SUCCESS);
+}
+END_TEST
+
+START_TEST(b64url_rejects_whitespace_and_junk)
+{
+    ck_assert_int_eq(url_dec("Zm9v Yg"), APR_EINVAL);
+    ck_assert_int_eq(url_dec("Zm9v\nYg"), APR_EINVAL);
+    ck_assert_int_eq(url_dec("Zm9vYg\r\n"), APR_EINVAL);
+    ck_assert_int_eq(url_dec(" Zm9v"), APR_EINVAL);
+    ck_assert_int_eq(url_dec("Zm9v\t"), APR_EINVAL);
+    ck_assert_int_eq(url_dec("Zm9v.g"), APR_EINVAL);
+    ck_assert_int_eq(url_dec("Zm\xc3\xa9v"), APR_EINVAL);
+}
+END_TEST
+
+START_TEST(b64url_rejects_impossible_length)
+{
+    ck_assert_int_eq(url_dec("Z"), APR_EINVAL);
+    ck_assert_int_eq(url_dec("Zm9vY"), APR_EINVAL);
+    ck_assert_int_eq(url_dec("Zm9vYmFyZ"), APR_EINVAL);
+}
+END_TEST
+
+START_TEST(b64url_rejects_stray_bits)
+{
+    const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                    "0123456789-_";
+    char two[3] = "Z?", three[4] = "Zm?";
+    int i, ok2 = 0, ok3 = 0;
+
+    /* 2 chars carry 12 bits for 8: the low 4 bits of the last must be 0;
+     * 3 chars carry 18 for 16: the low 2 bits. */
+    for (i = 0; i < 64; i++) {
+        two[1] = a[i];
+        three[2] = a[i];
+        if (url_dec(two) == APR_SUCCESS) {
+            ck_assert_int_eq(i & 15, 0);
+            ok2++;
+        }
+        if (url_dec(three) == APR_SUCCESS) {
+            ck_assert_int_eq(i & 3, 0);
+            ok3++;
+        }
+    }
+    ck_assert_int_eq(ok2, 4);
+    ck_assert_int_eq(ok3, 16);
+    ck_assert_int_eq(url_dec("Zh"), APR_EINVAL);
+    ck_assert_int_eq(url_dec("Zm9"), APR_EINVAL);
+}
+END_TEST
+
+START_TEST(b64url_rejects_nul_and_uses_len)
+{
+    unsigned char *out = NULL;
+    apr_size_t n = 0;
+
+    ck_assert_int_eq(scim_b64url_decode(pool, "Zm\0v", 4, &out, &n), APR_EINVAL);
+    /* not NUL-terminated input: only slen bytes are read */
+    ck_assert_int_eq(scim_b64url_decode(pool, "Zm9v!!!!", 4, &out, &n),
+                     APR_SUCCESS);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_str_eq((char *)out, "foo");
+    ck_assert_int_eq(scim_b64url_decode(pool, "", 0, &out, &n), APR_SUCCESS);
+    ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
+START_TEST(b64_decodes_canonical)
+{
+    static const unsigned char fbff[] = { 0xfb, 0xff };
+    char *out = NULL;
+    apr_size_t n = 0;
+
+    ck_assert_int_eq(scim_b64_decode(pool, "dXNlcjpwYXNz", 12, &out, &n),
+                     APR_SUCCESS);
+    ck_assert_str_eq(out, "user:pass");
+    ck_assert_int_eq(scim_b64_decode(pool, "Zm9vYg==", 8, &out, &n), APR_SUCCESS);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_str_eq(out, "foob");
+    ck_assert_int_eq(scim_b64_decode(pool, "Zm9vYmE=", 8, &out, &n), APR_SUCCESS);
+    ck_assert_str_eq(out, "fooba");
+    ck_assert_int_eq(scim_b64_decode(pool, "+/8=", 4, &out, &n), APR_SUCCESS);
+    ck_assert_uint_eq(n, 2);
+    ck_assert(memcmp(out, fbff, 2) == 0);
+    ck_assert_int_eq(scim_b64_decode(pool, "", 0, &out, &n), APR_SUCCESS);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_str_eq(out, "");
+    /* a NUL in the decoded data is returned, and counted */
+    ck_assert_int_eq(scim_b64_decode(pool, "YQBi", 4, &out, &n), APR_SUCCESS);
+    ck_assert_uint_eq(n, 3);
+    ck_assert(memcmp(out, "a\0b", 4) == 0);
+}
+END_TEST
+
+START_TEST(b64_rejects_bad_input)
+{
+    ck_assert_int_eq(std_dec("Zm9vYg"), APR_EINVAL); /* no padding */
+    ck_assert_int_eq(std_dec("Zm9vYg="), APR_EINVAL); /* short padding */
+    ck_assert_int_eq(std_dec("Zm9vYg==="), APR_EINVAL); /* long padding */
+    ck_assert_int_eq(std_dec("Zg=a"), APR_EINVAL); /* '=' not at end */
+    ck_assert_int_eq(std_dec("Zm9v=Yg="), APR_EINVAL); /* '=' inside */
+    ck_assert_int_eq(std_dec("Z==="), APR_EINVAL); /* 3 '=' */
+    ck_assert_int_eq(std_dec("===="), APR_EINVAL);
+    ck_assert_int_eq(std_dec("-_8="), APR_EINVAL); /* url alphabet */
+    ck_assert_int_eq(std_dec("Zm9v YmFy"), APR_EINVAL); /* whitespace */
+    ck_assert_int_eq(std_dec("Zm9v\r\nYmFy"), APR_EINVAL);
+    ck_assert_int_eq(std_dec("Zh=="), APR_EINVAL); /* stray bits */
+    ck_assert_int_eq(std_dec("Zm9="), APR_EINVAL);
+    ck_assert_int_eq(std_dec("Zm9v*mFy"), APR_EINVAL);
+}
+END_TEST
+
+START_TEST(sha256_vectors)
+{
+    unsigned char h[32];
+
+    scim_sha256("abc", 3, h);
+    ck_assert_str_eq(scim_hex(pool, h, 32),
+                     "ba7816bf8f01cfea414140de5dae2223"
+                     "b00361a396177a9cb410ff61f20015ad");
+    scim_sha256("", 0, h);
+    ck_assert_str_eq(scim_hex(pool, h, 32),
+                     "e3b0c44298fc1c149afbf4c8996fb924"
+                     "27ae41e4649b934ca495991b7852b855");
+}
+END_TEST
+
+START_TEST(hmac_sha256_rfc4231)
+{
+    unsigned char mac[32], key[131];
+
+    /* RFC 4231 test case 2 */
+    scim_hmac_sha256((const unsigned char *)"Jefe", 4,
+                     "what do ya want for nothing?", 28, mac);
+    ck_assert_str_eq(scim_hex(pool, mac, 32),
+                     "5bdcc146bf60754e6a042426089575c7"
+                     "5a003f089d2739839dec58b964ec3843");
+    /* test case 6: a key longer than the block size */
+    memset(key, 0xaa, sizeof(key));
+    scim_hmac_sha256(key, sizeof(key),
+                     "Test Using Larger Than Block-Size Key - Hash Key First",
+                     54, mac);
+    ck_assert_str_eq(scim_hex(pool, mac, 32),
+                     "60e431591ee0b67f0d8a26aacbf5b77f"
+                     "8e0bc6213728c5140546040f0ee37f54");
+}
+END_TEST
+
+START_TEST(hex_lower_case)
+{
+    static const unsigned char b[] = { 0x00, 0x0f, 0xa0, 0xff };
+
+    ck_assert_str_eq(scim_hex(pool, b, 4), "000fa0ff");
+    ck_assert_str_eq(scim_hex(pool, b, 0), "");
+}
+END_TEST
+
+START_TEST(ct_equal)
+{
+    unsigned char a[32], b[32];
+
+    memset(a, 7, sizeof(a));
+    memcpy(b, a, sizeof(b));
+    ck_assert(scim_ct_equal(a, b, 32));
+    b[0] ^= 1;
+    ck_assert(!scim_ct_equal(a, b, 32));
+    b[0] ^= 1;
+    b[31] ^= 0x80;
+    ck_assert(!scim_ct_equal(a, b, 32));
+    ck_assert(scim_ct_equal(a, b, 31));
+    ck_assert(scim_ct_equal(a, b, 0));
+}
+END_TEST
+
+START_TEST(uuid_check)
+{
+    ck_assert(scim_is_uuid("0b6c7d2e-8f1a-4b3c-9d4e-5f6a7b8c9d0e"));
+    ck_assert(scim_is_uuid("0B6C7D2E-8F1A-4B3C-9D4E-5F6A7B8C9D0E"));
+    ck_assert(scim_is_uuid("00000000-0000-0000-0000-000000000000"));
+    ck_assert(!scim_is_uuid("0b6c7d2e-8f1a-4b3c-9d4e-5f6a7b8c9d0"));
+    ck_assert(!scim_is_uuid("0b6c7d2e-8f1a-4b3c-9d4e-5f6a7b8c9d0e0"));
+    ck_assert(!scim_is_uuid("0b6c7d2e08f1a-4b3c-9d4e-5f6a7b8c9d0e"));
+    ck_assert(!scim_is_uuid("0b6c7d2e-8f1a-4b3c-9d4e-5f6a7b8c9d0g"));
+    ck_assert(!scim_is_uuid("0b6c7d2e8f1a4b3c9d4e5f6a7b8c9d0e"));
+    ck_assert(!scim_is_uuid("{0b6c7d2e-8f1a-4b3c-9d4e-5f6a7b8c9d0e}"));
+    ck_assert(!scim_is_uuid(" 0b6c7d2e-8f1a-4b3c-9d4e-5f6a7b8c9d0e"));
+    ck_assert(!scim_is_uuid("' OR 1=1 --"));
+    ck_assert(!scim_is_uuid(""));
+    ck_assert(!scim_is_uuid(NULL));
+}
+END_TEST
+
+START_TEST(tenant_slug_check)
+{
+    char s[70];
+
+    ck_assert(scim_is_tenant_slug("acme"));
+    ck_assert(scim_is_tenant_slug("a"));
+    ck_assert(scim_is_tenant_slug("0"));
+    ck_assert(scim_is_tenant_slug("acme-eu-2"));
+    ck_assert(scim_is_tenant_slug("acme-"));
+    ck_assert(!scim_is_tenant_slug("-acme"));
+    ck_assert(!scim_is_tenant_slug("Acme"));
+    ck_assert(!scim_is_tenant_slug("ac_me"));
+    ck_assert(!scim_is_tenant_slug("ac.me"));
+    ck_assert(!scim_is_tenant_slug("ac me"));
+    ck_assert(!scim_is_tenant_slug("acm\xc3\xa9"));
+    ck_assert(!scim_is_tenant_slug("../x"));
+    ck_assert(!scim_is_tenant_slug(""));
+    ck_assert(!scim_is_tenant_slug(NULL));
+    memset(s, 'a', 63);
+    s[63] = '\0';
+    ck_assert(scim_is_tenant_slug(s));
+    s[63] = 'a';
+    s[64] = '\0';
+    ck_assert(!scim_is_tenant_slug(s));
+}
+END_TEST
+
+START_TEST(random_bytes)
+{
+    unsigned char a[32], b[32];
+
+    ck_assert_int_eq(scim_random_bytes(a, sizeof(a)), APR_SUCCESS);
+    ck_assert_int_eq(scim_random_bytes(b, sizeof(b)), APR_SUCCESS);
+    ck_assert(memcmp(a, b, sizeof(a)) != 0);
+    ck_assert_int_eq(scim_random_bytes(a, 0), APR_SUCCESS);
+}
+END_TEST
+
+START_TEST(random_base32)
+{
+    char s[65];
+    int i;
+
+    ck_assert_int_eq(scim_random_base32(s, 64), APR_SUCCESS);
+    ck_assert_uint_eq(strlen(s), 64);
+    for (i = 0; i < 64; i++) {
+        ck_assert_ptr_nonnull(strchr("abcdefghijklmnopqrstuvwxyz234567", s[i]));
+    }
+}
+END_TEST
+
+START_TEST(generated_username)
+{
+    const char *idps[] = { "okta", "entra" };
+    apr_hash_t *seen = apr_hash_make(pool);
+    int i, j;
+
+    for (i = 0; i < 200; i++) {
+        const char *idp = idps[i % 2];
+        const char *u = scim_generate_username(pool, idp, "acme-2");
+        apr_size_t n = strlen(idp);
+
+        ck_assert_ptr_nonnull(u);
+        ck_assert_uint_eq(strlen(u), n + strlen("-provisioning-xxxxxx@acme-2"));
+        ck_assert(strncmp(u, idp, n) == 0);
+        ck_assert(strncmp(u + n, "-provisioning-", 14) == 0);
+        for (j = 0; j < 6; j++) {
+            ck_assert_ptr_nonnull(
+                strchr("abcdefghijklmnopqrstuvwxyz234567", u[n + 14 + j]));
+            ck_assert_int_ne(u[n + 14 + j], '\0');
+        }
+        ck_assert_str_eq(u + n + 20, "@acme-2");
+        /* 2^30 suffixes: 200 draws collide with probability ~2e-5 */
+        ck_assert_ptr_null(apr_hash_get(seen, u + n, APR_HASH_KEY_STRING));
+        apr_hash_set(seen, u + n, APR_HASH_KEY_STRING, u);
+    }
+}
+END_TEST
+
+START_TEST(log_tag_macro)
+{
+    ck_assert_str_eq(SCIMLOGNO(00030), "SCIM00030: ");
+}
+END_TEST
+
+Suite *scim_util_suite(void)
+{
+    Suite *s = suite_create("util");
+    TCase *b64 = tcase_create("base64");
+    TCase *crypto = tcase_create("crypto");
+    TCase *ids = tcase_create("ids");
+    int nvec = (int)(sizeof(rfc4648) / sizeof(rfc4648[0]));
+
+    tcase_add_checked_fixture(b64, setup, teardown);
+    tcase_add_loop_test(b64, b64url_encode_rfc4648, 0, nvec);
+    tcase_add_loop_test(b64, b64url_decode_rfc4648, 0, nvec);
+    tcase_add_test(b64, b64url_url_alphabet);
+    tcase_add_test(b64, b64url_roundtrip_all_bytes);
+    tcase_add_test(b64, b64url_rejects_padding);
+    tcase_add_test(b64, b64url_rejects_standard_alphabet);
+    tcase_add_test(b64, b64url_rejects_whitespace_and_junk);
+    tcase_add_test(b64, b64url_rejects_impossible_length);
+    tcase_add_test(b64, b64url_rejects_stray_bits);
+    tcase_add_test(b64, b64url_rejects_nul_and_uses_len);
+    tcase_add_test(b64, b64_decodes_canonical);
+    tcase_add_test(b64, b64_rejects_bad_input);
+    suite_add_tcase(s, b64);
+
+    tcase_add_checked_fixture(crypto, setup, teardown);
+    tcase_add_test(crypto, sha256_vectors);
+    tcase_add_test(crypto, hmac_sha256_rfc4231);
+    tcase_add_test(crypto, hex_lower_case);
+    tcase_add_test(crypto, ct_equal);
+    tcase_add_test(crypto, random_bytes);
+    tcase_add_test(crypto, random_base32);
+    suite_add_tcase(s, crypto);
+
+    tcase_add_checked_fixture(ids, setup, teardown);
+    tcase_add_test(ids, uuid_check);
+    tcase_add_test(ids, tenant_slug_check);
+    tcase_add_test(ids, generated_username);
+    tcase_add_test(ids, log_tag_macro);
+    suite_add_tcase(s, ids);
+    return s;
+}
