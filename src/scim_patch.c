@@ -1,0 +1,843 @@
+/* SCIM PATCH: see scim_patch.h. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_cstr.h>
+#include <apr_hash.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include "scim_filter.h"
+#include "scim_json.h"
+#include "scim_patch.h"
+
+/* Limits of a path inside a PATCH operation. */
+#define MAX_PATH_LEN 1024
+#define MAX_PATH_DEPTH 8
+
+typedef enum { OP_ADD, OP_REMOVE, OP_REPLACE } op_e;
+
+typedef struct {
+    apr_pool_t *p;
+    const scim_resource_type_t *rt;
+    const char *id;
+    int flags;
+    json_t *doc; /* the document being changed */
+    scim_fault_t *fault;
+    const char *where; /* "Operations[2]: " */
+} patch_t;
+
+static apr_status_t failf(patch_t *pt, const char *type, const char *msg)
+{
+    scim_fault_set(pt->fault, pt->p, 400, type, "%s%s", pt->where, msg);
+    return APR_EINVAL;
+}
+
+static int is_members(const patch_t *pt, const scim_attr_t *a)
+{
+    return pt->rt->kind == SCIM_RES_GROUP && a && !strcmp(a->name, "members");
+}
+
+/* Set obj[name] (canonical spelling), dropping other spellings of it. */
+static void set_canon(json_t *obj, const char *name, json_t *v)
+{
+    const char *k;
+    json_t *x;
+    void *tmp;
+
+    json_object_foreach_safe (obj, tmp, k, x) {
+        if (strcmp(k, name) && !apr_cstr_casecmp(k, name)) {
+            json_object_del(obj, k);
+        }
+    }
+    json_object_set_new(obj, name, v);
+}
+
+static void del_ci(json_t *obj, const char *name)
+{
+    const char *k;
+    json_t *x;
+    void *tmp;
+
+    json_object_foreach_safe (obj, tmp, k, x) {
+        if (!apr_cstr_casecmp(k, name)) {
+            json_object_del(obj, k);
+        }
+    }
+}
+
+/* The lower-cased member id of a members element, or NULL. */
+static const char *member_id(apr_pool_t *p, const json_t *e)
+{
+    const char *v = json_string_value(scim_schema_obj_get(e, "value"));
+    char *l, *x;
+
+    if (!v) {
+        return NULL;
+    }
+    l = apr_pstrdup(p, v);
+    for (x = l; *x; x++) {
+        *x = apr_tolower(*x);
+    }
+    return l;
+}
+
+/* Clear "primary" of every element of arr other than keep. */
+static void demote_primaries(json_t *arr, const json_t *keep)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach (arr, i, e) {
+        if (e != keep && json_is_object(e)
+            && json_is_true(scim_schema_obj_get(e, "primary"))) {
+            set_canon(e, "primary", json_false());
+        }
+    }
+}
+
+static int is_primary(const json_t *e)
+{
+    return json_is_true(scim_schema_obj_get(e, "primary"));
+}
+
+/* A value normalised for a target; *out NULL when unassigned. */
+static apr_status_t norm(patch_t *pt, const scim_attr_ref_t *ref,
+                         const json_t *v, int element, json_t **out)
+{
+    apr_status_t rv;
+
+    rv = scim_schema_normalize_value(pt->p, pt->rt, ref, v, element,
+                                     pt->flags, out, pt->fault);
+    if (rv != APR_SUCCESS && pt->fault && pt->fault->detail) {
+        pt->fault->detail = apr_pstrcat(pt->p, pt->where, pt->fault->detail,
+                                        NULL);
+    }
+    return rv;
+}
+
+/* The element a value filter describes, if it is only "sub eq literal"
+ * terms joined with and; 0 otherwise. */
+static int eq_terms(const scim_filter_t *f, json_t *obj)
+{
+    json_t *v = NULL;
+
+    if (f->kind == SCIM_FILTER_AND) {
+        return eq_terms(f->left, obj) && eq_terms(f->right, obj);
+    }
+    if (f->kind != SCIM_FILTER_CMP || !f->in_element || f->op != SCIM_OP_EQ) {
+        return 0;
+    }
+    switch (f->lit) {
+    case SCIM_LIT_STRING:
+        v = json_string(f->value);
+        break;
+    case SCIM_LIT_TRUE:
+        v = json_true();
+        break;
+    case SCIM_LIT_FALSE:
+        v = json_false();
+        break;
+    case SCIM_LIT_NUMBER:
+        v = strpbrk(f->value, ".eE") ? json_real(strtod(f->value, NULL))
+                                     : json_integer(strtoll(f->value, NULL,
+                                                            10));
+        break;
+    default:
+        return 0;
+    }
+    json_object_set_new(obj, f->ref.sub->name, v);
+    return 1;
+}
+
+/* Whether element e equals the given (normalised) value for a removal by
+ * value: members by id, others when every given sub-attribute is equal. */
+static int same_element(patch_t *pt, const scim_attr_t *a, const json_t *e,
+                        const json_t *given)
+{
+    const char *k;
+    json_t *v;
+
+    if (is_members(pt, a)) {
+        const char *x = member_id(pt->p, e), *y = member_id(pt->p, given);
+
+        return x && y && !strcmp(x, y);
+    }
+    if (!json_is_object(given) || !json_is_object(e)) {
+        return json_equal((json_t *)e, (json_t *)given);
+    }
+    json_object_foreach ((json_t *)given, k, v) {
+        if (!json_equal(scim_schema_obj_get(e, k), v)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* ---- operations on one target ---- */
+
+/* Append the elements of vals (a normalised array) to the multi-valued
+ * attribute arr, skipping ones already there. */
+static void append_unique(patch_t *pt, const scim_attr_t *a, json_t *arr,
+                          json_t *vals)
+{
+    apr_hash_t *ids = NULL;
+    size_t i, j;
+    json_t *v;
+
+    if (is_members(pt, a)) {
+        ids = apr_hash_make(pt->p);
+        json_array_foreach (arr, i, v) {
+            const char *id = member_id(pt->p, v);
+
+            if (id) {
+                apr_hash_set(ids, id, APR_HASH_KEY_STRING, "");
+            }
+        }
+    }
+    json_array_foreach (vals, i, v) {
+        int dup = 0;
+
+        if (ids) {
+            const char *id = member_id(pt->p, v);
+
+            dup = !id || apr_hash_get(ids, id, APR_HASH_KEY_STRING) != NULL;
+            if (!dup) {
+                apr_hash_set(ids, id, APR_HASH_KEY_STRING, "");
+            }
+        }
+        else {
+            for (j = 0; j < json_array_size(arr) && !dup; j++) {
+                dup = json_equal(json_array_get(arr, j), v);
+            }
+        }
+        if (!dup) {
+            json_array_append(arr, v);
+            if (is_primary(v)) {
+                demote_primaries(arr, json_array_get(arr,
+                                                     json_array_size(arr) - 1));
+            }
+        }
+    }
+}
+
+/* Merge the sub-attributes of obj (normalised) into target. */
+static void merge(json_t *target, const json_t *obj)
+{
+    const char *k;
+    json_t *v;
+
+    json_object_foreach ((json_t *)obj, k, v) {
+        set_canon(target, k, json_incref(v));
+    }
+}
+
+/* The multi-valued attribute's array in container c (created on demand). */
+static json_t *array_of(json_t *c, const scim_attr_t *a, int create)
+{
+    json_t *arr = scim_schema_obj_get(c, a->name);
+
+    if (!json_is_array(arr)) {
+        if (!create) {
+            return NULL;
+        }
+        arr = json_array();
+        set_canon(c, a->name, arr);
+    }
+    return arr;
+}
+
+/* An operation on a path without value filter. */
+static apr_status_t op_plain(patch_t *pt, op_e op, const scim_attr_ref_t *ref,
+                             const json_t *value)
+{
+    const scim_attr_t *a = ref->attr, *s = ref->sub;
+    json_t *c = scim_schema_container(pt->doc, ref, op != OP_REMOVE);
+    json_t *nv = NULL, *cur;
+    apr_status_t rv;
+    size_t i;
+
+    if (!c) {
+        /* Removing from an absent extension: nothing to do. An extension
+         * that is not an object cannot be patched. */
+        return op == OP_REMOVE
+                   ? APR_SUCCESS
+                   : failf(pt, "invalidValue",
+                           "the extension is not an object");
+    }
+    cur = scim_schema_obj_get(c, a->name);
+    if (s) {
+        /* A sub-attribute: of the object, or of every element. */
+        if (op != OP_REMOVE
+            && (rv = norm(pt, ref, value, 0, &nv)) != APR_SUCCESS) {
+            return rv;
+        }
+        if (a->multi_valued) {
+            json_t *e;
+
+            if (!json_is_array(cur) || !json_array_size(cur)) {
+                if (!nv) {
+                    return APR_SUCCESS;
+                }
+                cur = array_of(c, a, 1);
+                json_array_append_new(cur, json_object());
+            }
+            json_array_foreach (cur, i, e) {
+                if (!json_is_object(e)) {
+                    continue;
+                }
+                if (nv) {
+                    set_canon(e, s->name, json_incref(nv));
+                }
+                else {
+                    del_ci(e, s->name);
+                }
+            }
+            return APR_SUCCESS;
+        }
+        if (!nv) {
+            if (json_is_object(cur)) {
+                del_ci(cur, s->name);
+            }
+            return APR_SUCCESS;
+        }
+        if (!json_is_object(cur)) {
+            cur = json_object();
+            set_canon(c, a->name, cur);
+        }
+        set_canon(cur, s->name, json_incref(nv));
+        return APR_SUCCESS;
+    }
+
+    if (op == OP_REMOVE) {
+        if (a->required) {
+            return failf(pt, "mutability",
+                         apr_psprintf(pt->p, "%s is required and cannot be "
+                                             "removed",
+                                      a->name));
+        }
+        if (a->multi_valued && value && !json_is_null(value)) {
+            /* Remove only the given values (Entra's member removal). */
+            json_t *gone;
+
+            if ((rv = norm(pt, ref, value, 0, &gone)) != APR_SUCCESS) {
+                return rv;
+            }
+            for (i = json_array_size(cur); gone && i-- > 0;) {
+                size_t j;
+
+                for (j = 0; j < json_array_size(gone); j++) {
+                    if (same_element(pt, a, json_array_get(cur, i),
+                                     json_array_get(gone, j))) {
+                        json_array_remove(cur, i);
+                        break;
+                    }
+                }
+            }
+            return APR_SUCCESS;
+        }
+        del_ci(c, a->name);
+        return APR_SUCCESS;
+    }
+
+    if ((rv = norm(pt, ref, value, 0, &nv)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!nv) {
+        /* null, "", [] or {}: replace removes, add adds nothing. */
+        if (op == OP_REPLACE) {
+            if (a->required) {
+                return failf(pt, "invalidValue",
+                             apr_psprintf(pt->p, "%s is required", a->name));
+            }
+            del_ci(c, a->name);
+        }
+        return APR_SUCCESS;
+    }
+    if (a->multi_valued) {
+        if (op == OP_REPLACE) {
+            set_canon(c, a->name, json_incref(nv));
+        }
+        else {
+            append_unique(pt, a, array_of(c, a, 1), nv);
+        }
+        return APR_SUCCESS;
+    }
+    if (a->type == SCIM_TYPE_COMPLEX && json_is_object(cur)) {
+        merge(cur, nv);
+        return APR_SUCCESS;
+    }
+    set_canon(c, a->name, json_incref(nv));
+    return APR_SUCCESS;
+}
+
+/* An operation on attr[filter] or attr[filter].sub. */
+static apr_status_t op_filtered(patch_t *pt, op_e op, const scim_path_t *path,
+                                const json_t *value)
+{
+    const scim_attr_ref_t *ref = &path->ref;
+    const scim_attr_t *a = ref->attr, *s = ref->sub;
+    json_t *c = scim_schema_container(pt->doc, ref, op != OP_REMOVE);
+    json_t *arr, *nv = NULL, *e, *created;
+    apr_status_t rv;
+    size_t i;
+    int matched = 0;
+
+    if (!c) {
+        return op == OP_REMOVE
+                   ? APR_SUCCESS
+                   : failf(pt, "invalidValue",
+                           "the extension is not an object");
+    }
+    if (op != OP_REMOVE) {
+        rv = norm(pt, ref, value, 1, &nv);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    if (!a->multi_valued) {
+        /* A single complex attribute: the filter must match it. */
+        json_t *cur = scim_schema_obj_get(c, a->name);
+
+        if (!json_is_object(cur) || !scim_filter_match(path->filter, cur)) {
+            return op == OP_REMOVE ? APR_SUCCESS
+                                   : failf(pt, "noTarget",
+                                           "the value filter matches "
+                                           "nothing");
+        }
+        return op_plain(pt, op, ref, value);
+    }
+
+    arr = array_of(c, a, 0);
+    for (i = json_array_size(arr); arr && i-- > 0;) {
+        e = json_array_get(arr, i);
+        if (!json_is_object(e) || !scim_filter_match(path->filter, e)) {
+            continue;
+        }
+        matched++;
+        if (op == OP_REMOVE) {
+            if (s) {
+                del_ci(e, s->name);
+            }
+            else {
+                json_array_remove(arr, i);
+            }
+        }
+        else if (s) {
+            if (nv) {
+                set_canon(e, s->name, json_incref(nv));
+                if (!strcmp(s->name, "primary") && json_is_true(nv)) {
+                    demote_primaries(arr, e);
+                }
+            }
+            else {
+                del_ci(e, s->name);
+            }
+        }
+        else if (op == OP_ADD) {
+            if (nv) {
+                merge(e, nv);
+            }
+        }
+        else {
+            /* replace: the whole matching value */
+            if (nv) {
+                json_array_set(arr, i, nv);
+            }
+            else {
+                json_array_remove(arr, i);
+            }
+        }
+    }
+    if (matched || op == OP_REMOVE) {
+        if (matched && nv && op != OP_REMOVE && is_primary(nv)) {
+            /* The last updated element keeps primary. */
+            for (i = 0; i < json_array_size(arr); i++) {
+                if (json_is_object(json_array_get(arr, i))
+                    && scim_filter_match(path->filter,
+                                         json_array_get(arr, i))) {
+                    demote_primaries(arr, json_array_get(arr, i));
+                    break;
+                }
+            }
+        }
+        return APR_SUCCESS;
+    }
+
+    /* No match: add or replace creates the element the filter describes. */
+    created = json_object();
+    if (!eq_terms(path->filter, created)) {
+        json_decref(created);
+        if (op == OP_ADD && !s) {
+            /* add with a filter that describes no element: plain add */
+            return op_plain(pt, OP_ADD, ref, value);
+        }
+        return failf(pt, "noTarget", "the value filter matches nothing");
+    }
+    if (!nv) {
+        json_decref(created);
+        return APR_SUCCESS;
+    }
+    if (s) {
+        set_canon(created, s->name, json_incref(nv));
+    }
+    else {
+        merge(created, nv);
+    }
+    {
+        scim_attr_ref_t whole = *ref;
+        json_t *elem;
+
+        whole.sub = NULL;
+        rv = norm(pt, &whole, scim_json_pool_own(pt->p, created), 1, &elem);
+        if (rv != APR_SUCCESS || !elem) {
+            return rv;
+        }
+        arr = array_of(c, a, 1);
+        if (is_members(pt, a)) {
+            json_t *one = json_pack("[O]", elem);
+
+            append_unique(pt, a, arr, one);
+            json_decref(one);
+        }
+        else {
+            json_array_append(arr, elem);
+            if (is_primary(elem)) {
+                demote_primaries(arr, elem);
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* Is this the first part of a path that names an attribute this server does
+ * not know (as opposed to a malformed path)? */
+static int unknown_attr(patch_t *pt, const char *path)
+{
+    apr_size_t n = strcspn(path, "[");
+    scim_attr_ref_t ref;
+
+    return scim_schema_resolve(pt->rt, path, n, SCIM_RESOLVE_SCHEMA, &ref)
+           == APR_ENOENT;
+}
+
+static apr_status_t op_path(patch_t *pt, op_e op, const char *text,
+                            const json_t *value, int pathless);
+
+/* add/replace of a whole extension: each of its attributes. */
+static apr_status_t op_extension(patch_t *pt, op_e op,
+                                 const scim_attr_ref_t *ref,
+                                 const json_t *value)
+{
+    const char *k;
+    json_t *v;
+    apr_status_t rv;
+
+    if (op == OP_REMOVE) {
+        del_ci(pt->doc, ref->schema->id);
+        return APR_SUCCESS;
+    }
+    if (json_is_null(value)) {
+        if (op == OP_REPLACE) {
+            del_ci(pt->doc, ref->schema->id);
+        }
+        return APR_SUCCESS;
+    }
+    if (!json_is_object(value)) {
+        return failf(pt, "invalidValue",
+                     apr_psprintf(pt->p, "the value of %s must be an object",
+                                  ref->schema->id));
+    }
+    json_object_foreach ((json_t *)value, k, v) {
+        rv = op_path(pt, op, apr_pstrcat(pt->p, ref->schema->id, ":", k, NULL),
+                     v, 1);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* One operation on a path. pathless: the path is a key of a path-less
+ * operation's value, where readOnly attributes are ignored. */
+static apr_status_t op_path(patch_t *pt, op_e op, const char *text,
+                            const json_t *value, int pathless)
+{
+    scim_path_t path;
+    const char *err = NULL;
+    const scim_attr_t *a;
+
+    if (scim_path_parse(pt->p, pt->rt, text, MAX_PATH_LEN, MAX_PATH_DEPTH,
+                        &path, &err)
+        != APR_SUCCESS) {
+        if ((pt->flags & SCIM_NORM_IGNORE_UNKNOWN) && unknown_attr(pt, text)) {
+            return APR_SUCCESS;
+        }
+        if (pathless) {
+            return failf(pt, "invalidSyntax",
+                         unknown_attr(pt, text)
+                             ? apr_psprintf(pt->p, "unknown attribute in the "
+                                                   "value: %s",
+                                            err)
+                             : err);
+        }
+        return failf(pt, "invalidPath", err);
+    }
+    if (!path.ref.attr) {
+        return op_extension(pt, op, &path.ref, value);
+    }
+    a = path.ref.sub ? path.ref.sub : path.ref.attr;
+    if (path.ref.attr->mutability == SCIM_MUT_READ_ONLY
+        || a->mutability == SCIM_MUT_READ_ONLY) {
+        if (pathless) {
+            return APR_SUCCESS;
+        }
+        return failf(pt, "mutability",
+                     apr_psprintf(pt->p, "%s is readOnly",
+                                  scim_schema_ref_name(pt->p, &path.ref)));
+    }
+    if (path.ref.attr->mutability == SCIM_MUT_WRITE_ONLY) {
+        return APR_SUCCESS; /* password: accepted and discarded */
+    }
+    if (path.filter) {
+        return op_filtered(pt, op, &path, value);
+    }
+    return op_plain(pt, op, &path.ref, value);
+}
+
+/* A path-less add or replace: each key of the value object. */
+static apr_status_t op_pathless(patch_t *pt, op_e op, const json_t *value)
+{
+    const char *k;
+    json_t *v;
+    apr_status_t rv;
+
+    if (!json_is_object(value)) {
+        return failf(pt, "invalidValue",
+                     "without a path, the value must be an object");
+    }
+    json_object_foreach ((json_t *)value, k, v) {
+        if (!apr_cstr_casecmp(k, "schemas")) {
+            continue;
+        }
+        if (!apr_cstr_casecmp(k, "id")) {
+            /* Okta's group rename sends the group's own id along. */
+            if (pt->id && json_is_string(v)
+                && !apr_cstr_casecmp(json_string_value(v), pt->id)) {
+                continue;
+            }
+            return failf(pt, "mutability", "id is readOnly");
+        }
+        if ((rv = op_path(pt, op, k, v, 1)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* A member of obj by case-insensitive key; *dup set when given twice. */
+static json_t *member(const json_t *obj, const char *key, int *dup)
+{
+    const char *k;
+    json_t *v, *found = NULL;
+
+    json_object_foreach ((json_t *)obj, k, v) {
+        if (!apr_cstr_casecmp(k, key)) {
+            *dup |= found != NULL;
+            found = v;
+        }
+    }
+    return found;
+}
+
+static apr_status_t one_op(patch_t *pt, const json_t *o)
+{
+    json_t *opv, *pathv, *value;
+    const char *k, *name;
+    json_t *x;
+    int dup = 0;
+    op_e op;
+
+    if (!json_is_object(o)) {
+        return failf(pt, "invalidSyntax", "an operation must be an object");
+    }
+    opv = member(o, "op", &dup);
+    pathv = member(o, "path", &dup);
+    value = member(o, "value", &dup);
+    if (dup) {
+        return failf(pt, "invalidSyntax", "a member is given twice");
+    }
+    json_object_foreach ((json_t *)o, k, x) {
+        if (apr_cstr_casecmp(k, "op") && apr_cstr_casecmp(k, "path")
+            && apr_cstr_casecmp(k, "value")) {
+            return failf(pt, "invalidSyntax",
+                         "an operation has only op, path and value");
+        }
+    }
+    name = json_string_value(opv);
+    if (!name) {
+        return failf(pt, "invalidSyntax", "op is required");
+    }
+    if (!apr_cstr_casecmp(name, "add")) {
+        op = OP_ADD;
+    }
+    else if (!apr_cstr_casecmp(name, "remove")) {
+        op = OP_REMOVE;
+    }
+    else if (!apr_cstr_casecmp(name, "replace")) {
+        op = OP_REPLACE;
+    }
+    else {
+        return failf(pt, "invalidSyntax",
+                     "op must be add, remove or replace");
+    }
+    if (pathv && !json_is_null(pathv) && !json_is_string(pathv)) {
+        return failf(pt, "invalidPath", "path must be a string");
+    }
+    if (json_is_string(pathv) && json_string_length(pathv) == 0) {
+        pathv = NULL;
+    }
+    if (op != OP_REMOVE && !value) {
+        return failf(pt, "invalidValue",
+                     apr_psprintf(pt->p, "%s needs a value", name));
+    }
+    if (!json_is_string(pathv)) {
+        if (op == OP_REMOVE) {
+            return failf(pt, "noTarget", "remove needs a path");
+        }
+        return op_pathless(pt, op, value);
+    }
+    return op_path(pt, op, json_string_value(pathv), value, 0);
+}
+
+static apr_hash_t *id_set(apr_pool_t *p, apr_array_header_t *ids)
+{
+    apr_hash_t *h = apr_hash_make(p);
+    int i;
+
+    for (i = 0; i < ids->nelts; i++) {
+        apr_hash_set(h, APR_ARRAY_IDX(ids, i, const char *),
+                     APR_HASH_KEY_STRING, "");
+    }
+    return h;
+}
+
+/* Member ids of doc, lower-cased. */
+static apr_array_header_t *members_of(apr_pool_t *p, const json_t *doc)
+{
+    json_t *m = scim_schema_obj_get(doc, "members"), *e;
+    apr_array_header_t *ids = apr_array_make(p, 8, sizeof(const char *));
+    size_t i;
+
+    json_array_foreach (m, i, e) {
+        const char *id = member_id(p, e);
+
+        if (id) {
+            APR_ARRAY_PUSH(ids, const char *) = id;
+        }
+    }
+    return ids;
+}
+
+/* Ids of a that are not in b. */
+static apr_array_header_t *minus(apr_pool_t *p, apr_array_header_t *a,
+                                 apr_array_header_t *b)
+{
+    apr_hash_t *hb = id_set(p, b);
+    apr_array_header_t *out = apr_array_make(p, 4, sizeof(const char *));
+    int i;
+
+    for (i = 0; i < a->nelts; i++) {
+        const char *id = APR_ARRAY_IDX(a, i, const char *);
+
+        if (!apr_hash_get(hb, id, APR_HASH_KEY_STRING)) {
+            APR_ARRAY_PUSH(out, const char *) = id;
+            apr_hash_set(hb, id, APR_HASH_KEY_STRING, "");
+        }
+    }
+    return out;
+}
+
+apr_status_t scim_patch_apply_ex(apr_pool_t *p,
+                                 const scim_resource_type_t *rt,
+                                 const char *id, const json_t *doc,
+                                 const json_t *patch, int max_ops, int flags,
+                                 scim_patch_result_t *res,
+                                 scim_fault_t *fault)
+{
+    patch_t pt = { p, rt, id, flags, NULL, fault, "" };
+    json_t *schemas, *ops;
+    apr_array_header_t *before;
+    apr_status_t rv = APR_SUCCESS;
+    size_t i;
+    int dup = 0, ok = 0;
+
+    memset(res, 0, sizeof(*res));
+    if (!json_is_object(patch)) {
+        return failf(&pt, "invalidSyntax", "the body must be a PatchOp "
+                                           "object");
+    }
+    schemas = member(patch, "schemas", &dup);
+    ops = member(patch, "Operations", &dup);
+    if (dup) {
+        return failf(&pt, "invalidSyntax", "a member is given twice");
+    }
+    for (i = 0; i < json_array_size(schemas); i++) {
+        const char *s = json_string_value(json_array_get(schemas, i));
+
+        ok |= s && !apr_cstr_casecmp(s, SCIM_URN_PATCH_OP);
+    }
+    if (!ok) {
+        return failf(&pt, "invalidSyntax",
+                     "schemas must be [\"" SCIM_URN_PATCH_OP "\"]");
+    }
+    if (!json_is_array(ops) || json_array_size(ops) == 0) {
+        return failf(&pt, "invalidSyntax",
+                     "Operations must be a non-empty array");
+    }
+    if (max_ops > 0 && json_array_size(ops) > (size_t)max_ops) {
+        return failf(&pt, "invalidValue",
+                     apr_psprintf(p, "too many operations: %" APR_SIZE_T_FMT
+                                     " (at most %d)",
+                                  json_array_size(ops), max_ops));
+    }
+    if (!json_is_object(doc)) {
+        return failf(&pt, "invalidSyntax", "no document to patch");
+    }
+    pt.doc = scim_json_pool_own(p, json_deep_copy(doc));
+    for (i = 0; i < json_array_size(ops); i++) {
+        pt.where = apr_psprintf(p, "Operations[%" APR_SIZE_T_FMT "]: ", i);
+        if ((rv = one_op(&pt, json_array_get(ops, i))) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    rv = scim_schema_normalize(p, rt, pt.doc, flags, &res->doc, fault);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    res->changed = !json_equal((json_t *)doc, res->doc);
+    before = members_of(p, doc);
+    res->member_ids = members_of(p, res->doc);
+    res->members_added = minus(p, res->member_ids, before);
+    res->members_removed = minus(p, before, res->member_ids);
+    res->members_changed = res->members_added->nelts
+                           || res->members_removed->nelts;
+    return APR_SUCCESS;
+}
+
+apr_status_t scim_patch_apply(apr_pool_t *p, const scim_resource_type_t *rt,
+                              const char *id, const json_t *doc,
+                              const json_t *patch, int max_ops, json_t **out,
+                              int *members_changed, scim_fault_t *fault)
+{
+    scim_patch_result_t res;
+    apr_status_t rv;
+
+    rv = scim_patch_apply_ex(p, rt, id, doc, patch, max_ops, 0, &res, fault);
+    *out = res.doc;
+    if (members_changed) {
+        *members_changed = res.members_changed;
+    }
+    return rv;
+}

@@ -1,0 +1,72 @@
+#ifndef SCIM_PATCH_H
+#define SCIM_PATCH_H
+
+/* SCIM PATCH (RFC 7644 section 3.5.2) on a stored document, in memory,
+ * including what Okta and Microsoft Entra ID really send:
+ *  - "op" in any case ("Replace", "Add", "Remove"); "Operations", "path",
+ *    "value" keys in any case;
+ *  - booleans as "True"/"False" strings (coerced by the schema);
+ *  - path-less add/replace whose value has plain ("displayName"), dotted
+ *    ("name.givenName"), URN-qualified ("urn:...:enterprise:2.0:User:
+ *    department"), extension-object ("urn:...:enterprise:2.0:User": {...})
+ *    and even value-path ("emails[type eq \"work\"].value") keys; readOnly
+ *    keys in such a value (meta, groups, schemas, and an "id" equal to the
+ *    resource's, as in Okta's group rename) are ignored;
+ *  - value paths updated in place: "emails[type eq \"work\"].value";
+ *    add/replace with no matching element creates one from the filter's
+ *    "eq" terms ({"type":"work","value":...}) when the filter is made only
+ *    of them, else 400 noTarget; remove with no match changes nothing;
+ *  - the enterprise manager set as a string id, {"value": id} or
+ *    [{"value": id}], and removed (or set to "" / null);
+ *  - Group members: add appends without duplicates; remove with
+ *    "members[value eq \"id\"]"; remove with path "members" and a value
+ *    array removes only those members (Entra), without a value all of them;
+ *    replace sets the whole list.
+ * Semantics: add to a multi-valued attribute appends (equal values are not
+ * repeated); add/replace on a complex attribute sets the given
+ * sub-attributes and keeps the others; replace on a multi-valued attribute
+ * replaces all values; a value with "primary": true makes the others
+ * non-primary; replace with null/""/[] removes. Errors (all 400): a path
+ * that is malformed or names an unknown attribute: invalidPath; a path to a
+ * readOnly attribute (id, meta, groups) or removing a required one
+ * (userName, Group displayName): mutability; remove without a path:
+ * noTarget; wrong value types: invalidValue; a malformed PatchOp:
+ * invalidSyntax; more operations than allowed: invalidValue.
+ * The result is normalised with scim_schema_normalize (so it is a valid
+ * stored document). */
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <jansson.h>
+
+#include "scim_schema.h"
+
+typedef struct scim_patch_result_t {
+    json_t *doc;         /* the new stored document (pool-owned) */
+    int changed;         /* doc differs from the input document */
+    int members_changed; /* Groups: the set of member ids changed */
+    apr_array_header_t *member_ids;      /* Groups: ids after the patch */
+    apr_array_header_t *members_added;   /* ids not there before */
+    apr_array_header_t *members_removed; /* ids no longer there */
+} scim_patch_result_t;
+
+/* Apply the PatchOp body patch to doc (a stored document; for Groups with
+ * "members":[{"value": id},...]), resource id id (may be NULL). doc is not
+ * modified. max_ops limits the number of operations (0: no limit); flags are
+ * scim_schema_normalize's (SCIM_NORM_IGNORE_UNKNOWN also makes operations on
+ * unknown attributes no-ops). On failure APR_EINVAL with *fault. */
+apr_status_t scim_patch_apply_ex(apr_pool_t *p,
+                                 const scim_resource_type_t *rt,
+                                 const char *id, const json_t *doc,
+                                 const json_t *patch, int max_ops, int flags,
+                                 scim_patch_result_t *res,
+                                 scim_fault_t *fault);
+
+/* The same with flags 0: *out gets the new document, *members_changed
+ * (may be NULL) whether the Group's member ids changed. */
+apr_status_t scim_patch_apply(apr_pool_t *p, const scim_resource_type_t *rt,
+                              const char *id, const json_t *doc,
+                              const json_t *patch, int max_ops, json_t **out,
+                              int *members_changed, scim_fault_t *fault);
+
+#endif
