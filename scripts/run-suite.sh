@@ -10,7 +10,7 @@ cd "$here"
 run="$here/t/run"
 pg=$(mktemp -d /tmp/scimpg.XXXXXX)
 rm -rf "$run"
-mkdir -p "$run"
+mkdir -p "$run" "$run/mail"   # $run/mail: captured reminder mail (t/bin/capture-mail)
 cleanup() {
     [ -x t/TEST ] && t/TEST -stop-httpd >/dev/null 2>&1 || true
     scim_pg_stop "$pg"
@@ -37,6 +37,7 @@ done
 ./scimctl admin add --tenant acme --email alex@acme.example alex >/dev/null
 ./scimctl admin add --tenant globex --email bob@globex.example bob >/dev/null
 ./scimctl admin add --tenant initech --email carol@initech.example carol >/dev/null
+: >"$run/sso.htpasswd"
 : >"$run/admins.htpasswd"
 for u in sysadmin alice alex bob carol mallory; do
     htpasswd -bm "$run/admins.htpasswd" "$u" "pw-$u" >/dev/null 2>&1

@@ -7,8 +7,11 @@
 #include <http_config.h>
 #include <http_log.h>
 #include <http_protocol.h>
+#include <http_request.h>
+#include <mod_auth.h>
 
 #include "mod_scim_provision.h"
+#include "scim_store_res.h"
 
 APLOG_USE_MODULE(scim_provision);
 
@@ -80,7 +83,8 @@ static const char *parse_authorization(request_rec *r, const char *hdr,
     return "unsupported authorization scheme";
 }
 
-int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who)
+int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who,
+                          mod_scim_prefetch_t *pf)
 {
     mod_scim_srv_conf_t *conf = mod_scim_srv_conf(r->server);
     const char *tenant = mod_scim_dir_conf(r)->tenant;
@@ -115,7 +119,14 @@ int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who)
     if (!(db = mod_scim_db(r))) {
         return unavailable(r, "no database connection");
     }
-    rv = scim_store_token_lookup(db, r->pool, tenant, claims.jti, &row);
+    if (pf && pf->user_id) {
+        rv = scim_store_token_lookup_user(db, r->pool, tenant, claims.jti,
+                                          pf->user_id, pf->base_url, &row,
+                                          &pf->user);
+    }
+    else {
+        rv = scim_store_token_lookup(db, r->pool, tenant, claims.jti, &row);
+    }
     if (rv == APR_ENOENT) {
         return unauthorized(r, 1, "token unknown, deleted or expired");
     }
@@ -144,5 +155,73 @@ int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who)
     p->token_id = row->token_id;
     p->idp_type = row->idp_type;
     *who = p;
+    if (pf && pf->user_id) {
+        pf->done = 1;
+    }
     return OK;
+}
+
+/* Require scim-account <tenant>: only active SCIM users of the tenant get
+ * in, after the site's SSO module has authenticated them (SPEC 5.3). The
+ * database is asked on every request, so a deactivation counts at once. */
+static authz_status scim_account_check(request_rec *r, const char *require,
+                                       const void *parsed)
+{
+    const char *tenant = require;
+    scim_db_t *db;
+    apr_status_t rv;
+    int active = 0;
+
+    (void)parsed;
+    while (apr_isspace(*tenant)) {
+        tenant++;
+    }
+    if (!r->user) {
+        return AUTHZ_DENIED_NO_USER;
+    }
+    if (!(db = mod_scim_db(r))) {
+        return AUTHZ_GENERAL_ERROR;
+    }
+    rv = scim_store_account_active(db, r->pool, tenant, r->user, &active);
+    if (rv == APR_SUCCESS && active) {
+        return AUTHZ_GRANTED;
+    }
+    if (rv != APR_SUCCESS && rv != APR_ENOENT) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      SCIMLOGNO(00032) "cannot check scim-account %s: %s",
+                      tenant, db->error);
+        return AUTHZ_GENERAL_ERROR;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  SCIMLOGNO(00033) "'%s' is not an active account of tenant "
+                                   "'%s'",
+                  r->user, tenant);
+    return AUTHZ_DENIED;
+}
+
+static const char *scim_account_parse(cmd_parms *cmd, const char *require,
+                                      const void **parsed)
+{
+    (void)parsed;
+    while (apr_isspace(*require)) {
+        require++;
+    }
+    if (!scim_is_tenant_slug(require)) {
+        return apr_psprintf(cmd->pool,
+                            "Require scim-account: '%s' is not a tenant slug",
+                            require);
+    }
+    return NULL;
+}
+
+static const authz_provider scim_account_provider = {
+    &scim_account_check,
+    &scim_account_parse,
+};
+
+void mod_scim_auth_register(apr_pool_t *p)
+{
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "scim-account",
+                              AUTHZ_PROVIDER_VERSION, &scim_account_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
 }

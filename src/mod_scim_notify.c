@@ -39,10 +39,12 @@ APLOG_USE_MODULE(scim_provision);
  * seconds between SIGTERM and SIGKILL. */
 #define NOTIFY_LEASE_SLACK apr_time_from_sec(60)
 
+/* clang-format off */
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get_instance;
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
+/* clang-format on */
 
 typedef struct {
     apr_pool_t *pool; /* own pool and allocator, used by the job's thread */
@@ -50,8 +52,8 @@ typedef struct {
     const mod_scim_srv_conf_t *conf;
     ap_watchdog_t *watchdog;
     apr_interval_time_t tick; /* how often the watchdog calls us */
-    apr_time_t next_run;      /* in this child only; fine to lose */
-    int db_down;              /* the outage was logged */
+    apr_time_t next_run; /* in this child only; fine to lose */
+    int db_down; /* the outage was logged */
 } notify_ctx_t;
 
 /* A random time in [base - base/10, base + base/10]: servers and children
@@ -70,7 +72,7 @@ static int stopping(void)
     int state = AP_MPMQ_RUNNING;
 
     return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) != APR_SUCCESS
-           || state == AP_MPMQ_STOPPING;
+        || state == AP_MPMQ_STOPPING;
 }
 
 /* Database trouble: one warning per outage, the rest at debug level. */
@@ -87,8 +89,8 @@ static void db_trouble(notify_ctx_t *ctx, scim_db_t *db, const char *what)
     }
     else {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, ctx->s,
-                     SCIMLOGNO(00102) "expiry reminders: %s failed: %s",
-                     what, why);
+                     SCIMLOGNO(00102) "expiry reminders: %s failed: %s", what,
+                     why);
     }
 }
 
@@ -168,8 +170,7 @@ static void deliver(notify_ctx_t *ctx, scim_db_t *db, apr_pool_t *p,
         goto leave;
     }
     rv = scim_store_outbox_failed(db, p, item, max,
-                                  backoff(ctx, item->attempts), err,
-                                  &gave_up);
+                                  backoff(ctx, item->attempts), err, &gave_up);
     if (rv == APR_EGENERAL) {
         db_trouble(ctx, db, "recording a failed reminder");
     }
@@ -213,8 +214,9 @@ static void run_once(notify_ctx_t *ctx)
         goto leave;
     }
     db = scim_db_wrap(p, dbd->driver, dbd->handle);
-    if (APR_SUCCESS != (rv = scim_store_outbox_enqueue(db, p, c->notify_days,
-                                                       &queued, &skipped))) {
+    if (APR_SUCCESS
+        != (rv = scim_store_outbox_enqueue(db, p, c->notify_days, &queued,
+                                           &skipped))) {
         db_trouble(ctx, db, "queueing reminders");
         goto leave;
     }
@@ -277,7 +279,7 @@ static apr_status_t notify_watchdog(int state, void *data, apr_pool_t *ptemp)
         if (apr_time_now() >= ctx->next_run) {
             run_once(ctx);
             ctx->next_run = apr_time_now()
-                            + jittered(ctx->conf->notify_interval);
+                + jittered(ctx->conf->notify_interval);
         }
         break;
     default:
@@ -355,11 +357,11 @@ int mod_scim_notify_post_config(apr_pool_t *pconf, server_rec *s)
         ctx->tick = apr_time_from_sec(1);
     }
     if (APR_SUCCESS
-            != (rv = wd_get_instance(&ctx->watchdog, NOTIFY_WATCHDOG_NAME, 0,
-                                     1, pconf))
+            != (rv = wd_get_instance(&ctx->watchdog, NOTIFY_WATCHDOG_NAME, 0, 1,
+                                     pconf))
         || APR_SUCCESS
-               != (rv = wd_register(ctx->watchdog, ctx->tick, ctx,
-                                    notify_watchdog))) {
+            != (rv = wd_register(ctx->watchdog, ctx->tick, ctx,
+                                 notify_watchdog))) {
         goto fail;
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,

@@ -123,10 +123,10 @@ static void register_hooks(apr_pool_t *p)
 {
     static const char *const need_dbd[] = { "mod_dbd.c", NULL };
 
-    (void)p;
     ap_hook_test_config(test_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, need_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(handler, NULL, NULL, APR_HOOK_MIDDLE);
+    mod_scim_auth_register(p);
     mod_scim_notify_register_hooks(p);
 }
 

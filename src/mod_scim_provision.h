@@ -103,9 +103,21 @@ typedef struct {
     const char *token_id;
     const char *idp_type;
 } mod_scim_principal_t;
-/* Verify the request's provisioning token against the location's tenant.
- * OK with *who set, or the status of the 401/503 response already sent. */
-int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who);
+/* A read that can ride on the token lookup (GET /Users/{id}): one database
+ * round trip for both. */
+typedef struct {
+    const char *user_id;  /* in: the user to read */
+    const char *base_url; /* in */
+    int done;             /* out: the read was made */
+    struct scim_res *user;/* out: the user, or NULL when not found */
+} mod_scim_prefetch_t;
+/* Verify the request's provisioning token against the location's tenant
+ * (and make the prefetch read, if any). OK with *who set, or the status of
+ * the 401/503 response already sent. */
+int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who,
+                          mod_scim_prefetch_t *prefetch);
+/* Registers the authz provider "scim-account". */
+void mod_scim_auth_register(apr_pool_t *p);
 
 /* mod_scim_page.c: the page and its assets (path "/" or "/assets/NAME"). */
 int mod_scim_admin_page(request_rec *r, const char *path);

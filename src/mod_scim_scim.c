@@ -1,79 +1,1274 @@
-/* The SCIM 2.0 endpoint of a tenant (SPEC 5.1): authenticates every request
- * with a provisioning token, then routes on path_info. */
+/* The SCIM 2.0 endpoint of a tenant (SPEC 5.1, RFC 7644): authenticates
+ * every request with a provisioning token, then serves Users, Groups,
+ * search, Bulk and the discovery resources. Every store call is scoped by
+ * the tenant of the verified token row. */
 
 #include <apr_strings.h>
+#include <apr_lib.h>
 
 #include <httpd.h>
 #include <http_config.h>
+#include <http_core.h>
 #include <http_log.h>
 #include <http_protocol.h>
+#include <http_request.h>
 
 #include "mod_scim_provision.h"
+#include "scim_filter.h"
 #include "scim_json.h"
+#include "scim_patch.h"
+#include "scim_schema.h"
+#include "scim_store_res.h"
 
 APLOG_USE_MODULE(scim_provision);
 
-#define SCIM_CTYPE "application/scim+json"
+#define SCIM_CTYPE          "application/scim+json"
+#define URN_ERROR           "urn:ietf:params:scim:api:messages:2.0:Error"
+#define URN_SEARCH          "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+#define URN_BULK_REQUEST    "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+#define URN_BULK_RESPONSE   "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
+#define MAX_JSON_DEPTH      32
+#define MAX_FILTER_LEN      4096
+#define MAX_FILTER_DEPTH    32
+#define MAX_RESULTS         200
+#define MAX_PATCH_OPS       100
+#define MAX_BULK_OPS        100
+#define PATCH_RETRIES       5
 
-static int service_provider_config(request_rec *r)
+/* One request of the SCIM endpoint. */
+typedef struct {
+    request_rec *r;
+    scim_db_t *db;
+    mod_scim_principal_t *who;
+    const char *base; /* absolute URL of the SCIM root, no trailing '/' */
+    mod_scim_prefetch_t prefetch;
+} ctx_t;
+
+/* The outcome of one operation, for a response or a Bulk entry. */
+typedef struct {
+    int status;
+    const char *scim_type;
+    const char *detail;
+    const char *json; /* body text, or NULL */
+    const char *location;
+    const char *etag;
+} result_t;
+
+static void fail(result_t *res, int status, const char *scim_type,
+                 const char *detail)
 {
-    mod_scim_srv_conf_t *conf = mod_scim_srv_conf(r->server);
-    json_t *doc = json_pack(
-        "{s:[s], s:s, s:{s:b}, s:{s:b, s:i, s:I}, s:{s:b, s:i}, "
-        "s:{s:b}, s:{s:b}, s:{s:b}, s:[{s:s, s:s, s:s, s:b}, "
-        "{s:s, s:s, s:s}], s:{s:s}}",
-        "schemas", "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig",
-        "documentationUri", "https://datatracker.ietf.org/doc/html/rfc7644",
-        "patch", "supported", 0,
-        "bulk", "supported", 0, "maxOperations", 0, "maxPayloadSize",
-        (json_int_t)conf->max_body,
-        "filter", "supported", 0, "maxResults", 0,
-        "changePassword", "supported", 0,
-        "sort", "supported", 0,
-        "etag", "supported", 0,
-        "authenticationSchemes",
-        "type", "oauthbearertoken", "name", "Provisioning token",
-        "description", "Bearer JWT created on the Auto Provisioning Token page",
-        "primary", 1,
-        "type", "httpbasic", "name", "HTTP Basic",
-        "description", "Generated administrator username and the token as "
-                       "password",
-        "meta", "resourceType", "ServiceProviderConfig");
+    memset(res, 0, sizeof(*res));
+    res->status = status;
+    res->scim_type = scim_type;
+    res->detail = detail;
+}
 
-    return mod_scim_send_json(r, HTTP_OK, SCIM_CTYPE,
-                              scim_json_pool_own(r->pool, doc));
+static void fault_to(result_t *res, const scim_fault_t *f)
+{
+    fail(res, f->status ? f->status : HTTP_BAD_REQUEST, f->scim_type,
+         f->detail ? f->detail : "invalid request");
+}
+
+static void unavailable(ctx_t *c, result_t *res)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, c->r,
+                  SCIMLOGNO(00061) "database request failed: %s",
+                  c->db && c->db->error ? c->db->error : "no connection");
+    fail(res, HTTP_SERVICE_UNAVAILABLE, NULL,
+         "The service is temporarily unavailable");
+}
+
+static const char *error_json(apr_pool_t *p, int status, const char *type,
+                              const char *detail)
+{
+    json_t *doc = scim_json_pool_own(
+        p, json_pack("{s:[s], s:s, s:s}", "schemas", URN_ERROR, "status",
+                     apr_itoa(p, status), "detail", detail));
+
+    if (type) {
+        json_object_set_new(doc, "scimType", json_string(type));
+    }
+    return scim_json_dump(p, doc, 0);
+}
+
+/* Write a result as the HTTP response. */
+static int respond(ctx_t *c, const result_t *res)
+{
+    request_rec *r = c->r;
+    const char *body = res->json;
+
+    r->status = res->status;
+    if (res->location) {
+        apr_table_setn(r->headers_out, "Location", res->location);
+    }
+    if (res->etag) {
+        apr_table_setn(r->headers_out, "ETag", res->etag);
+    }
+    if (res->status == HTTP_SERVICE_UNAVAILABLE) {
+        apr_table_setn(r->headers_out, "Retry-After", MOD_SCIM_RETRY_AFTER);
+    }
+    if (res->status == HTTP_NO_CONTENT || res->status == HTTP_NOT_MODIFIED) {
+        return OK;
+    }
+    if (!body) {
+        body = error_json(r->pool, res->status, res->scim_type,
+                          res->detail ? res->detail : "error");
+    }
+    ap_set_content_type(r, SCIM_CTYPE);
+    ap_set_content_length(r, (apr_off_t)strlen(body));
+    if (!r->header_only) {
+        ap_rputs(body, r);
+    }
+    return OK;
+}
+
+static int reply_json(ctx_t *c, int status, json_t *doc)
+{
+    result_t res;
+
+    memset(&res, 0, sizeof(res));
+    res.status = status;
+    res.json = scim_json_dump(c->r->pool, scim_json_pool_own(c->r->pool, doc),
+                              0);
+    return respond(c, &res);
+}
+
+static int reply_error(ctx_t *c, int status, const char *type,
+                       const char *detail)
+{
+    result_t res;
+
+    fail(&res, status, type, detail);
+    return respond(c, &res);
+}
+
+static int method_not_allowed(ctx_t *c, const char *allow)
+{
+    apr_table_setn(c->r->headers_out, "Allow", allow);
+    return reply_error(c, HTTP_METHOD_NOT_ALLOWED, NULL,
+                       apr_psprintf(c->r->pool, "%s is not allowed here",
+                                    c->r->method));
+}
+
+/* ---- request parsing ---------------------------------------------------- */
+
+/* Query parameters, decoded; a parameter given twice is an error rather
+ * than silently one of the two. */
+static const char *parse_query(request_rec *r, apr_table_t **out)
+{
+    apr_table_t *t = apr_table_make(r->pool, 8);
+    char *args, *pair, *last = NULL;
+
+    *out = t;
+    if (!r->args || !*r->args) {
+        return NULL;
+    }
+    args = apr_pstrdup(r->pool, r->args);
+    for (pair = apr_strtok(args, "&", &last); pair;
+         pair = apr_strtok(NULL, "&", &last)) {
+        char *eq = strchr(pair, '='), *val = (char *)"";
+
+        if (eq) {
+            *eq = '\0';
+            val = eq + 1;
+        }
+        if (ap_unescape_urlencoded(pair) != OK
+            || ap_unescape_urlencoded(val) != OK) {
+            return "malformed query string";
+        }
+        if (apr_table_get(t, pair)) {
+            return apr_psprintf(r->pool, "query parameter '%s' is given "
+                                "twice", pair);
+        }
+        apr_table_setn(t, pair, val);
+    }
+    return NULL;
+}
+
+/* The request body as JSON, or a result to send (res->status set). */
+static json_t *read_body(ctx_t *c, result_t *res)
+{
+    request_rec *r = c->r;
+    mod_scim_srv_conf_t *conf = mod_scim_srv_conf(r->server);
+    const char *ctype = apr_table_get(r->headers_in, "Content-Type");
+    const char *err = NULL;
+    apr_size_t len;
+    json_t *doc;
+    char *buf;
+    int rc;
+
+    res->status = 0;
+    if (OK != (rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK))) {
+        fail(res, rc, NULL, "unreadable request body");
+        return NULL;
+    }
+    rc = mod_scim_read_body(r, conf->max_body, &buf, &len, &err);
+    if (rc != OK) {
+        fail(res, rc, NULL, err);
+        return NULL;
+    }
+    if (!ctype
+        || (strncasecmp(ctype, "application/scim+json", 21)
+            && strncasecmp(ctype, "application/json", 16))) {
+        fail(res, HTTP_UNSUPPORTED_MEDIA_TYPE, NULL,
+             "the body must be application/scim+json or application/json");
+        return NULL;
+    }
+    if (len == 0) {
+        fail(res, HTTP_BAD_REQUEST, "invalidSyntax", "the body is empty");
+        return NULL;
+    }
+    doc = scim_json_parse(r->pool, buf, len, MAX_JSON_DEPTH, &err);
+    if (!doc) {
+        fail(res, HTTP_BAD_REQUEST, "invalidSyntax",
+             apr_psprintf(r->pool, "malformed JSON: %s", err));
+        return NULL;
+    }
+    if (!json_is_object(doc)) {
+        fail(res, HTTP_BAD_REQUEST, "invalidSyntax",
+             "the body must be a JSON object");
+        return NULL;
+    }
+    return doc;
+}
+
+/* If-Match: NULL (none or "*"), or the version the client holds. */
+static const char *if_match(request_rec *r)
+{
+    const char *v = apr_table_get(r->headers_in, "If-Match");
+
+    if (!v) {
+        return NULL;
+    }
+    while (apr_isspace(*v)) {
+        v++;
+    }
+    return strcmp(v, "*") ? v : NULL;
+}
+
+/* Weak comparison: W/"3" and "3" name the same version. */
+static int same_version(const char *a, const char *b)
+{
+    if (!strncmp(a, "W/", 2)) {
+        a += 2;
+    }
+    if (!strncmp(b, "W/", 2)) {
+        b += 2;
+    }
+    return !strcmp(a, b);
+}
+
+static const scim_resource_type_t *rtype(scim_res_type_e t)
+{
+    return t == SCIM_RES_USER ? scim_schema_user() : scim_schema_group();
+}
+
+/* ---- operations --------------------------------------------------------- */
+
+/* Store columns from a normalised document; groups lose their members to
+ * group_members. */
+static void write_from(apr_pool_t *p, scim_res_type_e type, json_t *doc,
+                       int members_given, scim_res_write_t *w)
+{
+    json_t *v;
+
+    memset(w, 0, sizeof(*w));
+    w->external_id = json_string_value(json_object_get(doc, "externalId"));
+    if (type == SCIM_RES_USER) {
+        w->name = json_string_value(json_object_get(doc, "userName"));
+        w->display_name =
+            json_string_value(json_object_get(doc, "displayName"));
+        v = json_object_get(doc, "active");
+        w->active = v ? json_is_true(v) : 1;
+    }
+    else {
+        w->name = json_string_value(json_object_get(doc, "displayName"));
+        if (members_given) {
+            w->members = scim_schema_member_ids(p, doc);
+        }
+        json_object_del(doc, "members");
+    }
+    w->doc = scim_json_dump(p, doc, 0);
+}
+
+static void store_failed(ctx_t *c, apr_status_t rv, scim_res_type_e type,
+                         result_t *res)
+{
+    const char *what = type == SCIM_RES_USER ? "User" : "Group";
+
+    if (rv == APR_ENOENT) {
+        fail(res, HTTP_NOT_FOUND, NULL,
+             apr_psprintf(c->r->pool, "%s not found", what));
+    }
+    else if (rv == APR_EEXIST) {
+        fail(res, HTTP_CONFLICT, "uniqueness",
+             type == SCIM_RES_USER ? "userName is already taken"
+                                   : "displayName is already taken");
+    }
+    else if (rv == APR_EMISMATCH) {
+        fail(res, HTTP_PRECONDITION_FAILED, NULL,
+             "the resource has changed (If-Match)");
+    }
+    else if (rv == APR_EINVAL) {
+        fail(res, HTTP_BAD_REQUEST, "invalidValue",
+             "members must be users of this tenant");
+    }
+    else {
+        unavailable(c, res);
+    }
+}
+
+static void stored(const scim_res_t *row, int status, result_t *res)
+{
+    memset(res, 0, sizeof(*res));
+    res->status = status;
+    res->json = row->json;
+    res->etag = row->version;
+}
+
+static const char *location_of(ctx_t *c, scim_res_type_e type,
+                               const char *id)
+{
+    return apr_pstrcat(c->r->pool, c->base,
+                       type == SCIM_RES_USER ? "/Users/" : "/Groups/", id,
+                       NULL);
+}
+
+static void op_create(ctx_t *c, scim_res_type_e type, const json_t *body,
+                      result_t *res)
+{
+    apr_pool_t *p = c->r->pool;
+    scim_fault_t fault = { 0, NULL, NULL };
+    scim_res_write_t w;
+    scim_res_t *row;
+    json_t *doc;
+    apr_status_t rv;
+
+    if (scim_schema_normalize(p, rtype(type), body, 0, &doc, &fault)
+        != APR_SUCCESS) {
+        fault_to(res, &fault);
+        return;
+    }
+    write_from(p, type, doc, 1, &w);
+    rv = scim_store_res_create(c->db, p, type, c->who->tenant_id, &w, c->base,
+                               &row);
+    if (rv != APR_SUCCESS) {
+        store_failed(c, rv, type, res);
+        return;
+    }
+    stored(row, HTTP_CREATED, res);
+    res->location = location_of(c, type, row->id);
+}
+
+static void op_replace(ctx_t *c, scim_res_type_e type, const char *id,
+                       const char *version, const json_t *body, result_t *res)
+{
+    apr_pool_t *p = c->r->pool;
+    scim_fault_t fault = { 0, NULL, NULL };
+    scim_res_write_t w;
+    scim_res_t *row;
+    json_t *doc;
+    apr_status_t rv;
+
+    if (scim_schema_normalize(p, rtype(type), body, 0, &doc, &fault)
+        != APR_SUCCESS) {
+        fault_to(res, &fault);
+        return;
+    }
+    /* PUT replaces the whole resource, members included. */
+    write_from(p, type, doc, 1, &w);
+    if (type == SCIM_RES_GROUP && !w.members) {
+        w.members = apr_array_make(p, 0, sizeof(const char *));
+    }
+    rv = scim_store_res_replace(c->db, p, type, c->who->tenant_id, id,
+                                version, &w, c->base, &row);
+    if (rv != APR_SUCCESS) {
+        store_failed(c, rv, type, res);
+        return;
+    }
+    stored(row, HTTP_OK, res);
+    res->location = location_of(c, type, row->id);
+}
+
+static json_t *members_json(const apr_array_header_t *ids)
+{
+    json_t *arr = json_array();
+    int i;
+
+    for (i = 0; i < ids->nelts; i++) {
+        json_array_append_new(
+            arr, json_pack("{s:s}", "value",
+                           APR_ARRAY_IDX(ids, i, const char *)));
+    }
+    return arr;
+}
+
+static void op_patch(ctx_t *c, scim_res_type_e type, const char *id,
+                     const char *version, const json_t *body, result_t *res)
+{
+    apr_pool_t *p = c->r->pool;
+    int attempt;
+
+    for (attempt = 0; attempt < PATCH_RETRIES; attempt++) {
+        scim_fault_t fault = { 0, NULL, NULL };
+        apr_array_header_t *members;
+        const char *doc_text, *current, *err = NULL;
+        json_t *doc, *patched;
+        scim_res_write_t w;
+        scim_res_t *row;
+        apr_status_t rv;
+        int members_changed = 0;
+
+        rv = scim_store_res_load(c->db, p, type, c->who->tenant_id, id,
+                                 &doc_text, &current, &members);
+        if (rv != APR_SUCCESS) {
+            store_failed(c, rv, type, res);
+            return;
+        }
+        if (version && !same_version(version, current)) {
+            store_failed(c, APR_EMISMATCH, type, res);
+            return;
+        }
+        doc = scim_json_parse(p, doc_text, strlen(doc_text), 64, &err);
+        if (!doc) {
+            fail(res, HTTP_SERVICE_UNAVAILABLE, NULL, "stored document");
+            return;
+        }
+        if (type == SCIM_RES_GROUP && members->nelts) {
+            json_object_set_new(doc, "members", members_json(members));
+        }
+        if (scim_patch_apply(p, rtype(type), id, doc, body, MAX_PATCH_OPS,
+                             &patched, &members_changed, &fault)
+            != APR_SUCCESS) {
+            fault_to(res, &fault);
+            return;
+        }
+        /* the patched document is already normalised */
+        write_from(p, type, patched, members_changed, &w);
+        if (type == SCIM_RES_GROUP && members_changed && !w.members) {
+            w.members = apr_array_make(p, 0, sizeof(const char *));
+        }
+        /* Optimistic: the version read above must still be current. */
+        rv = scim_store_res_replace(c->db, p, type, c->who->tenant_id, id,
+                                    current, &w, c->base, &row);
+        if (rv == APR_EMISMATCH && !version) {
+            continue; /* changed meanwhile: apply the patch again */
+        }
+        if (rv != APR_SUCCESS) {
+            store_failed(c, rv, type, res);
+            return;
+        }
+        stored(row, HTTP_OK, res);
+        res->location = location_of(c, type, row->id);
+        return;
+    }
+    fail(res, HTTP_CONFLICT, NULL,
+         "the resource kept changing; try the PATCH again");
+}
+
+static void op_delete(ctx_t *c, scim_res_type_e type, const char *id,
+                      const char *version, result_t *res)
+{
+    apr_status_t rv;
+
+    rv = scim_store_res_delete(c->db, c->r->pool, type, c->who->tenant_id, id,
+                               version);
+    if (rv != APR_SUCCESS) {
+        store_failed(c, rv, type, res);
+        return;
+    }
+    memset(res, 0, sizeof(*res));
+    res->status = HTTP_NO_CONTENT;
+}
+
+/* ---- reads and searches ------------------------------------------------- */
+
+typedef struct {
+    const char *filter;
+    const char *sort_by;
+    const char *sort_order;
+    const char *attributes;
+    const char *excluded;
+    int start_index;
+    int count;
+} search_t;
+
+static int parse_int(const char *s, int *out)
+{
+    char *end;
+    long v;
+
+    if (!s || !*s) {
+        return 0;
+    }
+    v = strtol(s, &end, 10);
+    if (*end || v < -2147483647L || v > 2147483647L) {
+        return 0;
+    }
+    *out = (int)v;
+    return 1;
+}
+
+/* Search parameters from the query string or a SearchRequest body. */
+static int search_from_query(ctx_t *c, apr_table_t *q, search_t *s,
+                             result_t *res)
+{
+    const char *v;
+
+    memset(s, 0, sizeof(*s));
+    s->start_index = 1;
+    s->count = 100;
+    s->filter = apr_table_get(q, "filter");
+    s->sort_by = apr_table_get(q, "sortBy");
+    s->sort_order = apr_table_get(q, "sortOrder");
+    s->attributes = apr_table_get(q, "attributes");
+    s->excluded = apr_table_get(q, "excludedAttributes");
+    if ((v = apr_table_get(q, "startIndex")) && !parse_int(v, &s->start_index)) {
+        fail(res, HTTP_BAD_REQUEST, "invalidValue",
+             "startIndex must be an integer");
+        return 0;
+    }
+    if ((v = apr_table_get(q, "count")) && !parse_int(v, &s->count)) {
+        fail(res, HTTP_BAD_REQUEST, "invalidValue", "count must be an integer");
+        return 0;
+    }
+    (void)c;
+    return 1;
+}
+
+static int search_from_body(ctx_t *c, const json_t *body, search_t *s,
+                            result_t *res)
+{
+    static const char *const strs[] = { "filter", "sortBy", "sortOrder",
+                                        "attributes", "excludedAttributes",
+                                        NULL };
+    const char **dst[5];
+    json_t *v;
+    int i;
+
+    memset(s, 0, sizeof(*s));
+    s->start_index = 1;
+    s->count = 100;
+    dst[0] = &s->filter;
+    dst[1] = &s->sort_by;
+    dst[2] = &s->sort_order;
+    dst[3] = &s->attributes;
+    dst[4] = &s->excluded;
+    for (i = 0; strs[i]; i++) {
+        v = json_object_get(body, strs[i]);
+        if (!v || json_is_null(v)) {
+            continue;
+        }
+        if (json_is_array(v) && i >= 3) {
+            /* attributes may be an array of names */
+            size_t k;
+            json_t *e;
+            const char *joined = "";
+
+            json_array_foreach(v, k, e)
+            {
+                if (!json_is_string(e)) {
+                    fail(res, HTTP_BAD_REQUEST, "invalidValue",
+                         apr_psprintf(c->r->pool, "%s must list strings",
+                                      strs[i]));
+                    return 0;
+                }
+                joined = apr_pstrcat(c->r->pool, joined, k ? "," : "",
+                                     json_string_value(e), NULL);
+            }
+            *dst[i] = joined;
+            continue;
+        }
+        if (!json_is_string(v)) {
+            fail(res, HTTP_BAD_REQUEST, "invalidValue",
+                 apr_psprintf(c->r->pool, "%s must be a string", strs[i]));
+            return 0;
+        }
+        *dst[i] = apr_pstrdup(c->r->pool, json_string_value(v));
+    }
+    if ((v = json_object_get(body, "startIndex"))) {
+        if (!json_is_integer(v)) {
+            fail(res, HTTP_BAD_REQUEST, "invalidValue",
+                 "startIndex must be an integer");
+            return 0;
+        }
+        s->start_index = (int)json_integer_value(v);
+    }
+    if ((v = json_object_get(body, "count"))) {
+        if (!json_is_integer(v)) {
+            fail(res, HTTP_BAD_REQUEST, "invalidValue",
+                 "count must be an integer");
+            return 0;
+        }
+        s->count = (int)json_integer_value(v);
+    }
+    return 1;
+}
+
+typedef struct {
+    apr_array_header_t *attrs; /* scim_attr_ref_t, or NULL */
+    apr_array_header_t *excl;
+    int with_members;
+} projection_t;
+
+static int projection(ctx_t *c, scim_res_type_e type, const char *attributes,
+                      const char *excluded, projection_t *pr, result_t *res)
+{
+    const scim_resource_type_t *rt = rtype(type);
+    const char *err = NULL;
+
+    memset(pr, 0, sizeof(*pr));
+    pr->with_members = 1;
+    if (attributes
+        && scim_schema_attr_list(c->r->pool, rt, attributes, &pr->attrs, &err)
+               != APR_SUCCESS) {
+        fail(res, HTTP_BAD_REQUEST, "invalidValue", err);
+        return 0;
+    }
+    if (excluded
+        && scim_schema_attr_list(c->r->pool, rt, excluded, &pr->excl, &err)
+               != APR_SUCCESS) {
+        fail(res, HTTP_BAD_REQUEST, "invalidValue", err);
+        return 0;
+    }
+    if (type == SCIM_RES_GROUP && (pr->attrs || pr->excl)) {
+        scim_attr_ref_t ref;
+
+        if (scim_schema_resolve(rt, "members", 7, 0, &ref) == APR_SUCCESS) {
+            pr->with_members = scim_schema_projection_wants(rt, &ref,
+                                                            pr->attrs,
+                                                            pr->excl);
+        }
+    }
+    return 1;
+}
+
+/* A resource's JSON as the client asked for it: passed through untouched
+ * unless attributes/excludedAttributes ask for a projection. */
+static const char *project(ctx_t *c, scim_res_type_e type,
+                           const projection_t *pr, const char *json)
+{
+    const char *err = NULL;
+    json_t *doc;
+
+    if (!pr->attrs && !pr->excl) {
+        return json;
+    }
+    doc = scim_json_parse(c->r->pool, json, strlen(json), 64, &err);
+    if (!doc) {
+        return json;
+    }
+    return scim_json_dump(c->r->pool,
+                          scim_schema_project(c->r->pool, rtype(type), doc,
+                                              pr->attrs, pr->excl),
+                          0);
+}
+
+/* Compile a search into a store query (filter, sort, page). */
+static int compile_search(ctx_t *c, scim_res_type_e type, const search_t *s,
+                          scim_res_query_t *q, result_t *res)
+{
+    apr_pool_t *p = c->r->pool;
+    const scim_resource_type_t *rt = rtype(type);
+    const char *err = NULL;
+
+    memset(q, 0, sizeof(*q));
+    q->params = apr_array_make(p, 4, sizeof(const char *));
+    if (s->filter) {
+        scim_filter_t *f;
+
+        if (scim_filter_parse(p, rt, s->filter, MAX_FILTER_LEN,
+                              MAX_FILTER_DEPTH, &f, &err)
+                != APR_SUCCESS
+            || scim_filter_sql(p, rt, f, q->params, &q->where, &err)
+                   != APR_SUCCESS) {
+            fail(res, HTTP_BAD_REQUEST, "invalidFilter", err);
+            return 0;
+        }
+    }
+    if (s->sort_order && strcasecmp(s->sort_order, "ascending")
+        && strcasecmp(s->sort_order, "descending")) {
+        fail(res, HTTP_BAD_REQUEST, "invalidValue",
+             "sortOrder is ascending or descending");
+        return 0;
+    }
+    if (s->sort_by
+        && scim_filter_sort_sql(p, rt, s->sort_by,
+                                s->sort_order
+                                    && !strcasecmp(s->sort_order,
+                                                   "descending"),
+                                &q->order, &err)
+               != APR_SUCCESS) {
+        fail(res, HTTP_BAD_REQUEST, "invalidValue", err);
+        return 0;
+    }
+    q->start_index = s->start_index < 1 ? 1 : s->start_index;
+    q->count = s->count < 0 ? 0 : s->count > MAX_RESULTS ? MAX_RESULTS
+                                                         : s->count;
+    return 1;
+}
+
+static const char *list_json(apr_pool_t *p, int total, int start,
+                             const apr_array_header_t *items)
+{
+    struct iovec *vec;
+    int i, n = 0;
+
+    vec = apr_palloc(p, sizeof(*vec) * (apr_size_t)(items->nelts * 2 + 2));
+    vec[n].iov_base = apr_psprintf(
+        p,
+        "{\"schemas\":[\"" SCIM_URN_LIST_RESPONSE "\"],\"totalResults\":%d,"
+        "\"startIndex\":%d,\"itemsPerPage\":%d,\"Resources\":[",
+        total, start, items->nelts);
+    vec[n].iov_len = strlen(vec[n].iov_base);
+    n++;
+    for (i = 0; i < items->nelts; i++) {
+        const char *json = APR_ARRAY_IDX(items, i, const char *);
+
+        if (i) {
+            vec[n].iov_base = (void *)",";
+            vec[n++].iov_len = 1;
+        }
+        vec[n].iov_base = (void *)json;
+        vec[n++].iov_len = strlen(json);
+    }
+    vec[n].iov_base = (void *)"]}";
+    vec[n++].iov_len = 2;
+    return apr_pstrcatv(p, vec, (apr_size_t)n, NULL);
+}
+
+static void op_search(ctx_t *c, scim_res_type_e type, const search_t *s,
+                      result_t *res)
+{
+    apr_pool_t *p = c->r->pool;
+    apr_array_header_t *rows, *items;
+    scim_res_query_t q;
+    projection_t pr;
+    apr_status_t rv;
+    int total, i;
+
+    if (!compile_search(c, type, s, &q, res)
+        || !projection(c, type, s->attributes, s->excluded, &pr, res)) {
+        return;
+    }
+    q.with_members = pr.with_members;
+    rv = scim_store_res_list(c->db, p, type, c->who->tenant_id, &q, c->base,
+                             &total, &rows);
+    if (rv != APR_SUCCESS) {
+        unavailable(c, res);
+        return;
+    }
+    items = apr_array_make(p, rows->nelts, sizeof(const char *));
+    for (i = 0; i < rows->nelts; i++) {
+        APR_ARRAY_PUSH(items, const char *) =
+            project(c, type, &pr, APR_ARRAY_IDX(rows, i, scim_res_t).json);
+    }
+    memset(res, 0, sizeof(*res));
+    res->status = HTTP_OK;
+    res->json = list_json(p, total, q.start_index, items);
+}
+
+/* /.search at the root: Users, then Groups, as one list. A filter that
+ * names attributes of only one type selects nothing of the other. */
+static void op_search_root(ctx_t *c, const search_t *s, result_t *res)
+{
+    apr_pool_t *p = c->r->pool;
+    apr_array_header_t *items = apr_array_make(p, 8, sizeof(const char *));
+    int total = 0, usable = 0, t, start, want, skip;
+    result_t first;
+
+    fail(&first, HTTP_BAD_REQUEST, "invalidFilter", "no resource type");
+    start = s->start_index < 1 ? 1 : s->start_index;
+    want = s->count < 0 ? 0 : s->count > MAX_RESULTS ? MAX_RESULTS : s->count;
+    skip = start - 1;
+    for (t = SCIM_RES_USER; t <= SCIM_RES_GROUP; t++) {
+        scim_res_query_t q;
+        projection_t pr;
+        apr_array_header_t *rows;
+        result_t r1;
+        int n, i;
+
+        if (!compile_search(c, (scim_res_type_e)t, s, &q, &r1)
+            || !projection(c, (scim_res_type_e)t, s->attributes, s->excluded,
+                           &pr, &r1)) {
+            if (t == SCIM_RES_USER) {
+                first = r1;
+            }
+            continue;
+        }
+        usable++;
+        q.with_members = pr.with_members;
+        q.start_index = skip + 1;
+        q.count = want - items->nelts;
+        if (q.count <= 0) {
+            q.count = 0;
+        }
+        if (scim_store_res_list(c->db, p, (scim_res_type_e)t,
+                                c->who->tenant_id, &q, c->base, &n, &rows)
+            != APR_SUCCESS) {
+            unavailable(c, res);
+            return;
+        }
+        total += n;
+        skip = skip > n ? skip - n : 0;
+        for (i = 0; i < rows->nelts; i++) {
+            APR_ARRAY_PUSH(items, const char *) =
+                project(c, (scim_res_type_e)t, &pr,
+                        APR_ARRAY_IDX(rows, i, scim_res_t).json);
+        }
+    }
+    if (!usable) {
+        *res = first;
+        return;
+    }
+    memset(res, 0, sizeof(*res));
+    res->status = HTTP_OK;
+    res->json = list_json(p, total, start, items);
+}
+
+static int get_one(ctx_t *c, scim_res_type_e type, const char *id,
+                   apr_table_t *q)
+{
+    request_rec *r = c->r;
+    const char *inm = apr_table_get(r->headers_in, "If-None-Match");
+    projection_t pr;
+    scim_res_t *row;
+    apr_status_t rv;
+    result_t res;
+
+    if (!projection(c, type, apr_table_get(q, "attributes"),
+                    apr_table_get(q, "excludedAttributes"), &pr, &res)) {
+        return respond(c, &res);
+    }
+    if (c->prefetch.done && type == SCIM_RES_USER) {
+        row = c->prefetch.user; /* read with the token, same tenant */
+        rv = row ? APR_SUCCESS : APR_ENOENT;
+    }
+    else {
+        rv = scim_store_res_get(c->db, r->pool, type, c->who->tenant_id, id,
+                                c->base, pr.with_members, &row);
+    }
+    if (rv != APR_SUCCESS) {
+        store_failed(c, rv, type, &res);
+        return respond(c, &res);
+    }
+    stored(row, HTTP_OK, &res);
+    if (inm && same_version(inm, row->version)) {
+        res.status = HTTP_NOT_MODIFIED;
+        return respond(c, &res);
+    }
+    res.json = project(c, type, &pr, row->json);
+    return respond(c, &res);
+}
+
+/* ---- Bulk (RFC 7644 3.7) ------------------------------------------------ */
+
+/* Replace "bulkId:<id>" string values (anywhere in v) by the ids created
+ * so far; 0 if one is not known (yet). */
+static int resolve_bulk_ids(apr_pool_t *p, json_t *v, apr_hash_t *ids)
+{
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+
+        if (!strncmp(s, "bulkId:", 7)) {
+            const char *id = apr_hash_get(ids, s + 7, APR_HASH_KEY_STRING);
+
+            if (!id) {
+                return 0;
+            }
+            json_string_set(v, id);
+        }
+        return 1;
+    }
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *e;
+
+        json_object_foreach(v, k, e)
+        {
+            if (!resolve_bulk_ids(p, e, ids)) {
+                return 0;
+            }
+        }
+    }
+    else if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+
+        json_array_foreach(v, i, e)
+        {
+            if (!resolve_bulk_ids(p, e, ids)) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* "/Users", "/Users/<id>", "/Groups/bulkId:x" -> type and id. */
+static int bulk_path(apr_pool_t *p, const char *path, apr_hash_t *ids,
+                     scim_res_type_e *type, const char **id)
+{
+    const char *rest;
+
+    *id = NULL;
+    if (!strncmp(path, "/Users", 6)) {
+        *type = SCIM_RES_USER;
+        rest = path + 6;
+    }
+    else if (!strncmp(path, "/Groups", 7)) {
+        *type = SCIM_RES_GROUP;
+        rest = path + 7;
+    }
+    else {
+        return 0;
+    }
+    if (!*rest) {
+        return 1;
+    }
+    if (*rest != '/' || !rest[1] || strchr(rest + 1, '/')) {
+        return 0;
+    }
+    rest++;
+    if (!strncmp(rest, "bulkId:", 7)) {
+        rest = apr_hash_get(ids, rest + 7, APR_HASH_KEY_STRING);
+        if (!rest) {
+            return 0;
+        }
+    }
+    *id = apr_pstrdup(p, rest);
+    return 1;
+}
+
+static void op_bulk(ctx_t *c, const json_t *body, result_t *res)
+{
+    apr_pool_t *p = c->r->pool;
+    apr_hash_t *ids = apr_hash_make(p);
+    json_t *ops = json_object_get(body, "Operations");
+    json_t *fo = json_object_get(body, "failOnErrors");
+    json_t *out = scim_json_pool_own(p, json_array()), *op;
+    int fail_on = 0, errors = 0;
+    size_t i;
+
+    if (!json_is_array(ops)) {
+        fail(res, HTTP_BAD_REQUEST, "invalidSyntax",
+             "a BulkRequest has an Operations array");
+        return;
+    }
+    if (json_array_size(ops) > MAX_BULK_OPS) {
+        fail(res, HTTP_REQUEST_ENTITY_TOO_LARGE, NULL,
+             apr_psprintf(p, "at most %d operations per Bulk request",
+                          MAX_BULK_OPS));
+        return;
+    }
+    if (fo && !json_is_null(fo)) {
+        if (!json_is_integer(fo) || json_integer_value(fo) < 1) {
+            fail(res, HTTP_BAD_REQUEST, "invalidValue",
+                 "failOnErrors must be a positive integer");
+            return;
+        }
+        fail_on = (int)json_integer_value(fo);
+    }
+    json_array_foreach(ops, i, op)
+    {
+        const char *method = json_string_value(json_object_get(op, "method"));
+        const char *path = json_string_value(json_object_get(op, "path"));
+        const char *bulk_id = json_string_value(json_object_get(op, "bulkId"));
+        const char *version =
+            json_string_value(json_object_get(op, "version"));
+        json_t *data = json_object_get(op, "data"), *entry;
+        scim_res_type_e type = SCIM_RES_USER;
+        const char *id = NULL;
+        result_t r1;
+
+        if (fail_on && errors >= fail_on) {
+            break;
+        }
+        if (!json_is_object(op) || !method || !path) {
+            fail(&r1, HTTP_BAD_REQUEST, "invalidSyntax",
+                 "an operation has a method and a path");
+        }
+        else if (!bulk_path(p, path, ids, &type, &id)) {
+            fail(&r1, HTTP_BAD_REQUEST, "invalidPath",
+                 apr_psprintf(p, "cannot resolve path %s", path));
+        }
+        else if (data && !resolve_bulk_ids(p, data, ids)) {
+            fail(&r1, HTTP_CONFLICT, "invalidValue",
+                 "data refers to an unknown bulkId");
+        }
+        else if (!strcasecmp(method, "POST") && !id) {
+            if (!bulk_id) {
+                fail(&r1, HTTP_BAD_REQUEST, "invalidSyntax",
+                     "POST operations need a bulkId");
+            }
+            else if (!json_is_object(data)) {
+                fail(&r1, HTTP_BAD_REQUEST, "invalidSyntax",
+                     "POST operations need data");
+            }
+            else {
+                op_create(c, type, data, &r1);
+            }
+        }
+        else if (!strcasecmp(method, "PUT") && id && json_is_object(data)) {
+            op_replace(c, type, id, version, data, &r1);
+        }
+        else if (!strcasecmp(method, "PATCH") && id && json_is_object(data)) {
+            op_patch(c, type, id, version, data, &r1);
+        }
+        else if (!strcasecmp(method, "DELETE") && id) {
+            op_delete(c, type, id, version, &r1);
+        }
+        else {
+            fail(&r1, HTTP_BAD_REQUEST, "invalidSyntax",
+                 apr_psprintf(p, "unsupported operation %s %s", method,
+                              path));
+        }
+        if (r1.status == HTTP_SERVICE_UNAVAILABLE) {
+            *res = r1;
+            return;
+        }
+        entry = json_pack("{s:s, s:s}", "method", method ? method : "",
+                          "status", apr_itoa(p, r1.status));
+        if (bulk_id) {
+            json_object_set_new(entry, "bulkId", json_string(bulk_id));
+        }
+        if (r1.status >= 400) {
+            errors++;
+            json_object_set_new(entry, "response",
+                                json_pack("{s:[s], s:s, s:s}", "schemas",
+                                          URN_ERROR, "status",
+                                          apr_itoa(p, r1.status), "detail",
+                                          r1.detail ? r1.detail : "error"));
+            if (r1.scim_type) {
+                json_object_set_new(json_object_get(entry, "response"),
+                                    "scimType", json_string(r1.scim_type));
+            }
+        }
+        else {
+            if (r1.location) {
+                json_object_set_new(entry, "location",
+                                    json_string(r1.location));
+            }
+            if (r1.etag) {
+                json_object_set_new(entry, "version", json_string(r1.etag));
+            }
+            if (bulk_id && r1.status == HTTP_CREATED && r1.location) {
+                apr_hash_set(ids, apr_pstrdup(p, bulk_id),
+                             APR_HASH_KEY_STRING,
+                             strrchr(r1.location, '/') + 1);
+            }
+        }
+        json_array_append_new(out, entry);
+    }
+    memset(res, 0, sizeof(*res));
+    res->status = HTTP_OK;
+    res->json = scim_json_dump(
+        p,
+        scim_json_pool_own(p, json_pack("{s:[s], s:O}", "schemas",
+                                        URN_BULK_RESPONSE, "Operations", out)),
+        0);
+}
+
+/* ---- discovery ---------------------------------------------------------- */
+
+static int discovery(ctx_t *c, const char *path)
+{
+    apr_pool_t *p = c->r->pool;
+    json_t *doc = NULL;
+
+    if (!strcmp(path, "/ServiceProviderConfig")) {
+        scim_spc_params_t prm;
+
+        memset(&prm, 0, sizeof(prm));
+        prm.base_url = c->base;
+        prm.documentation_uri = "https://datatracker.ietf.org/doc/html/rfc7644";
+        prm.bulk_max_operations = MAX_BULK_OPS;
+        prm.bulk_max_payload =
+            (apr_size_t)mod_scim_srv_conf(c->r->server)->max_body;
+        prm.filter_max_results = MAX_RESULTS;
+        doc = scim_schema_service_provider_config(p, &prm);
+    }
+    else if (!strcmp(path, "/ResourceTypes")) {
+        doc = scim_schema_resource_types_list(p, c->base);
+    }
+    else if (!strncmp(path, "/ResourceTypes/", 15)) {
+        doc = scim_schema_resource_type_resource(p, path + 15, c->base);
+    }
+    else if (!strcmp(path, "/Schemas")) {
+        doc = scim_schema_schemas_list(p, c->base);
+    }
+    else if (!strncmp(path, "/Schemas/", 9)) {
+        doc = scim_schema_schema_resource(p, path + 9, c->base);
+    }
+    if (!doc) {
+        return reply_error(c, HTTP_NOT_FOUND, NULL, "No such resource");
+    }
+    json_incref(doc);
+    return reply_json(c, HTTP_OK, doc);
+}
+
+/* ---- routing ------------------------------------------------------------ */
+
+static int with_body(ctx_t *c, scim_res_type_e type, const char *id,
+                     int method)
+{
+    result_t res;
+    json_t *body = read_body(c, &res);
+
+    if (!body) {
+        return respond(c, &res);
+    }
+    if (method == M_POST) {
+        op_create(c, type, body, &res);
+    }
+    else if (method == M_PUT) {
+        op_replace(c, type, id, if_match(c->r), body, &res);
+    }
+    else {
+        op_patch(c, type, id, if_match(c->r), body, &res);
+    }
+    return respond(c, &res);
+}
+
+static int search_post(ctx_t *c, int root, scim_res_type_e type)
+{
+    search_t s;
+    result_t res;
+    json_t *body = read_body(c, &res);
+
+    if (!body) {
+        return respond(c, &res);
+    }
+    if (!search_from_body(c, body, &s, &res)) {
+        return respond(c, &res);
+    }
+    if (root) {
+        op_search_root(c, &s, &res);
+    }
+    else {
+        op_search(c, type, &s, &res);
+    }
+    return respond(c, &res);
+}
+
+static int route(ctx_t *c, const char *path, apr_table_t *q)
+{
+    request_rec *r = c->r;
+    int m = r->method_number;
+    scim_res_type_e type;
+    const char *rest;
+    result_t res;
+
+    if (!strcmp(path, "/ServiceProviderConfig")
+        || !strncmp(path, "/ResourceTypes", 14)
+        || !strncmp(path, "/Schemas", 8)) {
+        return m == M_GET ? discovery(c, path)
+                          : method_not_allowed(c, "GET, HEAD");
+    }
+    if (!strcmp(path, "/.search")) {
+        return m == M_POST ? search_post(c, 1, SCIM_RES_USER)
+                           : method_not_allowed(c, "POST");
+    }
+    if (!strcmp(path, "/Bulk")) {
+        json_t *body;
+
+        if (m != M_POST) {
+            return method_not_allowed(c, "POST");
+        }
+        if (!(body = read_body(c, &res))) {
+            return respond(c, &res);
+        }
+        op_bulk(c, body, &res);
+        return respond(c, &res);
+    }
+    if (!strncmp(path, "/Users", 6)) {
+        type = SCIM_RES_USER;
+        rest = path + 6;
+    }
+    else if (!strncmp(path, "/Groups", 7)) {
+        type = SCIM_RES_GROUP;
+        rest = path + 7;
+    }
+    else {
+        return reply_error(c, HTTP_NOT_FOUND, NULL, "No such endpoint");
+    }
+    if (!*rest || !strcmp(rest, "/")) {
+        if (m == M_GET) {
+            search_t s;
+
+            if (search_from_query(c, q, &s, &res)) {
+                op_search(c, type, &s, &res);
+            }
+            return respond(c, &res);
+        }
+        return m == M_POST ? with_body(c, type, NULL, m)
+                           : method_not_allowed(c, "GET, HEAD, POST");
+    }
+    if (*rest != '/' || strchr(rest + 1, '/')) {
+        return reply_error(c, HTTP_NOT_FOUND, NULL, "No such endpoint");
+    }
+    rest++;
+    if (!strcmp(rest, ".search")) {
+        return m == M_POST ? search_post(c, 0, type)
+                           : method_not_allowed(c, "POST");
+    }
+    switch (m) {
+    case M_GET:
+        return get_one(c, type, rest, q);
+    case M_PUT:
+        return with_body(c, type, rest, m);
+    case M_PATCH:
+        return with_body(c, type, rest, m);
+    case M_DELETE:
+        op_delete(c, type, rest, if_match(r), &res);
+        return respond(c, &res);
+    default:
+        return method_not_allowed(c, "GET, HEAD, PUT, PATCH, DELETE");
+    }
 }
 
 int mod_scim_scim_handler(request_rec *r)
 {
-    mod_scim_principal_t *who = NULL;
-    const char *path;
+    mod_scim_dir_conf_t *d = mod_scim_dir_conf(r);
+    apr_table_t *q = NULL;
+    const char *path, *err;
+    ctx_t c;
 
     if (!r->handler || strcmp(r->handler, MOD_SCIM_HANDLER)) {
         return DECLINED;
     }
     mod_scim_security_headers(r);
-    if (!mod_scim_dir_conf(r)->tenant) {
+    if (!d->tenant) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       SCIMLOGNO(00060) "SetHandler %s without SCIMTenant "
                                        "in this location",
                       MOD_SCIM_HANDLER);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    memset(&c, 0, sizeof(c));
+    c.r = r;
+    path = mod_scim_subpath(r);
+    c.base = ap_construct_url(r->pool,
+                              apr_pstrmemdup(r->pool, r->uri,
+                                             strlen(r->uri) - strlen(path)),
+                              r);
+    /* GET /Users/{id}: the user is read with the token, one round trip. */
+    if (r->method_number == M_GET && !strncmp(path, "/Users/", 7)
+        && scim_is_uuid(path + 7)) {
+        c.prefetch.user_id = path + 7;
+        c.prefetch.base_url = c.base;
+    }
     /* Nothing is served without a valid token, whatever the site's
      * other configuration says (SPEC 5.1). */
-    if (mod_scim_authenticate(r, &who) != OK) {
+    if (mod_scim_authenticate(r, &c.who, &c.prefetch) != OK) {
         return OK;
     }
-    path = mod_scim_subpath(r);
-    if (!strcmp(path, "/ServiceProviderConfig")) {
-        if (r->method_number != M_GET) {
-            apr_table_setn(r->headers_out, "Allow", "GET, HEAD");
-            return mod_scim_scim_error(r, HTTP_METHOD_NOT_ALLOWED, NULL,
-                                       "Only GET is allowed here");
-        }
-        return service_provider_config(r);
+    if (!(c.db = mod_scim_db(r))) {
+        return reply_error(&c, HTTP_SERVICE_UNAVAILABLE, NULL,
+                           "The service is temporarily unavailable");
     }
-    return mod_scim_scim_error(r, HTTP_NOT_FOUND, NULL,
-                               "No such SCIM endpoint");
+    if ((err = parse_query(r, &q)) != NULL) {
+        return reply_error(&c, HTTP_BAD_REQUEST, "invalidValue", err);
+    }
+    return route(&c, path, q);
 }

@@ -69,7 +69,7 @@ typedef struct {
 } scim_account_summary_t;
 
 /* What the SCIM side needs from a live token row. */
-typedef struct {
+typedef struct scim_live_token {
     const char *token_id;
     const char *tenant_id;
     const char *account_id;
@@ -170,6 +170,24 @@ apr_status_t scim_store_token_delete(scim_db_t *db, apr_pool_t *p,
 apr_status_t scim_store_token_lookup(scim_db_t *db, apr_pool_t *p,
                                      const char *tenant_slug, const char *jti,
                                      scim_live_token_t **out);
+
+/* The SELECT list and FROM clause of a live-token lookup (columns 0-5:
+ * token id, tenant id, account id, username, idp type, base64 hash), and a
+ * row of it turned into *out; shared with the fused lookups. */
+#define SCIM_STORE_TOKEN_COLUMNS                                            \
+    "k.id, k.tenant_id, k.account_id, a.user_name, i.type, "                \
+    "encode(k.token_hash, 'base64')"
+#define SCIM_STORE_TOKEN_FROM                                               \
+    "tokens k JOIN tenants n ON n.id = k.tenant_id "                        \
+    "JOIN accounts a ON a.tenant_id = k.tenant_id AND a.id = k.account_id " \
+    "JOIN identity_providers i ON i.tenant_id = k.tenant_id "               \
+    "AND i.id = a.idp_id"
+#define SCIM_STORE_TOKEN_LIVE                                               \
+    "k.jti = %s AND n.slug = %s AND k.deleted_at IS NULL "                  \
+    "AND k.expires_at > now()"
+apr_status_t scim_store_token_from_row(scim_db_t *db, apr_pool_t *p,
+                                       const scim_rows_t *rows,
+                                       scim_live_token_t **out);
 
 /* Notifications of one administrator (in this tenant, or the system ones). */
 apr_status_t scim_store_notification_list(scim_db_t *db, apr_pool_t *p,

@@ -631,28 +631,43 @@ apr_status_t scim_store_token_delete(scim_db_t *db, apr_pool_t *p,
     return scim_store_audit(db, p, t->id, by, "token.delete", token_id);
 }
 
+apr_status_t scim_store_token_from_row(scim_db_t *db, apr_pool_t *p,
+                                       const scim_rows_t *rows,
+                                       scim_live_token_t **out)
+{
+    const char *b64 = scim_rows_get(rows, 0, 5);
+    scim_live_token_t *k;
+    char *hash = NULL;
+    apr_size_t hlen = 0;
+
+    if (!b64
+        || scim_b64_decode(p, b64, strlen(b64), &hash, &hlen) != APR_SUCCESS
+        || hlen != 32) {
+        db->error = "stored token hash is malformed";
+        return APR_EGENERAL;
+    }
+    k = apr_pcalloc(p, sizeof(*k));
+    k->token_id = scim_rows_get(rows, 0, 0);
+    k->tenant_id = scim_rows_get(rows, 0, 1);
+    k->account_id = scim_rows_get(rows, 0, 2);
+    k->user_name = scim_rows_get(rows, 0, 3);
+    k->idp_type = scim_rows_get(rows, 0, 4);
+    memcpy(k->hash, hash, 32);
+    *out = k;
+    return APR_SUCCESS;
+}
+
 apr_status_t scim_store_token_lookup(scim_db_t *db, apr_pool_t *p,
                                      const char *tenant_slug, const char *jti,
                                      scim_live_token_t **out)
 {
-    scim_live_token_t *k;
     scim_rows_t *rows;
-    unsigned char *hash = NULL;
-    apr_size_t hlen = 0;
     apr_status_t rv;
 
     rv = scim_db_selectv(db, p, &rows,
-                         "SELECT k.id, k.tenant_id, k.account_id, "
-                         "a.user_name, i.type, "
-                         "encode(k.token_hash, 'base64') "
-                         "FROM tokens k "
-                         "JOIN tenants n ON n.id = k.tenant_id "
-                         "JOIN accounts a ON a.tenant_id = k.tenant_id "
-                         "AND a.id = k.account_id "
-                         "JOIN identity_providers i ON "
-                         "i.tenant_id = k.tenant_id AND i.id = a.idp_id "
-                         "WHERE k.jti = %s AND n.slug = %s "
-                         "AND k.deleted_at IS NULL AND k.expires_at > now()",
+                         "SELECT " SCIM_STORE_TOKEN_COLUMNS
+                         " FROM " SCIM_STORE_TOKEN_FROM
+                         " WHERE " SCIM_STORE_TOKEN_LIVE,
                          2, jti, tenant_slug);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -660,21 +675,7 @@ apr_status_t scim_store_token_lookup(scim_db_t *db, apr_pool_t *p,
     if (rows->nrows == 0) {
         return APR_ENOENT;
     }
-    if (scim_b64_decode(p, cell(rows, 0, 5), strlen(cell(rows, 0, 5)),
-                        (char **)&hash, &hlen) != APR_SUCCESS
-        || hlen != 32) {
-        db->error = "stored token hash is malformed";
-        return APR_EGENERAL;
-    }
-    k = apr_pcalloc(p, sizeof(*k));
-    k->token_id = cell(rows, 0, 0);
-    k->tenant_id = cell(rows, 0, 1);
-    k->account_id = cell(rows, 0, 2);
-    k->user_name = cell(rows, 0, 3);
-    k->idp_type = cell(rows, 0, 4);
-    memcpy(k->hash, hash, 32);
-    *out = k;
-    return APR_SUCCESS;
+    return scim_store_token_from_row(db, p, rows, out);
 }
 
 apr_status_t scim_store_notification_list(scim_db_t *db, apr_pool_t *p,

@@ -4,6 +4,7 @@
 
 #include <apr_strings.h>
 
+#include "scim_store.h"
 #include "scim_store_res.h"
 #include "scim_util.h"
 
@@ -482,6 +483,46 @@ apr_status_t scim_store_res_list(scim_db_t *db, apr_pool_t *p,
         *total = atoi(scim_rows_get(rows, 0, 0));
     }
     return rv;
+}
+
+apr_status_t scim_store_token_lookup_user(scim_db_t *db, apr_pool_t *p,
+                                          const char *tenant_slug,
+                                          const char *jti, const char *user_id,
+                                          const char *base_url,
+                                          scim_live_token_t **tok,
+                                          scim_res_t **user)
+{
+    scim_rows_t *rows;
+    apr_status_t rv;
+
+    *user = NULL;
+    /* One round trip: the token row, and the user of the same tenant. */
+    rv = scim_db_selectv(db, p, &rows,
+                         "SELECT " SCIM_STORE_TOKEN_COLUMNS ", r.id, "
+                         "CASE WHEN r.id IS NOT NULL THEN " VERSION_SQL
+                         " END, CASE WHEN r.id IS NOT NULL THEN " USER_JSON
+                         " END FROM " SCIM_STORE_TOKEN_FROM
+                         " LEFT JOIN accounts r ON r.tenant_id = k.tenant_id "
+                         "AND r.id = %s::uuid AND r.kind = 'user' "
+                         "CROSS JOIN (SELECT %s::text AS url) b "
+                         "WHERE " SCIM_STORE_TOKEN_LIVE,
+                         4, user_id, base_url, jti, tenant_slug);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    if (APR_SUCCESS != (rv = scim_store_token_from_row(db, p, rows, tok))) {
+        return rv;
+    }
+    if (scim_rows_get(rows, 0, 6)) {
+        *user = apr_pcalloc(p, sizeof(scim_res_t));
+        (*user)->id = scim_rows_get(rows, 0, 6);
+        (*user)->version = scim_rows_get(rows, 0, 7);
+        (*user)->json = scim_rows_get(rows, 0, 8);
+    }
+    return APR_SUCCESS;
 }
 
 apr_status_t scim_store_account_active(scim_db_t *db, apr_pool_t *p,

@@ -15,7 +15,7 @@
 typedef scim_res_kind_e scim_res_type_e;
 
 /* One resource as the client sees it. */
-typedef struct {
+typedef struct scim_res {
     const char *id;
     const char *json;    /* the whole resource, with id and meta */
     const char *version; /* ETag value, e.g. W/"3" */
@@ -87,6 +87,18 @@ apr_status_t scim_store_res_list(scim_db_t *db, apr_pool_t *p,
                                  const scim_res_query_t *q,
                                  const char *base_url, int *total,
                                  apr_array_header_t **out);
+
+/* The hot path of GET /Users/{id}: the live token with this jti in the
+ * tenant and, in the same round trip, the user (NULL when not found). The
+ * caller must still check the token's hash and claims before using *user.
+ * APR_ENOENT when the token is not live. */
+struct scim_live_token;
+apr_status_t scim_store_token_lookup_user(scim_db_t *db, apr_pool_t *p,
+                                          const char *tenant_slug,
+                                          const char *jti, const char *user_id,
+                                          const char *base_url,
+                                          struct scim_live_token **tok,
+                                          scim_res_t **user);
 
 /* Is this account an active SCIM user of the tenant (Require scim-account)?
  * APR_SUCCESS with *active, or APR_ENOENT. */

@@ -5,8 +5,8 @@
 # file's tokens are looked at: the other tests' tokens have a year left.
 use strict;
 use warnings FATAL => 'all';
-use Apache::Test qw(-withtestmore);
 use Test::More;
+use Apache::Test ();
 use HTTP::Request ();
 use LWP::UserAgent ();
 use ScimTest;
@@ -104,7 +104,8 @@ sleep 3; # several more runs of the job: nothing more may arrive
     like($m->{body}, qr/Acme Corp \(acme\)/, 'body: tenant name and slug');
     like($m->{body}, qr/\Q$t1->{userName}\E/, 'body: provisioning username');
     like($m->{body}, qr/Token id:\s+\Q$t1->{id}\E/, 'body: token id');
-    like($m->{body}, qr/Expires \(UTC\):\s+\Q$expiry{7}\E/, 'body: exact expiry in UTC');
+    my $exp7 = $expiry{7};
+    like($m->{body}, qr/Expires \(UTC\):\s+\Q$exp7\E/, 'body: exact expiry in UTC');
     like($m->{body}, qr{https://admin\.test\.example/t/acme/provisioning/}, 'body: link from SCIMAdminURL');
     unlike($m->{raw}, qr/(?<!\r)\n/, 'CRLF line endings only');
     for my $mail (mails_for($t1->{id})) {

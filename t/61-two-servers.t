@@ -4,8 +4,8 @@
 # them. A slow mail program (DELAY) keeps both jobs busy at the same time.
 use strict;
 use warnings FATAL => 'all';
-use Apache::Test qw(-withtestmore);
 use Test::More;
+use Apache::Test ();
 use IO::Socket::INET ();
 use LWP::UserAgent ();
 use Time::HiRes ();
