@@ -12,9 +12,19 @@ my %expected = (
     'SCIM00106' => 'expiry reminder given up after SCIMNotifyMaxAttempts',
 );
 my $file = Apache::Test::vars('t_logs') . '/error_log';
+# t/90-db-outage.t stops the database on purpose: the errors it causes lie
+# between the two byte offsets it records.
+my ($skip_from, $skip_to) = (-1, -1);
+if (open(my $w, '<', "$ENV{SCIM_TEST_RUN}/outage-window")) {
+    ($skip_from, $skip_to) = split ' ', scalar <$w>;
+}
 open(my $fh, '<', $file) or die "$file: $!";
 my (@unexpected, $n);
-while (my $line = <$fh>) {
+while (1) {
+    my $at = tell $fh;
+    my $line = <$fh>;
+    last unless defined $line;
+    next if $at >= $skip_from && $at < $skip_to;
     next unless $line =~ /\[scim_provision:(error|warn|crit|alert|emerg)\]/;
     $n++;
     my ($tag) = $line =~ /(SCIM\d{5}):/;
