@@ -66,7 +66,7 @@ static void skip_ws(parser_t *ps)
 static int name_char(char c)
 {
     return apr_isalnum(c) || c == '_' || c == '-' || c == '$' || c == ':'
-           || c == '.';
+        || c == '.';
 }
 
 /* A keyword (case-insensitive) not followed by a name character. */
@@ -146,7 +146,7 @@ static int hex4(const char *s, unsigned int *v)
             return 0;
         }
         *v = *v * 16
-             + (apr_isdigit(s[i]) ? s[i] - '0' : (apr_tolower(s[i]) - 'a' + 10));
+            + (apr_isdigit(s[i]) ? s[i] - '0' : (apr_tolower(s[i]) - 'a' + 10));
     }
     return 1;
 }
@@ -337,8 +337,8 @@ static const scim_attr_t *cmp_attr(const scim_filter_t *f)
 }
 
 /* Type checks of "attr op value" (the operator and literal are set). */
-static scim_filter_t *check_cmp(parser_t *ps, scim_filter_t *f,
-                                const char *op, const char *attr)
+static scim_filter_t *check_cmp(parser_t *ps, scim_filter_t *f, const char *op,
+                                const char *attr)
 {
     const scim_attr_t *a = cmp_attr(f);
     int ordering = f->op >= SCIM_OP_GT && f->op <= SCIM_OP_LE;
@@ -350,37 +350,43 @@ static scim_filter_t *check_cmp(parser_t *ps, scim_filter_t *f,
     switch (a->type) {
     case SCIM_TYPE_BOOLEAN:
         if (ordering || substring) {
-            return fail(ps, apr_psprintf(ps->p, "\"%s\" is not allowed on "
-                                                "boolean attribute %%s",
-                                         op),
+            return fail(ps,
+                        apr_psprintf(ps->p,
+                                     "\"%s\" is not allowed on "
+                                     "boolean attribute %%s",
+                                     op),
                         attr);
         }
         if (f->lit != SCIM_LIT_TRUE && f->lit != SCIM_LIT_FALSE) {
-            return fail(ps, "%s is boolean: compare it with true or false",
-                        attr);
+            return fail(ps, "%s is boolean: compare it with true or false", attr);
         }
         return f;
     case SCIM_TYPE_BINARY:
         if (ordering || substring) {
-            return fail(ps, apr_psprintf(ps->p, "\"%s\" is not allowed on "
-                                                "binary attribute %%s",
-                                         op),
+            return fail(ps,
+                        apr_psprintf(ps->p,
+                                     "\"%s\" is not allowed on "
+                                     "binary attribute %%s",
+                                     op),
                         attr);
         }
         break;
     case SCIM_TYPE_DATETIME:
         if (substring) {
-            return fail(ps, apr_psprintf(ps->p, "\"%s\" is not allowed on "
-                                                "dateTime attribute %%s",
-                                         op),
+            return fail(ps,
+                        apr_psprintf(ps->p,
+                                     "\"%s\" is not allowed on "
+                                     "dateTime attribute %%s",
+                                     op),
                         attr);
         }
         if (f->lit == SCIM_LIT_STRING) {
             apr_time_t t;
 
             if (scim_schema_datetime_parse(f->value, strlen(f->value), &t)) {
-                return fail(ps, "%s needs an xsd:dateTime value such as "
-                                "\"2024-01-31T12:00:00Z\"",
+                return fail(ps,
+                            "%s needs an xsd:dateTime value such as "
+                            "\"2024-01-31T12:00:00Z\"",
                             attr);
             }
             return f;
@@ -389,9 +395,11 @@ static scim_filter_t *check_cmp(parser_t *ps, scim_filter_t *f,
     case SCIM_TYPE_INTEGER:
     case SCIM_TYPE_DECIMAL:
         if (substring) {
-            return fail(ps, apr_psprintf(ps->p, "\"%s\" is not allowed on "
-                                                "numeric attribute %%s",
-                                         op),
+            return fail(ps,
+                        apr_psprintf(ps->p,
+                                     "\"%s\" is not allowed on "
+                                     "numeric attribute %%s",
+                                     op),
                         attr);
         }
         if (f->lit != SCIM_LIT_NUMBER) {
@@ -399,8 +407,7 @@ static scim_filter_t *check_cmp(parser_t *ps, scim_filter_t *f,
         }
         return f;
     case SCIM_TYPE_COMPLEX:
-        return fail(ps, "%s is complex: compare one of its sub-attributes",
-                    attr);
+        return fail(ps, "%s is complex: compare one of its sub-attributes", attr);
     default:
         break;
     }
@@ -437,8 +444,9 @@ static apr_status_t attr_name(parser_t *ps, scim_attr_ref_t *ref,
         }
         if (!sub) {
             ps->pos = *start;
-            fail(ps, apr_psprintf(ps->p, "%s has no sub-attribute \"%%s\"",
-                                  scim_schema_ref_name(ps->p, ps->elem)),
+            fail(ps,
+                 apr_psprintf(ps->p, "%s has no sub-attribute \"%%s\"",
+                              scim_schema_ref_name(ps->p, ps->elem)),
                  excerpt(ps, *start, *end));
             return APR_EINVAL;
         }
@@ -449,8 +457,9 @@ static apr_status_t attr_name(parser_t *ps, scim_attr_ref_t *ref,
     rv = scim_schema_resolve(ps->rt, ps->s + *start, *end - *start, 0, ref);
     if (rv != APR_SUCCESS) {
         ps->pos = *start;
-        fail(ps, rv == APR_ENOENT ? "unknown attribute \"%s\""
-                                  : "invalid attribute name \"%s\"",
+        fail(ps,
+             rv == APR_ENOENT ? "unknown attribute \"%s\""
+                              : "invalid attribute name \"%s\"",
              excerpt(ps, *start, *end));
         return APR_EINVAL;
     }
@@ -480,8 +489,9 @@ static scim_filter_t *parse_comparison(parser_t *ps, scim_filter_t *f,
         }
     }
     if (!opname) {
-        return fail(ps, "expected an operator (eq, ne, co, sw, ew, gt, ge, "
-                        "lt, le, pr) after %s",
+        return fail(ps,
+                    "expected an operator (eq, ne, co, sw, ew, gt, ge, "
+                    "lt, le, pr) after %s",
                     attr);
     }
     if (f->op != SCIM_OP_PR) {
@@ -509,8 +519,9 @@ static scim_filter_t *parse_comparison(parser_t *ps, scim_filter_t *f,
             }
         }
         else {
-            return fail(ps, "expected a value (a \"string\", a number, true, "
-                            "false or null)%s",
+            return fail(ps,
+                        "expected a value (a \"string\", a number, true, "
+                        "false or null)%s",
                         "");
         }
     }
@@ -528,8 +539,9 @@ static scim_filter_t *parse_comparison(parser_t *ps, scim_filter_t *f,
         && f->op != SCIM_OP_PR) {
         f->ref.sub = scim_schema_sub_attr(f->ref.attr, "value", 5);
         if (!f->ref.sub) {
-            return fail(ps, "%s is complex: compare one of its "
-                            "sub-attributes",
+            return fail(ps,
+                        "%s is complex: compare one of its "
+                        "sub-attributes",
                         attr);
         }
     }
@@ -694,12 +706,11 @@ static apr_status_t start_parse(parser_t *ps, apr_pool_t *p,
     ps->rt = rt;
     ps->s = text ? text : "";
     ps->len = strlen(ps->s);
-    ps->max_depth = (max_depth <= 0 || max_depth > MAX_DEPTH_CAP)
-                        ? MAX_DEPTH_CAP
-                        : max_depth;
+    ps->max_depth = (max_depth <= 0 || max_depth > MAX_DEPTH_CAP) ? MAX_DEPTH_CAP
+                                                                  : max_depth;
     if (max_len && ps->len > max_len) {
-        *err = apr_psprintf(p, "the filter is longer than %" APR_SIZE_T_FMT
-                               " bytes",
+        *err = apr_psprintf(p,
+                            "the filter is longer than %" APR_SIZE_T_FMT " bytes",
                             max_len);
         return APR_EINVAL;
     }
@@ -722,9 +733,10 @@ apr_status_t scim_filter_parse(apr_pool_t *p, const scim_resource_type_t *rt,
     if (f) {
         skip_ws(&ps);
         if (ps.pos < ps.len) {
-            f = fail(&ps, ps.s[ps.pos] == ')' ? "unbalanced \")\"%s"
-                                              : "expected and, or or the "
-                                                "end of the filter%s",
+            f = fail(&ps,
+                     ps.s[ps.pos] == ')' ? "unbalanced \")\"%s"
+                                         : "expected and, or or the "
+                                           "end of the filter%s",
                      "");
         }
     }
@@ -738,8 +750,7 @@ apr_status_t scim_filter_parse(apr_pool_t *p, const scim_resource_type_t *rt,
 
 apr_status_t scim_path_parse(apr_pool_t *p, const scim_resource_type_t *rt,
                              const char *text, apr_size_t max_len,
-                             int max_depth, scim_path_t *out,
-                             const char **err)
+                             int max_depth, scim_path_t *out, const char **err)
 {
     parser_t ps;
     apr_size_t end;
@@ -756,16 +767,16 @@ apr_status_t scim_path_parse(apr_pool_t *p, const scim_resource_type_t *rt,
     rv = scim_schema_resolve(rt, ps.s, end, SCIM_RESOLVE_SCHEMA, &out->ref);
     if (rv != APR_SUCCESS) {
         *err = apr_psprintf(p, "%s path \"%s\"",
-                            rv == APR_ENOENT ? "unknown attribute in"
-                                             : "invalid",
+                            rv == APR_ENOENT ? "unknown attribute in" : "invalid",
                             excerpt(&ps, 0, end ? end : ps.len));
         return APR_EINVAL;
     }
     if (ps.pos < ps.len && ps.s[ps.pos] == '[') {
         if (!out->ref.attr || out->ref.sub
             || out->ref.attr->type != SCIM_TYPE_COMPLEX) {
-            *err = apr_psprintf(p, "invalid path \"%s\": only complex "
-                                   "attributes take a value filter",
+            *err = apr_psprintf(p,
+                                "invalid path \"%s\": only complex "
+                                "attributes take a value filter",
                                 excerpt(&ps, 0, ps.len));
             return APR_EINVAL;
         }
@@ -797,16 +808,16 @@ apr_status_t scim_path_parse(apr_pool_t *p, const scim_resource_type_t *rt,
             out->ref.sub = scim_schema_sub_attr(out->ref.attr, ps.s + start,
                                                 ps.pos - start);
             if (!out->ref.sub) {
-                *err = apr_psprintf(p, "unknown sub-attribute in path "
-                                       "\"%s\"",
+                *err = apr_psprintf(p,
+                                    "unknown sub-attribute in path "
+                                    "\"%s\"",
                                     excerpt(&ps, 0, ps.len));
                 return APR_EINVAL;
             }
         }
     }
     if (ps.pos != ps.len) {
-        *err = apr_psprintf(p, "invalid path \"%s\"",
-                            excerpt(&ps, 0, ps.len));
+        *err = apr_psprintf(p, "invalid path \"%s\"", excerpt(&ps, 0, ps.len));
         return APR_EINVAL;
     }
     return APR_SUCCESS;
@@ -819,8 +830,8 @@ static int fold(unsigned char c)
     return (c >= 'A' && c <= 'Z') ? c + 32 : c;
 }
 
-static int bytes_cmp(const char *a, apr_size_t an, const char *b,
-                     apr_size_t bn, int exact)
+static int bytes_cmp(const char *a, apr_size_t an, const char *b, apr_size_t bn,
+                     int exact)
 {
     apr_size_t i, n = an < bn ? an : bn;
 
@@ -835,8 +846,8 @@ static int bytes_cmp(const char *a, apr_size_t an, const char *b,
     return an < bn ? -1 : (an > bn ? 1 : 0);
 }
 
-static int contains(const char *h, apr_size_t hn, const char *n,
-                    apr_size_t nn, int exact)
+static int contains(const char *h, apr_size_t hn, const char *n, apr_size_t nn,
+                    int exact)
 {
     apr_size_t i;
 
@@ -896,8 +907,7 @@ static int compare(const scim_filter_t *f, const json_t *v)
     }
     switch (a->type) {
     case SCIM_TYPE_BOOLEAN:
-        return json_is_boolean(v)
-               && json_is_true(v) == (f->lit == SCIM_LIT_TRUE);
+        return json_is_boolean(v) && json_is_true(v) == (f->lit == SCIM_LIT_TRUE);
     case SCIM_TYPE_INTEGER:
     case SCIM_TYPE_DECIMAL: {
         double x, y;
@@ -1027,9 +1037,9 @@ int scim_filter_match(const scim_filter_t *f, const json_t *resource)
 /* How to reach the attributes of an element context in SQL. */
 typedef enum {
     CTX_ROW = 0, /* the resource row r */
-    CTX_JSON,    /* a JSON object: base is its jsonb expression */
-    CTX_GROUPS,  /* a User's membership: group_members m + groups g */
-    CTX_MEMBERS  /* a Group's membership: group_members m + accounts a */
+    CTX_JSON, /* a JSON object: base is its jsonb expression */
+    CTX_GROUPS, /* a User's membership: group_members m + groups g */
+    CTX_MEMBERS /* a Group's membership: group_members m + accounts a */
 } ctx_kind_e;
 
 typedef struct {
@@ -1076,8 +1086,8 @@ static int is_membership(const scim_resource_type_t *rt,
                          const scim_attr_ref_t *ref)
 {
     return ref->schema == rt->schema
-           && (rt->kind == SCIM_RES_USER ? named(ref->attr, "groups")
-                                         : named(ref->attr, "members"));
+        && (rt->kind == SCIM_RES_USER ? named(ref->attr, "groups")
+                                      : named(ref->attr, "members"));
 }
 
 static const char *membership_from(const sqlc_t *c)
@@ -1091,7 +1101,7 @@ static const char *membership_from(const sqlc_t *c)
 }
 
 static const char *json_key(apr_pool_t *p, const char *base, const char *k,
-                             int text)
+                            int text)
 {
     return apr_psprintf(p, "(%s%s'%s')", base, text ? "->>" : "->", k);
 }
@@ -1124,8 +1134,7 @@ static sqlval_t json_val(sqlc_t *c, const char *base, const scim_attr_t *a)
     return v;
 }
 
-static sqlval_t col(const char *expr, vkind_e kind, int nullable,
-                    int case_exact)
+static sqlval_t col(const char *expr, vkind_e kind, int nullable, int case_exact)
 {
     sqlval_t v;
 
@@ -1205,8 +1214,8 @@ static int row_val(sqlc_t *c, const scim_attr_ref_t *ref, sqlval_t *v)
                 return 1;
             }
             if (named(s, "resourceType")) {
-                *v = col(is_user(c) ? "'User'::text" : "'Group'::text",
-                         V_TEXT, 0, s->case_exact);
+                *v = col(is_user(c) ? "'User'::text" : "'Group'::text", V_TEXT,
+                         0, s->case_exact);
                 return 1;
             }
             c->err = apr_psprintf(c->p, "meta%s%s cannot be used in a filter",
@@ -1231,8 +1240,7 @@ static const char *fold_sql(sqlc_t *c, const sqlval_t *v, const char *x)
     return v->case_exact ? x : apr_psprintf(c->p, "lower(upper(%s))", x);
 }
 
-static const char *like_pattern(sqlc_t *c, scim_filter_op_e op,
-                                const char *lit)
+static const char *like_pattern(sqlc_t *c, scim_filter_op_e op, const char *lit)
 {
     apr_size_t n = strlen(lit), i;
     char *out = apr_palloc(c->p, 2 * n + 3), *o = out;
@@ -1293,7 +1301,7 @@ static const char *lower_str(sqlc_t *c, const char *s)
     char *l = apr_pstrdup(c->p, s), *x;
 
     for (x = l; *x; x++) {
-        *x = apr_tolower(*x);
+        *x = (char)apr_tolower(*x);
     }
     return l;
 }
@@ -1304,7 +1312,7 @@ static const char *pg_datetime(sqlc_t *c, const char *s)
 {
     apr_size_t n = strlen(s);
     int zone = s[n - 1] == 'Z' || s[n - 1] == 'z'
-               || (n >= 25 && (s[n - 6] == '+' || s[n - 6] == '-'));
+        || (n >= 25 && (s[n - 6] == '+' || s[n - 6] == '-'));
     char *out = apr_pstrcat(c->p, s, zone ? "" : "Z", NULL);
 
     out[10] = 'T';
@@ -1315,8 +1323,7 @@ static const char *pg_datetime(sqlc_t *c, const char *s)
 }
 
 /* The two-valued SQL predicate "v op literal" (never NULL). */
-static const char *predicate(sqlc_t *c, const sqlval_t *v,
-                             const scim_filter_t *f)
+static const char *predicate(sqlc_t *c, const sqlval_t *v, const scim_filter_t *f)
 {
     const char *x = v->expr, *p;
 
@@ -1329,36 +1336,31 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v,
         }
         if (v->kind == V_TEXT) {
             return v->nullable
-                       ? apr_psprintf(c->p, "(%s IS NOT NULL AND %s <> '')", x,
-                                      x)
-                       : apr_psprintf(c->p, "(%s <> '')", x);
+                ? apr_psprintf(c->p, "(%s IS NOT NULL AND %s <> '')", x, x)
+                : apr_psprintf(c->p, "(%s <> '')", x);
         }
-        return v->nullable ? apr_psprintf(c->p, "(%s IS NOT NULL)", x)
-                           : "TRUE";
+        return v->nullable ? apr_psprintf(c->p, "(%s IS NOT NULL)", x) : "TRUE";
     }
     switch (v->kind) {
     case V_BOOL:
         if (v->json) {
             return apr_psprintf(c->p, "(%s IS NOT NULL AND %s = %s::jsonb)",
                                 v->json, v->json,
-                                param(c, f->lit == SCIM_LIT_TRUE ? "true"
-                                                                 : "false"));
+                                param(c,
+                                      f->lit == SCIM_LIT_TRUE ? "true" : "false"));
         }
         return apr_psprintf(c->p, "(%s = %s::boolean)", x,
-                            param(c, f->lit == SCIM_LIT_TRUE ? "true"
-                                                             : "false"));
+                            param(c, f->lit == SCIM_LIT_TRUE ? "true" : "false"));
     case V_TS:
         p = apr_psprintf(c->p, "%s %s %s::timestamptz",
-                         v->json ? apr_psprintf(c->p, "(%s)::timestamptz", x)
-                                 : x,
+                         v->json ? apr_psprintf(c->p, "(%s)::timestamptz", x) : x,
                          sql_op(f->op), param(c, pg_datetime(c, f->value)));
         break;
     case V_NUM:
         return apr_psprintf(c->p,
                             "(CASE WHEN jsonb_typeof(%s) = 'number' THEN "
                             "(%s)::numeric %s %s::numeric ELSE FALSE END)",
-                            v->json, v->json, sql_op(f->op),
-                            param(c, f->value));
+                            v->json, v->json, sql_op(f->op), param(c, f->value));
     case V_UUID:
         /* Equal to a UUID: the indexable uuid comparison. The text form
          * of a uuid is lower-case, so a case-exact attribute only equals a
@@ -1366,9 +1368,9 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v,
          * never fail with a cast error. */
         if (f->op == SCIM_OP_EQ && is_uuid_text(f->value, v->case_exact)) {
             return apr_psprintf(c->p, "(%s = %s::uuid)", x,
-                                param(c, v->case_exact
-                                             ? f->value
-                                             : lower_str(c, f->value)));
+                                param(c,
+                                      v->case_exact ? f->value
+                                                    : lower_str(c, f->value)));
         }
         x = apr_psprintf(c->p, "%s::text", x);
         /* fall through */
@@ -1379,8 +1381,7 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v,
         case SCIM_OP_EW:
             p = apr_psprintf(c->p, "%s LIKE %s ESCAPE '!'", fold_sql(c, v, x),
                              fold_sql(c, v,
-                                      param(c, like_pattern(c, f->op,
-                                                            f->value))));
+                                      param(c, like_pattern(c, f->op, f->value))));
             break;
         case SCIM_OP_EQ:
             p = apr_psprintf(c->p, "%s = %s", fold_sql(c, v, x),
@@ -1388,8 +1389,7 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v,
             break;
         default:
             p = apr_psprintf(c->p, "%s COLLATE \"C\" %s %s", fold_sql(c, v, x),
-                             sql_op(f->op),
-                             fold_sql(c, v, param(c, f->value)));
+                             sql_op(f->op), fold_sql(c, v, param(c, f->value)));
             break;
         }
     }
@@ -1399,17 +1399,15 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v,
     return apr_psprintf(c->p, "(%s)", p);
 }
 
-static const char *compile(sqlc_t *c, const scim_filter_t *f,
-                           const ctx_t *ctx);
+static const char *compile(sqlc_t *c, const scim_filter_t *f, const ctx_t *ctx);
 
 /* The JSON array of a multi-valued attribute of the row, as a set source
  * that is empty unless the value really is an array. */
 static const char *elements(sqlc_t *c, const scim_attr_ref_t *ref)
 {
     const char *base = ref->schema == c->rt->schema
-                           ? "r.doc"
-                           : apr_psprintf(c->p, "(r.doc->'%s')",
-                                          ref->schema->id);
+        ? "r.doc"
+        : apr_psprintf(c->p, "(r.doc->'%s')", ref->schema->id);
     const char *arr = json_key(c->p, base, ref->attr->name, 0);
 
     return apr_psprintf(c->p,
@@ -1418,8 +1416,7 @@ static const char *elements(sqlc_t *c, const scim_attr_ref_t *ref)
                         arr, arr);
 }
 
-static const char *compile_cmp(sqlc_t *c, const scim_filter_t *f,
-                               const ctx_t *ctx)
+static const char *compile_cmp(sqlc_t *c, const scim_filter_t *f, const ctx_t *ctx)
 {
     sqlval_t v;
     const char *pred;
@@ -1452,9 +1449,8 @@ static const char *compile_cmp(sqlc_t *c, const scim_filter_t *f,
         /* pr on a complex attribute */
         scim_attr_ref_t whole = f->ref;
         const char *base = whole.schema == c->rt->schema
-                               ? "r.doc"
-                               : apr_psprintf(c->p, "(r.doc->'%s')",
-                                              whole.schema->id);
+            ? "r.doc"
+            : apr_psprintf(c->p, "(r.doc->'%s')", whole.schema->id);
 
         v = json_val(c, base, whole.attr);
         return predicate(c, &v, f);
@@ -1506,8 +1502,7 @@ static const char *compile_value_path(sqlc_t *c, const scim_filter_t *f)
                         ec.base, inner);
 }
 
-static const char *compile(sqlc_t *c, const scim_filter_t *f,
-                           const ctx_t *ctx)
+static const char *compile(sqlc_t *c, const scim_filter_t *f, const ctx_t *ctx)
 {
     if (f->kind == SCIM_FILTER_AND || f->kind == SCIM_FILTER_OR) {
         /* Left-deep chains, compiled left to right so that the parameters
@@ -1525,12 +1520,11 @@ static const char *compile(sqlc_t *c, const scim_filter_t *f,
             return NULL;
         }
         for (i = chain->nelts - 1; i >= 0; i--) {
-            if (!(s = compile(c, APR_ARRAY_IDX(chain, i, scim_filter_t *),
-                              ctx))) {
+            if (!(s = compile(c, APR_ARRAY_IDX(chain, i, scim_filter_t *), ctx))) {
                 return NULL;
             }
-            sql = apr_pstrcat(c->p, sql, k == SCIM_FILTER_AND ? " AND " : " OR ",
-                              s, NULL);
+            sql = apr_pstrcat(c->p, sql,
+                              k == SCIM_FILTER_AND ? " AND " : " OR ", s, NULL);
         }
         return apr_pstrcat(c->p, "(", sql, ")", NULL);
     }
@@ -1548,9 +1542,8 @@ static const char *compile(sqlc_t *c, const scim_filter_t *f,
 }
 
 apr_status_t scim_filter_sql(apr_pool_t *p, const scim_resource_type_t *rt,
-                             const scim_filter_t *f,
-                             apr_array_header_t *params, const char **where,
-                             const char **err)
+                             const scim_filter_t *f, apr_array_header_t *params,
+                             const char **where, const char **err)
 {
     sqlc_t c = { p, rt, params, NULL };
     ctx_t ctx = { CTX_ROW, NULL };
@@ -1565,8 +1558,7 @@ apr_status_t scim_filter_sql(apr_pool_t *p, const scim_resource_type_t *rt,
     return APR_SUCCESS;
 }
 
-apr_status_t scim_filter_sort_sql(apr_pool_t *p,
-                                  const scim_resource_type_t *rt,
+apr_status_t scim_filter_sort_sql(apr_pool_t *p, const scim_resource_type_t *rt,
                                   const char *sort_by, int descending,
                                   const char **order_by, const char **err)
 {
@@ -1589,8 +1581,7 @@ apr_status_t scim_filter_sort_sql(apr_pool_t *p,
         ref.sub = scim_schema_sub_attr(ref.attr, "value", 5);
     }
     if ((ref.attr->type == SCIM_TYPE_COMPLEX && !ref.sub)
-        || is_membership(rt, &ref)
-        || ref.attr->returned == SCIM_RET_NEVER) {
+        || is_membership(rt, &ref) || ref.attr->returned == SCIM_RET_NEVER) {
         *err = apr_psprintf(p, "sortBy: cannot sort by %s",
                             scim_schema_ref_name(p, &ref));
         return APR_EINVAL;

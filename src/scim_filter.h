@@ -40,7 +40,7 @@ typedef enum {
     SCIM_FILTER_AND = 0,
     SCIM_FILTER_OR,
     SCIM_FILTER_NOT,
-    SCIM_FILTER_CMP,       /* attribute operator value, or attribute pr */
+    SCIM_FILTER_CMP, /* attribute operator value, or attribute pr */
     SCIM_FILTER_VALUE_PATH /* attribute[filter] */
 } scim_filter_kind_e;
 
@@ -75,7 +75,7 @@ struct scim_filter_t {
     scim_filter_op_e op;
     scim_filter_lit_e lit;
     const char *value; /* STRING: decoded UTF-8 (no NUL); NUMBER: its text */
-    scim_filter_t *left;  /* AND/OR; NOT and VALUE_PATH: the operand */
+    scim_filter_t *left; /* AND/OR; NOT and VALUE_PATH: the operand */
     scim_filter_t *right; /* AND/OR */
 };
 
@@ -101,16 +101,14 @@ int scim_filter_match(const scim_filter_t *f, const json_t *resource);
  * invalidFilter) for attributes that cannot be searched here (meta.location,
  * meta.version, $ref of members/groups). */
 apr_status_t scim_filter_sql(apr_pool_t *p, const scim_resource_type_t *rt,
-                             const scim_filter_t *f,
-                             apr_array_header_t *params, const char **where,
-                             const char **err);
+                             const scim_filter_t *f, apr_array_header_t *params,
+                             const char **where, const char **err);
 
 /* An ORDER BY expression (with ASC/DESC and NULLS LAST) for sortBy, from the
  * same allow-list; multi-valued attributes sort by their primary value, or
  * else the first one. The caller appends its tie-break (r.id). APR_EINVAL
  * with *err (400 invalidValue) for unknown or unsortable attributes. */
-apr_status_t scim_filter_sort_sql(apr_pool_t *p,
-                                  const scim_resource_type_t *rt,
+apr_status_t scim_filter_sort_sql(apr_pool_t *p, const scim_resource_type_t *rt,
                                   const char *sort_by, int descending,
                                   const char **order_by, const char **err);
 
@@ -126,7 +124,6 @@ typedef struct scim_path_t {
 
 apr_status_t scim_path_parse(apr_pool_t *p, const scim_resource_type_t *rt,
                              const char *text, apr_size_t max_len,
-                             int max_depth, scim_path_t *out,
-                             const char **err);
+                             int max_depth, scim_path_t *out, const char **err);
 
 #endif

@@ -13,7 +13,7 @@
 #include "scim_patch.h"
 
 /* Limits of a path inside a PATCH operation. */
-#define MAX_PATH_LEN 1024
+#define MAX_PATH_LEN   1024
 #define MAX_PATH_DEPTH 8
 
 typedef enum { OP_ADD, OP_REMOVE, OP_REPLACE } op_e;
@@ -46,7 +46,8 @@ static void set_canon(json_t *obj, const char *name, json_t *v)
     json_t *x;
     void *tmp;
 
-    json_object_foreach_safe (obj, tmp, k, x) {
+    json_object_foreach_safe(obj, tmp, k, x)
+    {
         if (strcmp(k, name) && !apr_cstr_casecmp(k, name)) {
             json_object_del(obj, k);
         }
@@ -60,7 +61,8 @@ static void del_ci(json_t *obj, const char *name)
     json_t *x;
     void *tmp;
 
-    json_object_foreach_safe (obj, tmp, k, x) {
+    json_object_foreach_safe(obj, tmp, k, x)
+    {
         if (!apr_cstr_casecmp(k, name)) {
             json_object_del(obj, k);
         }
@@ -78,7 +80,7 @@ static const char *member_id(apr_pool_t *p, const json_t *e)
     }
     l = apr_pstrdup(p, v);
     for (x = l; *x; x++) {
-        *x = apr_tolower(*x);
+        *x = (char)apr_tolower(*x);
     }
     return l;
 }
@@ -89,7 +91,8 @@ static void demote_primaries(json_t *arr, const json_t *keep)
     size_t i;
     json_t *e;
 
-    json_array_foreach (arr, i, e) {
+    json_array_foreach(arr, i, e)
+    {
         if (e != keep && json_is_object(e)
             && json_is_true(scim_schema_obj_get(e, "primary"))) {
             set_canon(e, "primary", json_false());
@@ -108,8 +111,8 @@ static apr_status_t norm(patch_t *pt, const scim_attr_ref_t *ref,
 {
     apr_status_t rv;
 
-    rv = scim_schema_normalize_value(pt->p, pt->rt, ref, v, element,
-                                     pt->flags, out, pt->fault);
+    rv = scim_schema_normalize_value(pt->p, pt->rt, ref, v, element, pt->flags,
+                                     out, pt->fault);
     if (rv != APR_SUCCESS && pt->fault && pt->fault->detail) {
         pt->fault->detail = apr_pstrcat(pt->p, pt->where, pt->fault->detail,
                                         NULL);
@@ -141,8 +144,7 @@ static int eq_terms(const scim_filter_t *f, json_t *obj)
         break;
     case SCIM_LIT_NUMBER:
         v = strpbrk(f->value, ".eE") ? json_real(strtod(f->value, NULL))
-                                     : json_integer(strtoll(f->value, NULL,
-                                                            10));
+                                     : json_integer(strtoll(f->value, NULL, 10));
         break;
     default:
         return 0;
@@ -167,7 +169,8 @@ static int same_element(patch_t *pt, const scim_attr_t *a, const json_t *e,
     if (!json_is_object(given) || !json_is_object(e)) {
         return json_equal((json_t *)e, (json_t *)given);
     }
-    json_object_foreach ((json_t *)given, k, v) {
+    json_object_foreach((json_t *)given, k, v)
+    {
         if (!json_equal(scim_schema_obj_get(e, k), v)) {
             return 0;
         }
@@ -188,7 +191,8 @@ static void append_unique(patch_t *pt, const scim_attr_t *a, json_t *arr,
 
     if (is_members(pt, a)) {
         ids = apr_hash_make(pt->p);
-        json_array_foreach (arr, i, v) {
+        json_array_foreach(arr, i, v)
+        {
             const char *id = member_id(pt->p, v);
 
             if (id) {
@@ -196,7 +200,8 @@ static void append_unique(patch_t *pt, const scim_attr_t *a, json_t *arr,
             }
         }
     }
-    json_array_foreach (vals, i, v) {
+    json_array_foreach(vals, i, v)
+    {
         int dup = 0;
 
         if (ids) {
@@ -215,8 +220,8 @@ static void append_unique(patch_t *pt, const scim_attr_t *a, json_t *arr,
         if (!dup) {
             json_array_append(arr, v);
             if (is_primary(v)) {
-                demote_primaries(arr, json_array_get(arr,
-                                                     json_array_size(arr) - 1));
+                demote_primaries(arr,
+                                 json_array_get(arr, json_array_size(arr) - 1));
             }
         }
     }
@@ -228,7 +233,8 @@ static void merge(json_t *target, const json_t *obj)
     const char *k;
     json_t *v;
 
-    json_object_foreach ((json_t *)obj, k, v) {
+    json_object_foreach((json_t *)obj, k, v)
+    {
         set_canon(target, k, json_incref(v));
     }
 }
@@ -262,9 +268,8 @@ static apr_status_t op_plain(patch_t *pt, op_e op, const scim_attr_ref_t *ref,
         /* Removing from an absent extension: nothing to do. An extension
          * that is not an object cannot be patched. */
         return op == OP_REMOVE
-                   ? APR_SUCCESS
-                   : failf(pt, "invalidValue",
-                           "the extension is not an object");
+            ? APR_SUCCESS
+            : failf(pt, "invalidValue", "the extension is not an object");
     }
     cur = scim_schema_obj_get(c, a->name);
     if (s) {
@@ -283,7 +288,8 @@ static apr_status_t op_plain(patch_t *pt, op_e op, const scim_attr_ref_t *ref,
                 cur = array_of(c, a, 1);
                 json_array_append_new(cur, json_object());
             }
-            json_array_foreach (cur, i, e) {
+            json_array_foreach(cur, i, e)
+            {
                 if (!json_is_object(e)) {
                     continue;
                 }
@@ -313,8 +319,9 @@ static apr_status_t op_plain(patch_t *pt, op_e op, const scim_attr_ref_t *ref,
     if (op == OP_REMOVE) {
         if (a->required) {
             return failf(pt, "mutability",
-                         apr_psprintf(pt->p, "%s is required and cannot be "
-                                             "removed",
+                         apr_psprintf(pt->p,
+                                      "%s is required and cannot be "
+                                      "removed",
                                       a->name));
         }
         if (a->multi_valued && value && !json_is_null(value)) {
@@ -386,9 +393,8 @@ static apr_status_t op_filtered(patch_t *pt, op_e op, const scim_path_t *path,
 
     if (!c) {
         return op == OP_REMOVE
-                   ? APR_SUCCESS
-                   : failf(pt, "invalidValue",
-                           "the extension is not an object");
+            ? APR_SUCCESS
+            : failf(pt, "invalidValue", "the extension is not an object");
     }
     if (op != OP_REMOVE) {
         rv = norm(pt, ref, value, 1, &nv);
@@ -455,8 +461,7 @@ static apr_status_t op_filtered(patch_t *pt, op_e op, const scim_path_t *path,
             /* The last updated element keeps primary. */
             for (i = 0; i < json_array_size(arr); i++) {
                 if (json_is_object(json_array_get(arr, i))
-                    && scim_filter_match(path->filter,
-                                         json_array_get(arr, i))) {
+                    && scim_filter_match(path->filter, json_array_get(arr, i))) {
                     demote_primaries(arr, json_array_get(arr, i));
                     break;
                 }
@@ -519,7 +524,7 @@ static int unknown_attr(patch_t *pt, const char *path)
     scim_attr_ref_t ref;
 
     return scim_schema_resolve(pt->rt, path, n, SCIM_RESOLVE_SCHEMA, &ref)
-           == APR_ENOENT;
+        == APR_ENOENT;
 }
 
 static apr_status_t op_path(patch_t *pt, op_e op, const char *text,
@@ -527,8 +532,7 @@ static apr_status_t op_path(patch_t *pt, op_e op, const char *text,
 
 /* add/replace of a whole extension: each of its attributes. */
 static apr_status_t op_extension(patch_t *pt, op_e op,
-                                 const scim_attr_ref_t *ref,
-                                 const json_t *value)
+                                 const scim_attr_ref_t *ref, const json_t *value)
 {
     const char *k;
     json_t *v;
@@ -549,7 +553,8 @@ static apr_status_t op_extension(patch_t *pt, op_e op,
                      apr_psprintf(pt->p, "the value of %s must be an object",
                                   ref->schema->id));
     }
-    json_object_foreach ((json_t *)value, k, v) {
+    json_object_foreach((json_t *)value, k, v)
+    {
         rv = op_path(pt, op, apr_pstrcat(pt->p, ref->schema->id, ":", k, NULL),
                      v, 1);
         if (rv != APR_SUCCESS) {
@@ -577,8 +582,9 @@ static apr_status_t op_path(patch_t *pt, op_e op, const char *text,
         if (pathless) {
             return failf(pt, "invalidSyntax",
                          unknown_attr(pt, text)
-                             ? apr_psprintf(pt->p, "unknown attribute in the "
-                                                   "value: %s",
+                             ? apr_psprintf(pt->p,
+                                            "unknown attribute in the "
+                                            "value: %s",
                                             err)
                              : err);
         }
@@ -617,7 +623,8 @@ static apr_status_t op_pathless(patch_t *pt, op_e op, const json_t *value)
         return failf(pt, "invalidValue",
                      "without a path, the value must be an object");
     }
-    json_object_foreach ((json_t *)value, k, v) {
+    json_object_foreach((json_t *)value, k, v)
+    {
         if (!apr_cstr_casecmp(k, "schemas")) {
             continue;
         }
@@ -642,7 +649,8 @@ static json_t *member(const json_t *obj, const char *key, int *dup)
     const char *k;
     json_t *v, *found = NULL;
 
-    json_object_foreach ((json_t *)obj, k, v) {
+    json_object_foreach((json_t *)obj, k, v)
+    {
         if (!apr_cstr_casecmp(k, key)) {
             *dup |= found != NULL;
             found = v;
@@ -654,8 +662,7 @@ static json_t *member(const json_t *obj, const char *key, int *dup)
 static apr_status_t one_op(patch_t *pt, const json_t *o)
 {
     json_t *opv, *pathv, *value;
-    const char *k, *name;
-    json_t *x;
+    const char *name;
     int dup = 0;
     op_e op;
 
@@ -668,13 +675,8 @@ static apr_status_t one_op(patch_t *pt, const json_t *o)
     if (dup) {
         return failf(pt, "invalidSyntax", "a member is given twice");
     }
-    json_object_foreach ((json_t *)o, k, x) {
-        if (apr_cstr_casecmp(k, "op") && apr_cstr_casecmp(k, "path")
-            && apr_cstr_casecmp(k, "value")) {
-            return failf(pt, "invalidSyntax",
-                         "an operation has only op, path and value");
-        }
-    }
+    /* Other members are ignored: Entra's documented requests name each
+     * operation ("name": "addMember"). */
     name = json_string_value(opv);
     if (!name) {
         return failf(pt, "invalidSyntax", "op is required");
@@ -689,8 +691,7 @@ static apr_status_t one_op(patch_t *pt, const json_t *o)
         op = OP_REPLACE;
     }
     else {
-        return failf(pt, "invalidSyntax",
-                     "op must be add, remove or replace");
+        return failf(pt, "invalidSyntax", "op must be add, remove or replace");
     }
     if (pathv && !json_is_null(pathv) && !json_is_string(pathv)) {
         return failf(pt, "invalidPath", "path must be a string");
@@ -730,7 +731,8 @@ static apr_array_header_t *members_of(apr_pool_t *p, const json_t *doc)
     apr_array_header_t *ids = apr_array_make(p, 8, sizeof(const char *));
     size_t i;
 
-    json_array_foreach (m, i, e) {
+    json_array_foreach(m, i, e)
+    {
         const char *id = member_id(p, e);
 
         if (id) {
@@ -759,12 +761,10 @@ static apr_array_header_t *minus(apr_pool_t *p, apr_array_header_t *a,
     return out;
 }
 
-apr_status_t scim_patch_apply_ex(apr_pool_t *p,
-                                 const scim_resource_type_t *rt,
+apr_status_t scim_patch_apply_ex(apr_pool_t *p, const scim_resource_type_t *rt,
                                  const char *id, const json_t *doc,
                                  const json_t *patch, int max_ops, int flags,
-                                 scim_patch_result_t *res,
-                                 scim_fault_t *fault)
+                                 scim_patch_result_t *res, scim_fault_t *fault)
 {
     patch_t pt = { p, rt, id, flags, NULL, fault, "" };
     json_t *schemas, *ops;
@@ -775,8 +775,9 @@ apr_status_t scim_patch_apply_ex(apr_pool_t *p,
 
     memset(res, 0, sizeof(*res));
     if (!json_is_object(patch)) {
-        return failf(&pt, "invalidSyntax", "the body must be a PatchOp "
-                                           "object");
+        return failf(&pt, "invalidSyntax",
+                     "the body must be a PatchOp "
+                     "object");
     }
     schemas = member(patch, "schemas", &dup);
     ops = member(patch, "Operations", &dup);
@@ -798,8 +799,9 @@ apr_status_t scim_patch_apply_ex(apr_pool_t *p,
     }
     if (max_ops > 0 && json_array_size(ops) > (size_t)max_ops) {
         return failf(&pt, "invalidValue",
-                     apr_psprintf(p, "too many operations: %" APR_SIZE_T_FMT
-                                     " (at most %d)",
+                     apr_psprintf(p,
+                                  "too many operations: %" APR_SIZE_T_FMT
+                                  " (at most %d)",
                                   json_array_size(ops), max_ops));
     }
     if (!json_is_object(doc)) {
@@ -822,7 +824,7 @@ apr_status_t scim_patch_apply_ex(apr_pool_t *p,
     res->members_added = minus(p, res->member_ids, before);
     res->members_removed = minus(p, before, res->member_ids);
     res->members_changed = res->members_added->nelts
-                           || res->members_removed->nelts;
+        || res->members_removed->nelts;
     return APR_SUCCESS;
 }
 

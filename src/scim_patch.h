@@ -4,7 +4,8 @@
 /* SCIM PATCH (RFC 7644 section 3.5.2) on a stored document, in memory,
  * including what Okta and Microsoft Entra ID really send:
  *  - "op" in any case ("Replace", "Add", "Remove"); "Operations", "path",
- *    "value" keys in any case;
+ *    "value" keys in any case; other members of an operation (Entra's
+ *    "name": "addMember") are ignored;
  *  - booleans as "True"/"False" strings (coerced by the schema);
  *  - path-less add/replace whose value has plain ("displayName"), dotted
  *    ("name.givenName"), URN-qualified ("urn:...:enterprise:2.0:User:
@@ -42,11 +43,11 @@
 #include "scim_schema.h"
 
 typedef struct scim_patch_result_t {
-    json_t *doc;         /* the new stored document (pool-owned) */
-    int changed;         /* doc differs from the input document */
+    json_t *doc; /* the new stored document (pool-owned) */
+    int changed; /* doc differs from the input document */
     int members_changed; /* Groups: the set of member ids changed */
-    apr_array_header_t *member_ids;      /* Groups: ids after the patch */
-    apr_array_header_t *members_added;   /* ids not there before */
+    apr_array_header_t *member_ids; /* Groups: ids after the patch */
+    apr_array_header_t *members_added; /* ids not there before */
     apr_array_header_t *members_removed; /* ids no longer there */
 } scim_patch_result_t;
 
@@ -55,12 +56,10 @@ typedef struct scim_patch_result_t {
  * modified. max_ops limits the number of operations (0: no limit); flags are
  * scim_schema_normalize's (SCIM_NORM_IGNORE_UNKNOWN also makes operations on
  * unknown attributes no-ops). On failure APR_EINVAL with *fault. */
-apr_status_t scim_patch_apply_ex(apr_pool_t *p,
-                                 const scim_resource_type_t *rt,
+apr_status_t scim_patch_apply_ex(apr_pool_t *p, const scim_resource_type_t *rt,
                                  const char *id, const json_t *doc,
                                  const json_t *patch, int max_ops, int flags,
-                                 scim_patch_result_t *res,
-                                 scim_fault_t *fault);
+                                 scim_patch_result_t *res, scim_fault_t *fault);
 
 /* The same with flags 0: *out gets the new document, *members_changed
  * (may be NULL) whether the Group's member ids changed. */

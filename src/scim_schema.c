@@ -12,30 +12,32 @@
 #include "scim_schema.h"
 
 /* Characteristics shorthands for the tables below. */
-#define RW SCIM_MUT_READ_WRITE
-#define RO SCIM_MUT_READ_ONLY
-#define IM SCIM_MUT_IMMUTABLE
-#define WO SCIM_MUT_WRITE_ONLY
-#define DEF SCIM_RET_DEFAULT
-#define ALW SCIM_RET_ALWAYS
-#define NEV SCIM_RET_NEVER
-#define NONE SCIM_UNIQ_NONE
-#define SRV SCIM_UNIQ_SERVER
+#define RW     SCIM_MUT_READ_WRITE
+#define RO     SCIM_MUT_READ_ONLY
+#define IM     SCIM_MUT_IMMUTABLE
+#define WO     SCIM_MUT_WRITE_ONLY
+#define DEF    SCIM_RET_DEFAULT
+#define ALW    SCIM_RET_ALWAYS
+#define NEV    SCIM_RET_NEVER
+#define NONE   SCIM_UNIQ_NONE
+#define SRV    SCIM_UNIQ_SERVER
 
-#define T_STR SCIM_TYPE_STRING
+#define T_STR  SCIM_TYPE_STRING
 #define T_BOOL SCIM_TYPE_BOOLEAN
-#define T_DT SCIM_TYPE_DATETIME
-#define T_BIN SCIM_TYPE_BINARY
-#define T_REF SCIM_TYPE_REFERENCE
-#define T_CPX SCIM_TYPE_COMPLEX
+#define T_DT   SCIM_TYPE_DATETIME
+#define T_BIN  SCIM_TYPE_BINARY
+#define T_REF  SCIM_TYPE_REFERENCE
+#define T_CPX  SCIM_TYPE_COMPLEX
 
 /* name, type, multiValued, required, caseExact, mutability, returned,
  * uniqueness, description, canonicalValues, referenceTypes, subAttributes */
 #define A(n, t, mv, req, ce, mut, ret, uq, d, cv, rt, sub) \
-    { n, t, mv, req, ce, mut, ret, uq, d, cv, rt, sub }
+    {                                                      \
+        n, t, mv, req, ce, mut, ret, uq, d, cv, rt, sub    \
+    }
 /* A plain readWrite string. */
 #define S(n, d) A(n, T_STR, 0, 0, 0, RW, DEF, NONE, d, NULL, NULL, NULL)
-#define END A(NULL, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL)
+#define END     A(NULL, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL)
 
 /* clang-format off */
 static const char *const ref_external[] = { "external", NULL };
@@ -243,28 +245,24 @@ static const scim_attr_t group_attrs[] = {
 };
 /* clang-format on */
 
-static const scim_schema_t user_schema = {
-    SCIM_URN_USER, "User", "User Account", user_attrs
-};
-static const scim_schema_t enterprise_schema = {
-    SCIM_URN_ENTERPRISE_USER, "EnterpriseUser", "Enterprise User",
-    enterprise_attrs
-};
-static const scim_schema_t group_schema = {
-    SCIM_URN_GROUP, "Group", "Group", group_attrs
-};
+static const scim_schema_t user_schema = { SCIM_URN_USER, "User",
+                                           "User Account", user_attrs };
+static const scim_schema_t enterprise_schema = { SCIM_URN_ENTERPRISE_USER,
+                                                 "EnterpriseUser",
+                                                 "Enterprise User",
+                                                 enterprise_attrs };
+static const scim_schema_t group_schema = { SCIM_URN_GROUP, "Group", "Group",
+                                            group_attrs };
 
-static const scim_schema_t *const user_extensions[] = { &enterprise_schema,
-                                                        NULL };
+static const scim_schema_t *const user_extensions[] = { &enterprise_schema, NULL };
 static const scim_schema_t *const no_extensions[] = { NULL };
 
-static const scim_resource_type_t rt_user = {
-    SCIM_RES_USER, "User", "/Users", "User Account", &user_schema,
-    user_extensions
-};
-static const scim_resource_type_t rt_group = {
-    SCIM_RES_GROUP, "Group", "/Groups", "Group", &group_schema, no_extensions
-};
+static const scim_resource_type_t rt_user = { SCIM_RES_USER, "User",
+                                              "/Users",      "User Account",
+                                              &user_schema,  user_extensions };
+static const scim_resource_type_t rt_group = { SCIM_RES_GROUP, "Group",
+                                               "/Groups",      "Group",
+                                               &group_schema,  no_extensions };
 
 static const scim_schema_t *const all_schemas[] = { &user_schema,
                                                     &enterprise_schema,
@@ -355,16 +353,14 @@ static int valid_name(const char *s, apr_size_t len)
 }
 
 /* "attr" or "attr.sub" within one schema. */
-static apr_status_t resolve_in(const scim_schema_t *s, int core,
-                               const char *path, apr_size_t len,
-                               scim_attr_ref_t *out)
+static apr_status_t resolve_in(const scim_schema_t *s, int core, const char *path,
+                               apr_size_t len, scim_attr_ref_t *out)
 {
     const char *dot = memchr(path, '.', len);
     apr_size_t nlen = dot ? (apr_size_t)(dot - path) : len;
     const scim_attr_t *a;
 
-    if (!valid_name(path, nlen)
-        || (dot && !valid_name(dot + 1, len - nlen - 1))) {
+    if (!valid_name(path, nlen) || (dot && !valid_name(dot + 1, len - nlen - 1))) {
         return APR_EINVAL;
     }
     a = find_attr(s->attrs, path, nlen);
@@ -386,9 +382,8 @@ static apr_status_t resolve_in(const scim_schema_t *s, int core,
     return APR_SUCCESS;
 }
 
-apr_status_t scim_schema_resolve(const scim_resource_type_t *rt,
-                                 const char *path, apr_size_t len, int flags,
-                                 scim_attr_ref_t *out)
+apr_status_t scim_schema_resolve(const scim_resource_type_t *rt, const char *path,
+                                 apr_size_t len, int flags, scim_attr_ref_t *out)
 {
     const scim_schema_t *const *e;
     apr_status_t rv;
@@ -416,8 +411,7 @@ apr_status_t scim_schema_resolve(const scim_resource_type_t *rt,
             if (path[n] != ':') {
                 continue;
             }
-            return resolve_in(s, s == rt->schema, path + n + 1, len - n - 1,
-                              out);
+            return resolve_in(s, s == rt->schema, path + n + 1, len - n - 1, out);
         }
         return APR_ENOENT;
     }
@@ -465,7 +459,8 @@ json_t *scim_schema_obj_get(const json_t *obj, const char *key)
     if ((v = json_object_get(obj, key))) {
         return v;
     }
-    json_object_foreach ((json_t *)obj, k, v) {
+    json_object_foreach((json_t *)obj, k, v)
+    {
         if (!apr_cstr_casecmp(k, key)) {
             return v;
         }
@@ -483,8 +478,7 @@ static int is_core_schema(const scim_schema_t *s)
     return s == &user_schema || s == &group_schema;
 }
 
-json_t *scim_schema_container(json_t *doc, const scim_attr_ref_t *ref,
-                              int create)
+json_t *scim_schema_container(json_t *doc, const scim_attr_ref_t *ref, int create)
 {
     json_t *c;
 
@@ -539,17 +533,15 @@ static apr_int64_t days_from_civil(int y, int m, int d)
 apr_status_t scim_schema_datetime_parse(const char *s, apr_size_t len,
                                         apr_time_t *t)
 {
-    static const int mdays[] = { 31, 28, 31, 30, 31, 30,
-                                 31, 31, 30, 31, 30, 31 };
+    static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
     int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
     apr_int64_t usec = 0, scale = 100000;
     apr_size_t i = 19;
 
     if (len < 19 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo)
-        || s[7] != '-' || !digits(s + 8, 2, &d)
-        || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h)
-        || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':'
-        || !digits(s + 17, 2, &sec)) {
+        || s[7] != '-' || !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't')
+        || !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi)
+        || s[16] != ':' || !digits(s + 17, 2, &sec)) {
         return APR_EINVAL;
     }
     if (y < 1 || mo < 1 || mo > 12 || d < 1
@@ -588,7 +580,7 @@ apr_status_t scim_schema_datetime_parse(const char *s, apr_size_t len,
     *t = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec
            - sign * (oh * 3600 + om * 60))
           * APR_USEC_PER_SEC)
-         + usec;
+        + usec;
     return APR_SUCCESS;
 }
 
@@ -658,8 +650,7 @@ static int is_uuid(const char *s)
 
 /* One simple value. *out is a new reference or NULL (unassigned). */
 static apr_status_t norm_simple(norm_t *n, const scim_attr_t *a,
-                                const char *what, const json_t *v,
-                                json_t **out)
+                                const char *what, const json_t *v, json_t **out)
 {
     *out = NULL;
     if (json_is_null(v)) {
@@ -751,7 +742,8 @@ static apr_status_t norm_member(norm_t *n, const json_t *v, json_t **out)
         value = (json_t *)v;
     }
     else if (json_is_object(v)) {
-        json_object_foreach ((json_t *)v, k, x) {
+        json_object_foreach((json_t *)v, k, x)
+        {
             const scim_attr_t *s = find_attr(member_subs, k, strlen(k));
 
             if (!s) {
@@ -782,7 +774,7 @@ static apr_status_t norm_member(norm_t *n, const json_t *v, json_t **out)
     }
     id = apr_pstrdup(n->p, json_string_value(value));
     for (i = 0; id[i]; i++) {
-        id[i] = apr_tolower(id[i]);
+        id[i] = (char)apr_tolower(id[i]);
     }
     *out = json_pack("{ss}", "value", id);
     return APR_SUCCESS;
@@ -790,8 +782,7 @@ static apr_status_t norm_member(norm_t *n, const json_t *v, json_t **out)
 
 /* A complex value (one element when the attribute is multi-valued). */
 static apr_status_t norm_complex(norm_t *n, const scim_attr_t *a,
-                                 const char *what, const json_t *v,
-                                 json_t **out)
+                                 const char *what, const json_t *v, json_t **out)
 {
     json_t *res, *x;
     const char *k;
@@ -811,21 +802,22 @@ static apr_status_t norm_complex(norm_t *n, const scim_attr_t *a,
                 return APR_SUCCESS;
             }
             return norm_complex(n, a, what,
-                                scim_json_pool_own(n->p, json_pack("{sO}",
-                                                                   "value", v)),
+                                scim_json_pool_own(n->p,
+                                                   json_pack("{sO}", "value", v)),
                                 out);
         }
         if (json_is_array(v) && json_array_size(v) <= 1) {
             return json_array_size(v)
-                       ? norm_complex(n, a, what, json_array_get(v, 0), out)
-                       : APR_SUCCESS;
+                ? norm_complex(n, a, what, json_array_get(v, 0), out)
+                : APR_SUCCESS;
         }
     }
     if (!json_is_object(v)) {
         return bad_value(n, what, "must be an object");
     }
     res = json_object();
-    json_object_foreach ((json_t *)v, k, x) {
+    json_object_foreach((json_t *)v, k, x)
+    {
         const scim_attr_t *s = find_attr(a->sub_attrs, k, strlen(k));
         const char *sw = apr_pstrcat(n->p, what, ".", s ? s->name : k, NULL);
         json_t *nv;
@@ -862,8 +854,7 @@ static apr_status_t norm_complex(norm_t *n, const scim_attr_t *a,
 }
 
 static apr_status_t norm_element(norm_t *n, const scim_attr_t *a,
-                                 const char *what, const json_t *v,
-                                 json_t **out)
+                                 const char *what, const json_t *v, json_t **out)
 {
     if (a->type == SCIM_TYPE_COMPLEX) {
         return norm_complex(n, a, what, v, out);
@@ -874,8 +865,7 @@ static apr_status_t norm_element(norm_t *n, const scim_attr_t *a,
 /* A whole multi-valued attribute: an array of normalised elements, at most
  * one of them primary; members de-duplicated. */
 static apr_status_t norm_multi(norm_t *n, const scim_attr_t *a,
-                               const char *what, const json_t *v,
-                               json_t **out)
+                               const char *what, const json_t *v, json_t **out)
 {
     json_t *res, *one = NULL;
     apr_hash_t *seen = NULL;
@@ -914,8 +904,7 @@ static apr_status_t norm_multi(norm_t *n, const scim_attr_t *a,
                 json_decref(e);
                 continue;
             }
-            apr_hash_set(seen, apr_pstrdup(n->p, id), APR_HASH_KEY_STRING,
-                         "");
+            apr_hash_set(seen, apr_pstrdup(n->p, id), APR_HASH_KEY_STRING, "");
         }
         pr = json_object_get(e, "primary");
         if (json_is_true(pr) && ++primaries > 1) {
@@ -933,8 +922,8 @@ static apr_status_t norm_multi(norm_t *n, const scim_attr_t *a,
     return APR_SUCCESS;
 }
 
-static apr_status_t norm_attr(norm_t *n, const scim_attr_t *a,
-                              const char *what, const json_t *v, json_t **out)
+static apr_status_t norm_attr(norm_t *n, const scim_attr_t *a, const char *what,
+                              const json_t *v, json_t **out)
 {
     if (a->multi_valued) {
         return norm_multi(n, a, what, v, out);
@@ -1011,7 +1000,7 @@ static apr_status_t put_attr(norm_t *n, json_t *core, json_t *exts,
 static int stored_attr(const scim_attr_t *a)
 {
     return a->mutability != SCIM_MUT_READ_ONLY
-           && a->mutability != SCIM_MUT_WRITE_ONLY;
+        && a->mutability != SCIM_MUT_WRITE_ONLY;
 }
 
 static apr_status_t check_schemas(norm_t *n, const json_t *schemas)
@@ -1025,25 +1014,19 @@ static apr_status_t check_schemas(norm_t *n, const json_t *schemas)
                        n->rt->schema->id);
         return APR_EINVAL;
     }
+    /* An unknown URN in "schemas" alone carries no data and is ignored:
+     * Entra's documented Group body names
+     * http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group.
+     * Data under an unknown URN key is still refused as an unknown
+     * attribute. */
     for (i = 0; i < json_array_size(schemas); i++) {
         const json_t *s = json_array_get(schemas, i);
-        const scim_schema_t *const *e;
-        int known = 0;
 
         if (!json_is_string(s)) {
             return bad_value(n, "schemas", "must contain only strings");
         }
         if (!apr_cstr_casecmp(json_string_value(s), n->rt->schema->id)) {
-            core = known = 1;
-        }
-        for (e = n->rt->extensions; *e; e++) {
-            known |= !apr_cstr_casecmp(json_string_value(s), (*e)->id);
-        }
-        if (!known && !(n->flags & SCIM_NORM_IGNORE_UNKNOWN)) {
-            scim_fault_set(n->fault, n->p, 400, "invalidValue",
-                           "schema \"%s\" is not supported for %s resources",
-                           shown(n->p, json_string_value(s)), n->rt->id);
-            return APR_EINVAL;
+            core = 1;
         }
     }
     if (!core) {
@@ -1073,21 +1056,19 @@ static apr_status_t check_name(norm_t *n, json_t *doc, const char *attr)
     json_t *v = json_object_get(doc, attr);
 
     if (!json_is_string(v)) {
-        scim_fault_set(n->fault, n->p, 400, "invalidValue",
-                       "%s is required", attr);
+        scim_fault_set(n->fault, n->p, 400, "invalidValue", "%s is required",
+                       attr);
         return APR_EINVAL;
     }
     if (utf8_chars(json_string_value(v)) > MAX_NAME_CHARS) {
         scim_fault_set(n->fault, n->p, 400, "invalidValue",
-                       "%s is longer than %d characters", attr,
-                       MAX_NAME_CHARS);
+                       "%s is longer than %d characters", attr, MAX_NAME_CHARS);
         return APR_EINVAL;
     }
     return APR_SUCCESS;
 }
 
-apr_status_t scim_schema_normalize(apr_pool_t *p,
-                                   const scim_resource_type_t *rt,
+apr_status_t scim_schema_normalize(apr_pool_t *p, const scim_resource_type_t *rt,
                                    const json_t *in, int flags, json_t **out,
                                    scim_fault_t *fault)
 {
@@ -1105,7 +1086,8 @@ apr_status_t scim_schema_normalize(apr_pool_t *p,
     }
     core = scim_json_pool_own(p, json_object());
     exts = scim_json_pool_own(p, json_object());
-    json_object_foreach ((json_t *)in, k, v) {
+    json_object_foreach((json_t *)in, k, v)
+    {
         apr_size_t klen = strlen(k);
         scim_attr_ref_t ref;
         apr_status_t r;
@@ -1131,7 +1113,8 @@ apr_status_t scim_schema_normalize(apr_pool_t *p,
             if (!json_is_object(v)) {
                 return bad_value(&n, ref.schema->id, "must be an object");
             }
-            json_object_foreach (v, ek, ev) {
+            json_object_foreach(v, ek, ev)
+            {
                 const scim_attr_t *a = find_attr(ref.schema->attrs, ek,
                                                  strlen(ek));
 
@@ -1139,8 +1122,8 @@ apr_status_t scim_schema_normalize(apr_pool_t *p,
                     if (flags & SCIM_NORM_IGNORE_UNKNOWN) {
                         continue;
                     }
-                    return unknown(&n, apr_pstrcat(p, ref.schema->id, ":", ek,
-                                                   NULL));
+                    return unknown(&n,
+                                   apr_pstrcat(p, ref.schema->id, ":", ek, NULL));
                 }
                 if (!stored_attr(a)) {
                     continue;
@@ -1168,8 +1151,7 @@ apr_status_t scim_schema_normalize(apr_pool_t *p,
         }
     }
     if (!schemas) {
-        scim_fault_set(fault, p, 400, "invalidSyntax",
-                       "\"schemas\" is required");
+        scim_fault_set(fault, p, 400, "invalidSyntax", "\"schemas\" is required");
         return APR_EINVAL;
     }
     if ((rv = check_schemas(&n, schemas)) != APR_SUCCESS) {
@@ -1198,8 +1180,8 @@ apr_status_t scim_schema_normalize(apr_pool_t *p,
             json_decref(ext);
         }
     }
-    rv = check_name(&n, doc, rt->kind == SCIM_RES_USER ? "userName"
-                                                         : "displayName");
+    rv = check_name(&n, doc,
+                    rt->kind == SCIM_RES_USER ? "userName" : "displayName");
     if (rv == APR_SUCCESS) {
         *out = doc;
     }
@@ -1225,8 +1207,7 @@ apr_array_header_t *scim_schema_member_ids(apr_pool_t *p, const json_t *doc)
 
 /* ---- attributes / excludedAttributes ---- */
 
-apr_status_t scim_schema_attr_list(apr_pool_t *p,
-                                   const scim_resource_type_t *rt,
+apr_status_t scim_schema_attr_list(apr_pool_t *p, const scim_resource_type_t *rt,
                                    const char *list, apr_array_header_t **out,
                                    const char **err)
 {
@@ -1343,14 +1324,14 @@ static int decide(const scim_schema_t *s, const scim_attr_t *a,
 }
 
 static json_t *project_complex(const scim_schema_t *s, const scim_attr_t *a,
-                               const json_t *v,
-                               const apr_array_header_t *attrs,
+                               const json_t *v, const apr_array_header_t *attrs,
                                const apr_array_header_t *excl, int listed)
 {
     json_t *res = json_object(), *x;
     const char *k;
 
-    json_object_foreach ((json_t *)v, k, x) {
+    json_object_foreach((json_t *)v, k, x)
+    {
         const scim_attr_t *sub = find_attr(a->sub_attrs, k, strlen(k));
         int d;
 
@@ -1379,8 +1360,7 @@ static json_t *project_attr(const scim_schema_t *s, const scim_attr_t *a,
                             const apr_array_header_t *excl)
 {
     int d = decide(s, a, NULL, attrs, excl);
-    int listed = attrs && attrs->nelts
-                 && selects(attrs, s, a, NULL) == SEL_FULL;
+    int listed = attrs && attrs->nelts && selects(attrs, s, a, NULL) == SEL_FULL;
     json_t *res;
     apr_size_t i;
 
@@ -1400,9 +1380,8 @@ static json_t *project_attr(const scim_schema_t *s, const scim_attr_t *a,
     for (i = 0; i < json_array_size(v); i++) {
         json_t *e = json_array_get(v, i), *pe;
 
-        pe = json_is_object(e)
-                 ? project_complex(s, a, e, attrs, excl, listed)
-                 : json_incref(e);
+        pe = json_is_object(e) ? project_complex(s, a, e, attrs, excl, listed)
+                               : json_incref(e);
         if (pe) {
             json_array_append_new(res, pe);
         }
@@ -1446,7 +1425,8 @@ json_t *scim_schema_project(apr_pool_t *p, const scim_resource_type_t *rt,
     json_t *res = scim_json_pool_own(p, json_object()), *v;
     const char *k;
 
-    json_object_foreach ((json_t *)resource, k, v) {
+    json_object_foreach((json_t *)resource, k, v)
+    {
         const scim_schema_t *ext;
         const scim_attr_t *a = key_attr(rt, k, &ext);
         json_t *pv = NULL;
@@ -1462,12 +1442,12 @@ json_t *scim_schema_project(apr_pool_t *p, const scim_resource_type_t *rt,
             json_t *ev;
 
             pv = json_object();
-            json_object_foreach (v, ek, ev) {
+            json_object_foreach(v, ek, ev)
+            {
                 const scim_attr_t *ea = find_attr(ext->attrs, ek, strlen(ek));
                 json_t *pev;
 
-                if (ea && (pev = project_attr(ext, ea, ev, attributes,
-                                              excluded))) {
+                if (ea && (pev = project_attr(ext, ea, ev, attributes, excluded))) {
                     json_object_set_new(pv, ek, pev);
                 }
             }
@@ -1497,8 +1477,8 @@ int scim_schema_projection_wants(const scim_resource_type_t *rt,
 
 /* ---- discovery documents ---- */
 
-static json_t *meta_json(const char *type, const char *base,
-                         const char *path, const char *id)
+static json_t *meta_json(const char *type, const char *base, const char *path,
+                         const char *id)
 {
     json_t *m = json_pack("{ss}", "resourceType", type);
 
@@ -1539,8 +1519,8 @@ static const char *returned_name(scim_returned_e r)
 
 static const char *type_name(scim_attr_type_e t)
 {
-    static const char *const names[] = { "string",   "boolean", "decimal",
-                                         "integer",  "dateTime", "binary",
+    static const char *const names[] = { "string",    "boolean",  "decimal",
+                                         "integer",   "dateTime", "binary",
                                          "reference", "complex" };
     return names[t];
 }
@@ -1557,15 +1537,16 @@ static json_t *strings_json(const char *const *l)
 
 static json_t *attr_json(const scim_attr_t *a)
 {
-    json_t *j = json_pack(
-        "{ss ss sb ss sb sb ss ss ss}", "name", a->name, "type",
-        type_name(a->type), "multiValued", a->multi_valued, "description",
-        a->description, "required", a->required, "caseExact", a->case_exact,
-        "mutability", mutability_name(a->mutability), "returned",
-        returned_name(a->returned), "uniqueness",
-        a->uniqueness == SCIM_UNIQ_SERVER
-            ? "server"
-            : (a->uniqueness == SCIM_UNIQ_GLOBAL ? "global" : "none"));
+    json_t *j = json_pack("{ss ss sb ss sb sb ss ss ss}", "name", a->name,
+                          "type", type_name(a->type), "multiValued",
+                          a->multi_valued, "description", a->description,
+                          "required", a->required, "caseExact", a->case_exact,
+                          "mutability", mutability_name(a->mutability),
+                          "returned", returned_name(a->returned), "uniqueness",
+                          a->uniqueness == SCIM_UNIQ_SERVER
+                              ? "server"
+                              : (a->uniqueness == SCIM_UNIQ_GLOBAL ? "global"
+                                                                   : "none"));
 
     if (a->canonical_values) {
         json_object_set_new(j, "canonicalValues",
@@ -1573,9 +1554,8 @@ static json_t *attr_json(const scim_attr_t *a)
     }
     if (a->type == SCIM_TYPE_REFERENCE) {
         json_object_set_new(j, "referenceTypes",
-                            a->reference_types
-                                ? strings_json(a->reference_types)
-                                : json_pack("[s]", "external"));
+                            a->reference_types ? strings_json(a->reference_types)
+                                               : json_pack("[s]", "external"));
     }
     if (a->type == SCIM_TYPE_COMPLEX) {
         const scim_attr_t *s;
@@ -1636,31 +1616,31 @@ json_t *scim_schema_schema_resource(apr_pool_t *p, const char *urn,
     return NULL;
 }
 
-static json_t *resource_type_json(const scim_resource_type_t *rt,
-                                  const char *base)
+static json_t *resource_type_json(const scim_resource_type_t *rt, const char *base)
 {
     const scim_schema_t *const *e;
     json_t *exts = json_array();
 
     for (e = rt->extensions; *e; e++) {
-        json_array_append_new(exts, json_pack("{ss sb}", "schema", (*e)->id,
-                                              "required", 0));
+        json_array_append_new(exts,
+                              json_pack("{ss sb}", "schema", (*e)->id,
+                                        "required", 0));
     }
     return json_pack("{s[s] ss ss ss ss ss so so}", "schemas",
                      SCIM_URN_RESOURCE_TYPE, "id", rt->id, "name", rt->id,
                      "endpoint", rt->endpoint, "description", rt->description,
-                     "schema", rt->schema->id, "schemaExtensions", exts,
-                     "meta",
-                     meta_json("ResourceType", base, "/ResourceTypes/",
-                               rt->id));
+                     "schema", rt->schema->id, "schemaExtensions", exts, "meta",
+                     meta_json("ResourceType", base, "/ResourceTypes/", rt->id));
 }
 
 json_t *scim_schema_resource_types_list(apr_pool_t *p, const char *base_url)
 {
-    return scim_json_pool_own(
-        p, list_response(json_pack("[oo]", resource_type_json(&rt_user,
-                                                              base_url),
-                                   resource_type_json(&rt_group, base_url))));
+    return scim_json_pool_own(p,
+                              list_response(
+                                  json_pack("[oo]",
+                                            resource_type_json(&rt_user, base_url),
+                                            resource_type_json(&rt_group,
+                                                               base_url))));
 }
 
 json_t *scim_schema_resource_type_resource(apr_pool_t *p, const char *name,
@@ -1674,28 +1654,26 @@ json_t *scim_schema_resource_type_resource(apr_pool_t *p, const char *name,
 json_t *scim_schema_service_provider_config(apr_pool_t *p,
                                             const scim_spc_params_t *prm)
 {
-    json_t *spc = json_pack(
-        "{s[s] s{sb} s{sb si sI} s{sb si} s{sb} s{sb} s{sb}"
-        " s[{ss ss ss sb}{ss ss ss}] so}",
-        "schemas", SCIM_URN_SERVICE_PROVIDER_CONFIG,
-        "patch", "supported", 1,
-        "bulk", "supported", 1, "maxOperations", prm->bulk_max_operations,
-        "maxPayloadSize", (json_int_t)prm->bulk_max_payload,
-        "filter", "supported", 1, "maxResults", prm->filter_max_results,
-        "changePassword", "supported", 0,
-        "sort", "supported", 1,
-        "etag", "supported", 1,
-        "authenticationSchemes",
-        "type", "oauthbearertoken", "name", "OAuth Bearer Token",
-        "description",
-        "The provisioning token, sent as Authorization: Bearer <token>.",
-        "primary", 1,
-        "type", "httpbasic", "name", "HTTP Basic",
-        "description",
-        "The generated administrator username with the provisioning token "
-        "as the password.",
-        "meta", meta_json("ServiceProviderConfig", prm->base_url,
-                          "/ServiceProviderConfig", NULL));
+    json_t *spc = json_pack("{s[s] s{sb} s{sb si sI} s{sb si} s{sb} s{sb} s{sb}"
+                            " s[{ss ss ss sb}{ss ss ss}] so}",
+                            "schemas", SCIM_URN_SERVICE_PROVIDER_CONFIG,
+                            "patch", "supported", 1, "bulk", "supported", 1,
+                            "maxOperations", prm->bulk_max_operations,
+                            "maxPayloadSize", (json_int_t)prm->bulk_max_payload,
+                            "filter", "supported", 1, "maxResults",
+                            prm->filter_max_results, "changePassword",
+                            "supported", 0, "sort", "supported", 1, "etag",
+                            "supported", 1, "authenticationSchemes", "type",
+                            "oauthbearertoken", "name", "OAuth Bearer Token",
+                            "description",
+                            "The provisioning token, sent as Authorization: Bearer <token>.",
+                            "primary", 1, "type", "httpbasic", "name",
+                            "HTTP Basic", "description",
+                            "The generated administrator username with the provisioning token "
+                            "as the password.",
+                            "meta",
+                            meta_json("ServiceProviderConfig", prm->base_url,
+                                      "/ServiceProviderConfig", NULL));
 
     if (prm->documentation_uri) {
         json_object_set_new(spc, "documentationUri",

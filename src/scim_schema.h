@@ -55,9 +55,9 @@
 /* A SCIM error found by the core, for the caller to turn into an Error body
  * (RFC 7644 section 3.12). */
 typedef struct scim_fault_t {
-    int status;            /* HTTP status, e.g. 400 */
+    int status; /* HTTP status, e.g. 400 */
     const char *scim_type; /* "invalidValue", "invalidSyntax", ... or NULL */
-    const char *detail;    /* human-readable, pool-allocated, never NULL */
+    const char *detail; /* human-readable, pool-allocated, never NULL */
 } scim_fault_t;
 
 /* Fill *f (which may be NULL) with a printf-formatted detail. */
@@ -110,8 +110,8 @@ struct scim_attr_t {
     scim_uniqueness_e uniqueness;
     const char *description;
     const char *const *canonical_values; /* NULL-terminated, or NULL */
-    const char *const *reference_types;  /* NULL-terminated, or NULL */
-    const scim_attr_t *sub_attrs;        /* complex only */
+    const char *const *reference_types; /* NULL-terminated, or NULL */
+    const scim_attr_t *sub_attrs; /* complex only */
 };
 
 typedef struct scim_schema_t {
@@ -125,10 +125,10 @@ typedef enum { SCIM_RES_USER = 1, SCIM_RES_GROUP = 2 } scim_res_kind_e;
 
 typedef struct scim_resource_type_t {
     scim_res_kind_e kind;
-    const char *id;       /* "User" / "Group" (also meta.resourceType) */
+    const char *id; /* "User" / "Group" (also meta.resourceType) */
     const char *endpoint; /* "/Users" / "/Groups" */
     const char *description;
-    const scim_schema_t *schema;            /* the core schema */
+    const scim_schema_t *schema; /* the core schema */
     const scim_schema_t *const *extensions; /* NULL-terminated */
 } scim_resource_type_t;
 
@@ -182,14 +182,16 @@ apr_status_t scim_schema_datetime_parse(const char *s, apr_size_t len,
                                         apr_time_t *t);
 
 /* Normalisation flags. */
-#define SCIM_NORM_IGNORE_UNKNOWN 0x01 /* drop unknown attributes and schema
+#define SCIM_NORM_IGNORE_UNKNOWN \
+    0x01 /* drop unknown attributes and schema
                                        * URNs instead of rejecting them */
 
 /* Turn an incoming resource (POST/PUT body, or a document after PATCH) into
  * the stored document described at the top of this file:
- *  - "schemas" must be an array of strings naming the core schema; extension
- *    URNs must be this resource type's; the result lists exactly the schemas
- *    that have data;
+ *  - "schemas" must be an array of strings naming the core schema; other
+ *    URNs listed there are ignored (Entra lists an ADSCIM one for Groups),
+ *    but data under an unknown URN is an unknown attribute; the result lists
+ *    exactly the schemas that have data;
  *  - attribute names are matched case-insensitively and spelled as in the
  *    schema; the same attribute twice (e.g. "userName" and "USERNAME") is
  *    400 invalidSyntax;
@@ -210,8 +212,7 @@ apr_status_t scim_schema_datetime_parse(const char *s, apr_size_t len,
  *  - unknown attributes: 400 invalidSyntax, or dropped with
  *    SCIM_NORM_IGNORE_UNKNOWN.
  * in is not modified. On failure *fault is filled and APR_EINVAL returned. */
-apr_status_t scim_schema_normalize(apr_pool_t *p,
-                                   const scim_resource_type_t *rt,
+apr_status_t scim_schema_normalize(apr_pool_t *p, const scim_resource_type_t *rt,
                                    const json_t *in, int flags, json_t **out,
                                    scim_fault_t *fault);
 
@@ -231,8 +232,7 @@ apr_status_t scim_schema_normalize_value(apr_pool_t *p,
  * into an array of scim_attr_ref_t. Unknown names are skipped (they can
  * select nothing); a malformed name is APR_EINVAL with *err. list may be
  * NULL or empty (empty array). */
-apr_status_t scim_schema_attr_list(apr_pool_t *p,
-                                   const scim_resource_type_t *rt,
+apr_status_t scim_schema_attr_list(apr_pool_t *p, const scim_resource_type_t *rt,
                                    const char *list, apr_array_header_t **out,
                                    const char **err);
 

@@ -37,14 +37,12 @@ static json_t *J(const char *text)
 #define ID1 "2819c223-7f76-453a-919d-413861904646"
 #define ID2 "902c246b-6245-4190-8e05-00816be7344a"
 
-static scim_filter_t *parse_rt(const scim_resource_type_t *rt,
-                               const char *text)
+static scim_filter_t *parse_rt(const scim_resource_type_t *rt, const char *text)
 {
     scim_filter_t *f = NULL;
     const char *err = NULL;
 
-    ck_assert_msg(scim_filter_parse(pool, rt, text, 0, 0, &f, &err)
-                      == APR_SUCCESS,
+    ck_assert_msg(scim_filter_parse(pool, rt, text, 0, 0, &f, &err) == APR_SUCCESS,
                   "rejected %s: %s", text, err);
     ck_assert_ptr_nonnull(f);
     return f;
@@ -60,8 +58,8 @@ static const char *parse_err(const char *text)
     scim_filter_t *f = NULL;
     const char *err = NULL;
 
-    ck_assert_msg(scim_filter_parse(pool, scim_schema_user(), text, 256, 8,
-                                    &f, &err)
+    ck_assert_msg(scim_filter_parse(pool, scim_schema_user(), text, 256, 8, &f,
+                                    &err)
                       == APR_EINVAL,
                   "accepted %s", text);
     ck_assert_ptr_null(f);
@@ -93,9 +91,9 @@ static const char *show(const scim_filter_t *f)
             return apr_psprintf(pool, "%s pr", name);
         }
         return apr_psprintf(pool, "%s %s %s", name, opn[f->op],
-                            f->lit == SCIM_LIT_TRUE    ? "T"
-                            : f->lit == SCIM_LIT_FALSE ? "F"
-                                                       : f->value);
+                            f->lit == SCIM_LIT_TRUE        ? "T"
+                                : f->lit == SCIM_LIT_FALSE ? "F"
+                                                           : f->value);
     }
 }
 
@@ -294,8 +292,8 @@ START_TEST(parse_limits)
                                        &f, &err),
                      APR_EINVAL);
     ck_assert_ptr_nonnull(strstr(err, "longer than 256"));
-    ck_assert_int_eq(scim_filter_parse(pool, scim_schema_user(), buf, 0, 8,
-                                       &f, &err),
+    ck_assert_int_eq(scim_filter_parse(pool, scim_schema_user(), buf, 0, 8, &f,
+                                       &err),
                      APR_SUCCESS);
 
     /* Depth: parentheses and value paths. */
@@ -307,12 +305,10 @@ START_TEST(parse_limits)
                      APR_EINVAL);
     ck_assert_ptr_nonnull(strstr(err, "nested too deeply"));
     ck_assert_int_eq(scim_filter_parse(pool, scim_schema_user(),
-                                       "(((emails[type pr])))", 0, 4, &f,
-                                       &err),
+                                       "(((emails[type pr])))", 0, 4, &f, &err),
                      APR_SUCCESS);
     ck_assert_int_eq(scim_filter_parse(pool, scim_schema_user(),
-                                       "((((emails[type pr]))))", 0, 4, &f,
-                                       &err),
+                                       "((((emails[type pr]))))", 0, 4, &f, &err),
                      APR_EINVAL);
     /* Without a limit, deep nesting is still refused (bounded recursion). */
     for (i = 0; i < 150; i++) {
@@ -327,8 +323,8 @@ START_TEST(parse_limits)
         char *s = "title pr";
 
         for (i = 0; i < 2000; i++) {
-            s = apr_pstrcat(pool, s, i % 2 ? " and title pr" : " or nickName pr",
-                            NULL);
+            s = apr_pstrcat(pool, s,
+                            i % 2 ? " and title pr" : " or nickName pr", NULL);
         }
         ck_assert_int_eq(scim_filter_parse(pool, scim_schema_user(), s, 0, 1,
                                            &f, &err),
@@ -340,20 +336,23 @@ END_TEST
 
 /* ---- in-memory matching ---- */
 
-static const char *bjensen =
-    "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\",\"" ENT "\"],"
-    "\"id\":\"" ID1 "\",\"externalId\":\"Ext-1\",\"userName\":\"bjensen\","
-    "\"name\":{\"givenName\":\"Barbara\",\"familyName\":\"O'Malley\"},"
-    "\"displayName\":\"Babs Jensen\",\"title\":\"\",\"active\":true,"
-    "\"emails\":[{\"value\":\"bjensen@Example.com\",\"type\":\"work\","
-    "\"primary\":true},{\"value\":\"babs@jensen.org\",\"type\":\"home\"}],"
-    "\"addresses\":[{\"type\":\"work\",\"postalCode\":\"91608\"}],"
-    "\"groups\":[{\"value\":\"" ID2 "\",\"display\":\"Admins\","
-    "\"type\":\"direct\"}],"
-    "\"" ENT "\":{\"employeeNumber\":\"701984\",\"department\":\"100%_R&D\","
-    "\"manager\":{\"value\":\"" ID2 "\"}},"
-    "\"meta\":{\"resourceType\":\"User\",\"created\":"
-    "\"2010-01-23T04:56:22Z\",\"lastModified\":\"2011-05-13T04:42:34.5Z\"}}";
+static const char *
+    bjensen = "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\",\"" ENT
+              "\"],"
+              "\"id\":\"" ID1
+              "\",\"externalId\":\"Ext-1\",\"userName\":\"bjensen\","
+              "\"name\":{\"givenName\":\"Barbara\",\"familyName\":\"O'Malley\"},"
+              "\"displayName\":\"Babs Jensen\",\"title\":\"\",\"active\":true,"
+              "\"emails\":[{\"value\":\"bjensen@Example.com\",\"type\":\"work\","
+              "\"primary\":true},{\"value\":\"babs@jensen.org\",\"type\":\"home\"}],"
+              "\"addresses\":[{\"type\":\"work\",\"postalCode\":\"91608\"}],"
+              "\"groups\":[{\"value\":\"" ID2 "\",\"display\":\"Admins\","
+              "\"type\":\"direct\"}],"
+              "\"" ENT
+              "\":{\"employeeNumber\":\"701984\",\"department\":\"100%_R&D\","
+              "\"manager\":{\"value\":\"" ID2 "\"}},"
+              "\"meta\":{\"resourceType\":\"User\",\"created\":"
+              "\"2010-01-23T04:56:22Z\",\"lastModified\":\"2011-05-13T04:42:34.5Z\"}}";
 
 static int m(const char *filter)
 {
@@ -361,13 +360,13 @@ static int m(const char *filter)
 }
 
 #define YES(f) ck_assert_msg(m(f), "should match: %s", f)
-#define NO(f) ck_assert_msg(!m(f), "should not match: %s", f)
+#define NO(f)  ck_assert_msg(!m(f), "should not match: %s", f)
 
 START_TEST(match_strings)
 {
     YES("userName eq \"bjensen\"");
-    YES("userName eq \"BJENSEN\"");        /* caseExact false */
-    NO("externalId eq \"ext-1\"");         /* caseExact true */
+    YES("userName eq \"BJENSEN\""); /* caseExact false */
+    NO("externalId eq \"ext-1\""); /* caseExact true */
     YES("externalId eq \"Ext-1\"");
     YES("id eq \"" ID1 "\"");
     NO("id eq \"2819C223-7F76-453A-919D-413861904646\"");
@@ -504,12 +503,11 @@ START_TEST(match_group)
                     "\"bjensen\"}]}");
 
     ck_assert(scim_filter_match(parse_rt(g, "displayName eq \"ADMINS\""), grp));
-    ck_assert(scim_filter_match(parse_rt(g, "members.value eq \"" ID1 "\""),
-                                grp));
-    ck_assert(scim_filter_match(parse_rt(g, "members[value eq \"" ID1 "\"]"),
-                                grp));
-    ck_assert(!scim_filter_match(parse_rt(g, "members[value eq \"" ID2 "\"]"),
-                                 grp));
+    ck_assert(scim_filter_match(parse_rt(g, "members.value eq \"" ID1 "\""), grp));
+    ck_assert(
+        scim_filter_match(parse_rt(g, "members[value eq \"" ID1 "\"]"), grp));
+    ck_assert(
+        !scim_filter_match(parse_rt(g, "members[value eq \"" ID2 "\"]"), grp));
     ck_assert(scim_filter_match(parse_rt(g, "members pr"), grp));
 }
 END_TEST
@@ -557,22 +555,18 @@ START_TEST(sql_columns)
     ck_assert_str_eq(P(0), "Bjensen");
     ck_assert_str_eq(sql("externalId eq \"E1\"", &params),
                      "(r.external_id IS NOT NULL AND r.external_id = %s)");
-    ck_assert_str_eq(sql("id eq \"" ID1 "\"", &params),
-                     "(r.id = %s::uuid)");
+    ck_assert_str_eq(sql("id eq \"" ID1 "\"", &params), "(r.id = %s::uuid)");
     /* Not a (lower-case) UUID: compared as text, never a cast error. */
-    ck_assert_str_eq(sql("id eq \"not-a-uuid\"", &params),
-                     "(r.id::text = %s)");
+    ck_assert_str_eq(sql("id eq \"not-a-uuid\"", &params), "(r.id::text = %s)");
     ck_assert_str_eq(sql("id eq \"2819C223-7F76-453A-919D-413861904646\"",
                          &params),
                      "(r.id::text = %s)");
     ck_assert_str_eq(sql("id sw \"2819\"", &params),
                      "(r.id::text LIKE %s ESCAPE '!')");
     ck_assert_str_eq(P(0), "2819%");
-    ck_assert_str_eq(sql("active eq false", &params),
-                     "(r.active = %s::boolean)");
+    ck_assert_str_eq(sql("active eq false", &params), "(r.active = %s::boolean)");
     ck_assert_str_eq(P(0), "false");
-    ck_assert_str_eq(sql("meta.lastModified gt \"2011-05-13t04:42:34z\"",
-                         &params),
+    ck_assert_str_eq(sql("meta.lastModified gt \"2011-05-13t04:42:34z\"", &params),
                      "(r.updated_at > %s::timestamptz)");
     ck_assert_str_eq(P(0), "2011-05-13T04:42:34Z");
     sql("meta.created le \"2011-05-13T04:42:34\"", &params);
@@ -655,10 +649,11 @@ START_TEST(sql_logic_and_params_order)
     ck_assert_int_eq(params->nelts, 4);
     ck_assert_str_eq(P(0), "a");
     ck_assert_str_eq(P(3), "d");
-    ck_assert_str_eq(s, "((lower(upper(r.user_name)) = lower(upper(%s))) AND "
-                        "(lower(upper(r.user_name)) = lower(upper(%s))) AND "
-                        "(lower(upper(r.user_name)) = lower(upper(%s))) AND "
-                        "(lower(upper(r.user_name)) = lower(upper(%s))))");
+    ck_assert_str_eq(s,
+                     "((lower(upper(r.user_name)) = lower(upper(%s))) AND "
+                     "(lower(upper(r.user_name)) = lower(upper(%s))) AND "
+                     "(lower(upper(r.user_name)) = lower(upper(%s))) AND "
+                     "(lower(upper(r.user_name)) = lower(upper(%s))))");
     /* ne is NOT eq, two-valued. */
     ck_assert_str_eq(sql("title ne \"x\"", &params),
                      "(NOT ((r.doc->>'title') IS NOT NULL AND "
@@ -668,9 +663,14 @@ END_TEST
 
 START_TEST(sql_no_request_data)
 {
-    static const char *const evil[] = {
-        "'; DROP TABLE accounts; --", "%s%s%s", "\\' OR 1=1 --",
-        "$1", "%%", "e.v", ")) OR TRUE --", NULL };
+    static const char *const evil[] = { "'; DROP TABLE accounts; --",
+                                        "%s%s%s",
+                                        "\\' OR 1=1 --",
+                                        "$1",
+                                        "%%",
+                                        "e.v",
+                                        ")) OR TRUE --",
+                                        NULL };
     const char *const *e;
     apr_array_header_t *params;
 
@@ -699,27 +699,28 @@ START_TEST(sql_membership)
     const char *s;
 
     s = sql("groups.value eq \"" ID2 "\"", &params);
-    ck_assert_str_eq(s, "EXISTS (SELECT 1 FROM group_members m JOIN groups g "
-                        "ON g.tenant_id = m.tenant_id AND g.id = m.group_id "
-                        "WHERE m.tenant_id = r.tenant_id AND m.account_id = "
-                        "r.id AND (m.group_id = %s::uuid))");
+    ck_assert_str_eq(s,
+                     "EXISTS (SELECT 1 FROM group_members m JOIN groups g "
+                     "ON g.tenant_id = m.tenant_id AND g.id = m.group_id "
+                     "WHERE m.tenant_id = r.tenant_id AND m.account_id = "
+                     "r.id AND (m.group_id = %s::uuid))");
     s = sql("groups[display co \"adm\" and value eq \"x\"]", &params);
     ck_assert_ptr_nonnull(strstr(s, "lower(upper(g.display_name)) LIKE"));
     ck_assert_ptr_nonnull(
         strstr(s, "lower(upper(m.group_id::text)) = lower(upper(%s))"));
     /* groups.value is not caseExact: any-case UUIDs use the uuid type. */
-    s = sql("groups.value eq \"A1111111-1111-4111-8111-111111111111\"",
-            &params);
+    s = sql("groups.value eq \"A1111111-1111-4111-8111-111111111111\"", &params);
     ck_assert_ptr_nonnull(strstr(s, "(m.group_id = %s::uuid)"));
     ck_assert_str_eq(P(0), "a1111111-1111-4111-8111-111111111111");
     s = sql("groups pr", &params);
     ck_assert_int_eq(params->nelts, 0);
     ck_assert_ptr_nonnull(strstr(s, "EXISTS (SELECT 1 FROM group_members m"));
     s = sql_rt(scim_schema_group(), "members.value eq \"" ID1 "\"", &params);
-    ck_assert_str_eq(s, "EXISTS (SELECT 1 FROM group_members m JOIN accounts "
-                        "a ON a.tenant_id = m.tenant_id AND a.id = "
-                        "m.account_id WHERE m.tenant_id = r.tenant_id AND "
-                        "m.group_id = r.id AND (m.account_id = %s::uuid))");
+    ck_assert_str_eq(s,
+                     "EXISTS (SELECT 1 FROM group_members m JOIN accounts "
+                     "a ON a.tenant_id = m.tenant_id AND a.id = "
+                     "m.account_id WHERE m.tenant_id = r.tenant_id AND "
+                     "m.group_id = r.id AND (m.account_id = %s::uuid))");
     s = sql_rt(scim_schema_group(), "members[display sw \"b\"]", &params);
     ck_assert_ptr_nonnull(
         strstr(s, "lower(upper(COALESCE(a.display_name, a.user_name))) LIKE"));
@@ -746,8 +747,8 @@ START_TEST(sql_unsupported)
     /* Nothing left behind in params on failure. */
     ck_assert_int_eq(params->nelts, 0);
     ck_assert_int_eq(scim_filter_sql(pool, scim_schema_user(),
-                                     parse("meta.location pr"), params,
-                                     &where, &err),
+                                     parse("meta.location pr"), params, &where,
+                                     &err),
                      APR_EINVAL);
 }
 END_TEST
@@ -759,8 +760,9 @@ START_TEST(sort_sql)
     ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_user(), "userName",
                                           0, &o, &err),
                      APR_SUCCESS);
-    ck_assert_str_eq(o, "lower(upper(r.user_name)) COLLATE \"C\" ASC NULLS "
-                        "LAST");
+    ck_assert_str_eq(o,
+                     "lower(upper(r.user_name)) COLLATE \"C\" ASC NULLS "
+                     "LAST");
     ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_user(),
                                           "meta.created", 1, &o, &err),
                      APR_SUCCESS);
@@ -772,39 +774,41 @@ START_TEST(sort_sql)
     ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_user(),
                                           "name.familyName", 0, &o, &err),
                      APR_SUCCESS);
-    ck_assert_str_eq(o, "lower(upper(((r.doc->'name')->>'familyName'))) "
-                        "COLLATE \"C\" ASC NULLS LAST");
-    ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_user(), "emails",
-                                          0, &o, &err),
+    ck_assert_str_eq(o,
+                     "lower(upper(((r.doc->'name')->>'familyName'))) "
+                     "COLLATE \"C\" ASC NULLS LAST");
+    ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_user(), "emails", 0,
+                                          &o, &err),
                      APR_SUCCESS);
     ck_assert_ptr_nonnull(strstr(o, "ORDER BY COALESCE(e.v->'primary'"));
-    ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_user(), "id", 0,
-                                          &o, &err),
+    ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_user(), "id", 0, &o,
+                                          &err),
                      APR_SUCCESS);
     ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_group(),
                                           "displayName", 1, &o, &err),
                      APR_SUCCESS);
-    ck_assert_str_eq(o, "lower(upper(r.display_name)) COLLATE \"C\" DESC "
-                        "NULLS LAST");
+    ck_assert_str_eq(o,
+                     "lower(upper(r.display_name)) COLLATE \"C\" DESC "
+                     "NULLS LAST");
 
-    ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_user(), "nosuch",
-                                          0, &o, &err),
+    ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_user(), "nosuch", 0,
+                                          &o, &err),
                      APR_EINVAL);
     ck_assert_ptr_nonnull(strstr(err, "unknown"));
     ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_user(), "name", 0,
                                           &o, &err),
                      APR_EINVAL);
-    ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_user(), "groups",
-                                          0, &o, &err),
+    ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_user(), "groups", 0,
+                                          &o, &err),
                      APR_EINVAL);
-    ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_user(),
-                                          "password", 0, &o, &err),
+    ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_user(), "password",
+                                          0, &o, &err),
                      APR_EINVAL);
     ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_user(),
                                           "meta.version", 0, &o, &err),
                      APR_EINVAL);
-    ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_user(), NULL, 0,
-                                          &o, &err),
+    ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_user(), NULL, 0, &o,
+                                          &err),
                      APR_EINVAL);
     ck_assert_int_eq(scim_filter_sort_sql(pool, scim_schema_user(),
                                           "userName'; --", 0, &o, &err),
@@ -819,8 +823,7 @@ static scim_path_t path_ok(const scim_resource_type_t *rt, const char *text)
     scim_path_t p;
     const char *err = NULL;
 
-    ck_assert_msg(scim_path_parse(pool, rt, text, 0, 0, &p, &err)
-                      == APR_SUCCESS,
+    ck_assert_msg(scim_path_parse(pool, rt, text, 0, 0, &p, &err) == APR_SUCCESS,
                   "rejected path %s: %s", text, err);
     return p;
 }
@@ -830,8 +833,7 @@ static void path_bad(const scim_resource_type_t *rt, const char *text)
     scim_path_t p;
     const char *err = NULL;
 
-    ck_assert_msg(scim_path_parse(pool, rt, text, 0, 0, &p, &err)
-                      == APR_EINVAL,
+    ck_assert_msg(scim_path_parse(pool, rt, text, 0, 0, &p, &err) == APR_EINVAL,
                   "accepted path %s", text);
     ck_assert_ptr_nonnull(err);
 }

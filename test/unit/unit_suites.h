@@ -13,5 +13,6 @@ Suite *scim_jwt_suite(void);
 Suite *scim_mail_suite(void);
 Suite *scim_filter_suite(void);
 Suite *scim_schema_suite(void);
+Suite *scim_patch_suite(void);
 
 #endif /* UNIT_SUITES_H */
