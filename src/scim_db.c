@@ -130,6 +130,28 @@ apr_status_t scim_db_selectv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
     return scim_db_select(db, p, rows, sql, nargs, args);
 }
 
+apr_status_t scim_db_readv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
+                           const char *sql, int nargs, ...)
+{
+    const char *args[SCIM_DB_MAX_ARGS];
+    apr_status_t rv;
+    va_list ap;
+
+    va_start(ap, nargs);
+    rv = collect_args(args, nargs, ap);
+    va_end(ap);
+    if (rv != APR_SUCCESS) {
+        db->error = "too many statement arguments";
+        return rv;
+    }
+    rv = scim_db_select(db, p, rows, sql, nargs, args);
+    if (rv != APR_SUCCESS && !db->txn
+        && apr_dbd_check_conn(db->driver, p, db->handle) == APR_SUCCESS) {
+        rv = scim_db_select(db, p, rows, sql, nargs, args);
+    }
+    return rv;
+}
+
 apr_status_t scim_db_exec(scim_db_t *db, apr_pool_t *p, int *affected,
                           const char *sql, int nargs, const char **args)
 {

@@ -40,6 +40,13 @@ scim_db_t *scim_db_wrap(apr_pool_t *p, const apr_dbd_driver_t *driver,
 apr_status_t scim_db_select(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
                             const char *sql, int nargs, const char **args);
 
+/* A read that is safe to repeat: when it fails outside a transaction, the
+ * connection is checked (the pgsql driver reconnects a broken one) and the
+ * read is made once more. The first statement of every request is one, so a
+ * pooled connection that a database restart broke costs no error. */
+apr_status_t scim_db_readv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
+                           const char *sql, int nargs, ...);
+
 /* Like scim_db_select with variadic arguments (const char *), nargs of them. */
 apr_status_t scim_db_selectv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
                              const char *sql, int nargs, ...);

@@ -230,7 +230,7 @@ apr_status_t scim_store_admin_authorize(scim_db_t *db, apr_pool_t *p,
 
     /* A Customer Administrator row is preferred to a system one, so that
      * notifications of this tenant reach the tenant-level identity. */
-    rv = scim_db_selectv(db, p, &rows,
+    rv = scim_db_readv(db, p, &rows,
                          "SELECT n.id, n.slug, n.name, " TS("n.created_at")
                          ", a.id, a.tenant_id, a.role, a.username, a.email, "
                          "n.slug FROM tenants n "
@@ -664,7 +664,7 @@ apr_status_t scim_store_token_lookup(scim_db_t *db, apr_pool_t *p,
     scim_rows_t *rows;
     apr_status_t rv;
 
-    rv = scim_db_selectv(db, p, &rows,
+    rv = scim_db_readv(db, p, &rows,
                          "SELECT " SCIM_STORE_TOKEN_COLUMNS
                          " FROM " SCIM_STORE_TOKEN_FROM
                          " WHERE " SCIM_STORE_TOKEN_LIVE,

@@ -10,15 +10,32 @@
 
 #define TS(col) SCIM_DB_TS(col)
 
+/* A resource's version (its ETag) covers everything its representation
+ * shows: its own row, and the rows it lists -- a user's groups (names),
+ * a group's members (names). */
+#define USER_VERSION_SQL                                                   \
+    "('W/\"' || r.version || '-' || (SELECT substr(md5(coalesce("           \
+    "string_agg(g.id::text || ':' || g.version, ',' ORDER BY g.id), '')), " \
+    "1, 10) FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id " \
+    "AND g.id = m.group_id WHERE m.tenant_id = r.tenant_id "                \
+    "AND m.account_id = r.id) || '\"')"
+#define GROUP_VERSION_SQL                                                  \
+    "('W/\"' || r.version || '-' || (SELECT substr(md5(coalesce("           \
+    "string_agg(a.id::text || ':' || a.version, ',' ORDER BY a.id), '')), " \
+    "1, 10) FROM group_members m JOIN accounts a ON a.tenant_id = "         \
+    "m.tenant_id AND a.id = m.account_id WHERE m.tenant_id = r.tenant_id "  \
+    "AND m.group_id = r.id) || '\"')"
+
 /* The JSON of a resource r, with the base URL in b.url. */
-#define META(kind, path)                                                   \
+#define META(kind, path, version)                                          \
     "jsonb_build_object('id', r.id::text, 'meta', jsonb_build_object("     \
     "'resourceType', '" kind "', 'created', " TS("r.created_at")           \
-    ", 'lastModified', " TS("r.updated_at") ", 'version', "                \
-    "'W/\"' || r.version || '\"', 'location', b.url || '/" path "/' || r.id))"
+    ", 'lastModified', " TS("r.updated_at") ", 'version', " version         \
+    ", 'location', b.url || '/" path "/' || r.id))"
 
 #define USER_JSON                                                          \
-    "(r.doc || " META("User", "Users") " || (SELECT CASE WHEN count(*) = 0 " \
+    "(r.doc || " META("User", "Users", USER_VERSION_SQL)                    \
+    " || (SELECT CASE WHEN count(*) = 0 "                                   \
     "THEN '{}'::jsonb ELSE jsonb_build_object('groups', jsonb_agg("         \
     "jsonb_build_object('value', g.id::text, 'display', g.display_name, "   \
     "'$ref', b.url || '/Groups/' || g.id, 'type', 'direct') "               \
@@ -26,10 +43,12 @@
     "JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id "     \
     "WHERE m.tenant_id = r.tenant_id AND m.account_id = r.id))::text"
 
-#define GROUP_JSON_BARE "(r.doc || " META("Group", "Groups") ")::text"
+#define GROUP_JSON_BARE                                                    \
+    "(r.doc || " META("Group", "Groups", GROUP_VERSION_SQL) ")::text"
 
 #define GROUP_JSON                                                         \
-    "(r.doc || " META("Group", "Groups") " || (SELECT CASE WHEN count(*) = 0 " \
+    "(r.doc || " META("Group", "Groups", GROUP_VERSION_SQL)                 \
+    " || (SELECT CASE WHEN count(*) = 0 "                                   \
     "THEN '{}'::jsonb ELSE jsonb_build_object('members', jsonb_agg("        \
     "jsonb_build_object('value', a.id::text, 'display', "                   \
     "coalesce(a.display_name, a.user_name), '$ref', "                       \
@@ -38,7 +57,10 @@
     "JOIN accounts a ON a.tenant_id = m.tenant_id AND a.id = m.account_id " \
     "WHERE m.tenant_id = r.tenant_id AND m.group_id = r.id))::text"
 
-#define VERSION_SQL "'W/\"' || r.version || '\"'"
+static const char *version_sql(scim_res_type_e type)
+{
+    return type == SCIM_RES_USER ? USER_VERSION_SQL : GROUP_VERSION_SQL;
+}
 
 static const char *json_expr(scim_res_type_e type, int with_members)
 {
@@ -81,7 +103,7 @@ apr_status_t scim_store_res_get(scim_db_t *db, apr_pool_t *p,
         return APR_ENOENT;
     }
     rv = scim_db_selectv(db, p, &rows,
-                         apr_pstrcat(p, "SELECT r.id, ", VERSION_SQL, ", ",
+                         apr_pstrcat(p, "SELECT r.id, ", version_sql(type), ", ",
                                      json_expr(type, with_members), " FROM ",
                                      from_where(type), " AND r.id = %s::uuid",
                                      NULL),
@@ -193,8 +215,8 @@ apr_status_t scim_store_res_create(scim_db_t *db, apr_pool_t *p,
             "external_id, display_name, active, billable, doc) VALUES "
             "(%s::uuid, 'user', %s, %s, %s, %s::boolean, true, %s::jsonb) "
             "ON CONFLICT DO NOTHING RETURNING *) "
-            "SELECT r.id, " VERSION_SQL ", (r.doc || " META("User", "Users")
-            ")::text FROM r, (SELECT %s::text AS url) b",
+            "SELECT r.id, " USER_VERSION_SQL ", " USER_JSON
+            " FROM r, (SELECT %s::text AS url) b",
             7, tenant_id, w->name, w->external_id, w->display_name,
             bool_arg(w->active), w->doc, base_url);
         if (rv != APR_SUCCESS) {
@@ -242,12 +264,12 @@ static apr_status_t why_not_updated(scim_db_t *db, apr_pool_t *p,
     rv = scim_db_selectv(
         db, p, &rows,
         type == SCIM_RES_USER
-            ? "SELECT 'W/\"' || version || '\"', EXISTS (SELECT 1 FROM "
+            ? "SELECT " USER_VERSION_SQL ", EXISTS (SELECT 1 FROM "
               "accounts o WHERE o.tenant_id = r.tenant_id AND o.id <> r.id "
               "AND lower(upper(o.user_name)) = lower(upper(%s))) "
               "FROM accounts r WHERE r.tenant_id = %s::uuid "
               "AND r.id = %s::uuid AND r.kind = 'user'"
-            : "SELECT 'W/\"' || version || '\"', EXISTS (SELECT 1 FROM "
+            : "SELECT " GROUP_VERSION_SQL ", EXISTS (SELECT 1 FROM "
               "groups o WHERE o.tenant_id = r.tenant_id AND o.id <> r.id "
               "AND lower(upper(o.display_name)) = lower(upper(%s))) "
               "FROM groups r WHERE r.tenant_id = %s::uuid "
@@ -298,10 +320,10 @@ apr_status_t scim_store_res_replace(scim_db_t *db, apr_pool_t *p,
             "doc = %s::jsonb, version = r.version + 1, updated_at = now() "
             "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
             "AND r.kind = 'user' AND (%s::text IS NULL OR "
-            VERSION_SQL " = %s) AND NOT EXISTS (SELECT 1 FROM accounts o "
+            USER_VERSION_SQL " = %s) AND NOT EXISTS (SELECT 1 FROM accounts o "
             "WHERE o.tenant_id = r.tenant_id AND o.id <> r.id AND "
             "lower(upper(o.user_name)) = lower(upper(%s))) RETURNING r.*) "
-            "SELECT r.id, " VERSION_SQL ", " USER_JSON " FROM u r, "
+            "SELECT r.id, " USER_VERSION_SQL ", " USER_JSON " FROM u r, "
             "(SELECT %s::text AS url) b",
             11, w->name, w->external_id, w->display_name,
             bool_arg(w->active), w->doc, tenant_id, id, if_version,
@@ -313,7 +335,7 @@ apr_status_t scim_store_res_replace(scim_db_t *db, apr_pool_t *p,
             "UPDATE groups r SET display_name = %s, external_id = %s, "
             "doc = %s::jsonb, version = r.version + 1, updated_at = now() "
             "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
-            "AND (%s::text IS NULL OR " VERSION_SQL " = %s) "
+            "AND (%s::text IS NULL OR " GROUP_VERSION_SQL " = %s) "
             "AND NOT EXISTS (SELECT 1 FROM groups o WHERE "
             "o.tenant_id = r.tenant_id AND o.id <> r.id AND "
             "lower(upper(o.display_name)) = lower(upper(%s))) RETURNING r.id",
@@ -357,10 +379,10 @@ apr_status_t scim_store_res_load(scim_db_t *db, apr_pool_t *p,
     }
     rv = scim_db_selectv(db, p, &rows,
                          type == SCIM_RES_USER
-                             ? "SELECT r.doc::text, " VERSION_SQL
+                             ? "SELECT r.doc::text, " USER_VERSION_SQL
                                " FROM accounts r WHERE r.tenant_id = %s::uuid"
                                " AND r.id = %s::uuid AND r.kind = 'user'"
-                             : "SELECT r.doc::text, " VERSION_SQL
+                             : "SELECT r.doc::text, " GROUP_VERSION_SQL
                                " FROM groups r WHERE r.tenant_id = %s::uuid"
                                " AND r.id = %s::uuid",
                          2, tenant_id, id);
@@ -406,7 +428,7 @@ apr_status_t scim_store_res_delete(scim_db_t *db, apr_pool_t *p,
             db, p, &rows,
             "WITH d AS (DELETE FROM accounts r WHERE r.tenant_id = %s::uuid "
             "AND r.id = %s::uuid AND r.kind = 'user' AND (%s::text IS NULL "
-            "OR " VERSION_SQL " = %s) RETURNING r.id), "
+            "OR " USER_VERSION_SQL " = %s) RETURNING r.id), "
             "g AS (UPDATE groups SET version = version + 1, "
             "updated_at = now() WHERE tenant_id = %s::uuid AND id IN "
             "(SELECT group_id FROM group_members WHERE tenant_id = %s::uuid "
@@ -417,7 +439,7 @@ apr_status_t scim_store_res_delete(scim_db_t *db, apr_pool_t *p,
         rv = scim_db_selectv(db, p, &rows,
                              "DELETE FROM groups r WHERE r.tenant_id = "
                              "%s::uuid AND r.id = %s::uuid AND (%s::text IS "
-                             "NULL OR " VERSION_SQL " = %s) RETURNING r.id",
+                             "NULL OR " GROUP_VERSION_SQL " = %s) RETURNING r.id",
                              4, tenant_id, id, if_version, if_version);
     }
     if (rv != APR_SUCCESS) {
@@ -454,7 +476,7 @@ apr_status_t scim_store_res_list(scim_db_t *db, apr_pool_t *p,
         APR_ARRAY_PUSH(args, const char *) = apr_itoa(p, q->count);
         APR_ARRAY_PUSH(args, const char *) =
             apr_itoa(p, q->start_index > 1 ? q->start_index - 1 : 0);
-        sql = apr_pstrcat(p, "SELECT r.id, ", VERSION_SQL, ", ",
+        sql = apr_pstrcat(p, "SELECT r.id, ", version_sql(type), ", ",
                           json_expr(type, q->with_members),
                           ", count(*) OVER () FROM ", from_where(type), where,
                           " ORDER BY ", q->order ? q->order : "r.created_at",
@@ -497,9 +519,9 @@ apr_status_t scim_store_token_lookup_user(scim_db_t *db, apr_pool_t *p,
 
     *user = NULL;
     /* One round trip: the token row, and the user of the same tenant. */
-    rv = scim_db_selectv(db, p, &rows,
+    rv = scim_db_readv(db, p, &rows,
                          "SELECT " SCIM_STORE_TOKEN_COLUMNS ", r.id, "
-                         "CASE WHEN r.id IS NOT NULL THEN " VERSION_SQL
+                         "CASE WHEN r.id IS NOT NULL THEN " USER_VERSION_SQL
                          " END, CASE WHEN r.id IS NOT NULL THEN " USER_JSON
                          " END FROM " SCIM_STORE_TOKEN_FROM
                          " LEFT JOIN accounts r ON r.tenant_id = k.tenant_id "
@@ -532,7 +554,7 @@ apr_status_t scim_store_account_active(scim_db_t *db, apr_pool_t *p,
     scim_rows_t *rows;
     apr_status_t rv;
 
-    rv = scim_db_selectv(db, p, &rows,
+    rv = scim_db_readv(db, p, &rows,
                          "SELECT a.active FROM accounts a "
                          "JOIN tenants n ON n.id = a.tenant_id "
                          "WHERE n.slug = %s AND a.kind = 'user' AND "
