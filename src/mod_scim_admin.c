@@ -58,6 +58,7 @@ static int not_found(request_rec *r, const char *what)
 
 static int db_failed(admin_req_t *a)
 {
+    mod_scim_count(MOD_SCIM_C_DB_ERRORS);
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, a->r,
                   SCIMLOGNO(00040) "database request failed: %s",
                   a->db && a->db->error ? a->db->error : "no connection");
@@ -286,6 +287,7 @@ static int token_create(admin_req_t *a, const char *idp_id)
                                        "%s in tenant '%s': too many "
                                        "provisioning tokens already exist",
                       idp_id, a->tenant->slug);
+        mod_scim_count(MOD_SCIM_C_TOKENS_REFUSED);
         return mod_scim_admin_error(r, HTTP_CONFLICT, "too_many_tokens",
                                     "Could not create token");
     }
@@ -296,6 +298,7 @@ static int token_create(admin_req_t *a, const char *idp_id)
                   SCIMLOGNO(00043) "token %s created for identity provider "
                                    "%s in tenant '%s' by '%s'",
                   out->id, idp_id, a->tenant->slug, a->admin->username);
+    mod_scim_count(MOD_SCIM_C_TOKENS_CREATED);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "Pragma", "no-cache");
     return reply(r, HTTP_CREATED,
@@ -321,6 +324,7 @@ static int token_delete(admin_req_t *a, const char *idp_id,
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, a->r,
                   SCIMLOGNO(00044) "token %s deleted in tenant '%s' by '%s'",
                   token_id, a->tenant->slug, a->admin->username);
+    mod_scim_count(MOD_SCIM_C_TOKENS_DELETED);
     return no_content(a->r);
 }
 

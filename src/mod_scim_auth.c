@@ -22,6 +22,7 @@ APLOG_USE_MODULE(scim_provision);
  * error log learns. */
 static int unauthorized(request_rec *r, int token_sent, const char *reason)
 {
+    mod_scim_count(MOD_SCIM_C_AUTH_FAILURES);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   SCIMLOGNO(00030) "provisioning token rejected for tenant "
                                    "'%s': %s",
@@ -35,6 +36,7 @@ static int unauthorized(request_rec *r, int token_sent, const char *reason)
 
 static int unavailable(request_rec *r, const char *why)
 {
+    mod_scim_count(MOD_SCIM_C_DB_ERRORS);
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                   SCIMLOGNO(00031) "cannot check a provisioning token: %s",
                   why);
@@ -155,6 +157,7 @@ int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who,
     p->token_id = row->token_id;
     p->idp_type = row->idp_type;
     *who = p;
+    mod_scim_count(MOD_SCIM_C_REQUESTS);
     if (pf && pf->user_id) {
         pf->done = 1;
     }

@@ -97,6 +97,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
         mod_scim_srv_conf_t *c = mod_scim_srv_conf(s);
 
+        mod_scim_status_post_config(pconf, s);
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      SCIMLOGNO(00003) "mod_scim_provision ready: %d key(s) "
                                       "from %s, signing with '%s'",
@@ -127,6 +128,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_post_config(post_config, need_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(handler, NULL, NULL, APR_HOOK_MIDDLE);
     mod_scim_auth_register(p);
+    mod_scim_status_register(p);
     mod_scim_notify_register_hooks(p);
 }
 

@@ -128,6 +128,23 @@ void mod_scim_notify_register_hooks(apr_pool_t *p);
  * after logging why (e.g. mod_watchdog missing). */
 int mod_scim_notify_post_config(apr_pool_t *pconf, server_rec *s);
 
+/* mod_scim_status.c: counters shown on server-status. */
+typedef enum {
+    MOD_SCIM_C_REQUESTS = 0,  /* SCIM requests with a valid token */
+    MOD_SCIM_C_AUTH_FAILURES, /* SCIM requests refused with 401 */
+    MOD_SCIM_C_TOKENS_CREATED,
+    MOD_SCIM_C_TOKENS_REFUSED, /* 409: the two-token limit */
+    MOD_SCIM_C_TOKENS_DELETED,
+    MOD_SCIM_C_DB_ERRORS, /* answered 503 */
+    MOD_SCIM_C_REMINDERS_SENT,
+    MOD_SCIM_C_REMINDERS_FAILED,
+    MOD_SCIM_C_COUNT
+} mod_scim_counter_e;
+void mod_scim_count(mod_scim_counter_e which);
+int mod_scim_status_post_config(apr_pool_t *pconf, server_rec *s);
+apr_status_t mod_scim_status_reset(void *unused);
+void mod_scim_status_register(apr_pool_t *p);
+
 /* Handlers. */
 int mod_scim_scim_handler(request_rec *r);
 int mod_scim_admin_handler(request_rec *r);

@@ -71,6 +71,7 @@ static void fault_to(result_t *res, const scim_fault_t *f)
 
 static void unavailable(ctx_t *c, result_t *res)
 {
+    mod_scim_count(MOD_SCIM_C_DB_ERRORS);
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, c->r,
                   SCIMLOGNO(00061) "database request failed: %s",
                   c->db && c->db->error ? c->db->error : "no connection");
@@ -280,6 +281,10 @@ static void write_from(apr_pool_t *p, scim_res_type_e type, json_t *doc,
             json_string_value(json_object_get(doc, "displayName"));
         v = json_object_get(doc, "active");
         w->active = v ? json_is_true(v) : 1;
+        if (!v) {
+            /* users are active unless the identity provider says not */
+            json_object_set_new(doc, "active", json_true());
+        }
     }
     else {
         w->name = json_string_value(json_object_get(doc, "displayName"));
@@ -905,6 +910,21 @@ static int resolve_bulk_ids(apr_pool_t *p, json_t *v, apr_hash_t *ids)
     return 1;
 }
 
+/* Whether the body's "schemas" array names urn. */
+static int has_schema(const json_t *body, const char *urn)
+{
+    json_t *schemas = json_object_get(body, "schemas"), *s;
+    size_t i;
+
+    json_array_foreach(schemas, i, s)
+    {
+        if (json_is_string(s) && !strcasecmp(json_string_value(s), urn)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* "/Users", "/Users/<id>", "/Groups/bulkId:x" -> type and id. */
 static int bulk_path(apr_pool_t *p, const char *path, apr_hash_t *ids,
                      scim_res_type_e *type, const char **id)
@@ -950,6 +970,11 @@ static void op_bulk(ctx_t *c, const json_t *body, result_t *res)
     int fail_on = 0, errors = 0;
     size_t i;
 
+    if (!has_schema(body, URN_BULK_REQUEST)) {
+        fail(res, HTTP_BAD_REQUEST, "invalidSyntax",
+             "schemas must name " URN_BULK_REQUEST);
+        return;
+    }
     if (!json_is_array(ops)) {
         fail(res, HTTP_BAD_REQUEST, "invalidSyntax",
              "a BulkRequest has an Operations array");
