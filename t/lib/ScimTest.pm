@@ -142,3 +142,129 @@ sub sign_hs256 {
 }
 
 1;
+
+# ---------------------------------------------------------------------------
+# Helpers of the SCIM resource tests (t/80-88).
+use URI::Escape ();
+push @EXPORT, qw(scim_auth uniq_name fq jenc is_scim_error null_paths
+                 patch_body user_body group_body list_names scim_ok
+                 scim_bodies_shape uuid_re content_of);
+
+my $jenc = JSON::PP->new->utf8->canonical->allow_nonref;
+
+sub uuid_re { qr/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/ }
+
+# A fresh identity provider and token of the tenant: ("Bearer <jwt>", token JSON).
+sub scim_auth {
+    my ($admin, $tenant, $type, $name) = @_;
+    my $idp = new_idp($admin, $tenant, $type // 'okta', $name // 'SCIM tests');
+    my ($res, $t) = create_token($admin, $tenant, $idp);
+    die 'scim_auth: ' . $res->status_line . "\n" unless $res->code == 201;
+    return ("Bearer $t->{token}", $t);
+}
+
+# A name unique to this run: "<prefix>-<8 random base-36 characters>".
+sub uniq_name {
+    my ($prefix) = @_;
+    my @c = ('a' .. 'z', '0' .. '9');
+    return $prefix . '-' . join '', map { $c[int rand @c] } 1 .. 8;
+}
+
+# URL-encode a query parameter value (UTF-8).
+sub fq { URI::Escape::uri_escape_utf8(shift, '^A-Za-z0-9\-\._~') }
+
+# JSON text as UTF-8 bytes (scim_req sends a string body as is).
+sub jenc { $jenc->encode(shift) }
+
+sub content_of { my $r = shift; return $r->decoded_content // '' }
+
+# The response is a SCIM Error (RFC 7644 3.12) with this HTTP status, "status"
+# the same number as a JSON string, the scimType given (undef: any or none;
+# '' : none) and a non-empty detail.
+sub is_scim_error {
+    my ($res, $j, $status, $scim_type, $name) = @_;
+    my @why;
+    push @why, 'HTTP ' . $res->code . " instead of $status" if $res->code != $status;
+    push @why, 'Content-Type ' . ($res->header('Content-Type') // '(none)')
+        unless ($res->header('Content-Type') // '') =~ m{^application/scim\+json};
+    if (ref $j eq 'HASH') {
+        push @why, 'schemas is not [Error]'
+            unless ref $j->{schemas} eq 'ARRAY'
+                && grep { $_ eq 'urn:ietf:params:scim:api:messages:2.0:Error' } @{ $j->{schemas} };
+        push @why, 'status is not the string "' . $status . '"'
+            unless content_of($res) =~ /"status"\s*:\s*"\Q$status\E"/;
+        if (defined $scim_type) {
+            my $got = $j->{scimType} // '';
+            push @why, "scimType '$got' instead of '$scim_type'" if $got ne $scim_type;
+        }
+        push @why, 'no detail' unless defined $j->{detail} && !ref $j->{detail} && length $j->{detail};
+    } else {
+        push @why, 'body is not a JSON object';
+    }
+    my $ok = Test::More::ok(!@why, $name);
+    Test::More::diag(join('; ', @why) . "\n" . $res->request->method . ' '
+                     . $res->request->uri . "\n" . substr($res->as_string, 0, 1500))
+        unless $ok;
+    return $ok;
+}
+
+# The response has this status (diagnostics on failure).
+sub scim_ok {
+    my ($res, $status, $name) = @_;
+    my $ok = Test::More::is($res->code, $status, $name);
+    Test::More::diag($res->request->method . ' ' . $res->request->uri . "\n"
+                     . substr($res->as_string, 0, 1500))
+        unless $ok;
+    return $ok;
+}
+
+# JSON paths of null values anywhere in a decoded document.
+sub null_paths {
+    my ($d, $path) = @_;
+    $path //= '';
+    return ($path || '/') unless defined $d;
+    if (ref $d eq 'HASH') {
+        return map { null_paths($d->{$_}, "$path/$_") } sort keys %$d;
+    }
+    if (ref $d eq 'ARRAY') {
+        my $i = 0;
+        return map { null_paths($_, $path . '/' . $i++) } @$d;
+    }
+    return ();
+}
+
+sub patch_body {
+    return { schemas => ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations => [@_] };
+}
+
+sub user_body {
+    my %a = @_;
+    return { schemas => ['urn:ietf:params:scim:schemas:core:2.0:User'], %a };
+}
+
+sub group_body {
+    my %a = @_;
+    return { schemas => ['urn:ietf:params:scim:schemas:core:2.0:Group'], %a };
+}
+
+# GET <endpoint>?filter=... on the tenant: (res, json, [sorted values of key]).
+sub list_names {
+    my ($tenant, $auth, $endpoint, $filter, $key, $extra) = @_;
+    $key //= 'userName';
+    my $q = '?filter=' . fq($filter) . '&count=200' . ($extra // '');
+    my ($res, $j) = scim_req($tenant, 'GET', "$endpoint$q", $auth);
+    my @v = sort map { $_->{$key} // '(none)' } @{ (ref $j eq 'HASH' && $j->{Resources}) || [] };
+    return ($res, $j, \@v);
+}
+
+# A comparable shape of an error body: keys and scimType/status, with the
+# given ids replaced in detail.
+sub scim_bodies_shape {
+    my ($j, @ids) = @_;
+    return undef unless ref $j eq 'HASH';
+    my %s = %$j;
+    for my $id (@ids) { $s{detail} =~ s/\Q$id\E/<id>/g if defined $s{detail} }
+    return \%s;
+}
+
+1;
