@@ -150,6 +150,7 @@ static void deliver(notify_ctx_t *ctx, scim_db_t *db, apr_pool_t *p,
     if (rv == APR_SUCCESS) {
         rv = scim_store_outbox_sent(db, p, item);
         if (rv == APR_SUCCESS) {
+            mod_scim_count(MOD_SCIM_C_REMINDERS_SENT);
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, ctx->s,
                          SCIMLOGNO(00104) "reminder %s sent to %s: token %s "
                                           "expires in %d day(s) (threshold "
@@ -175,6 +176,7 @@ static void deliver(notify_ctx_t *ctx, scim_db_t *db, apr_pool_t *p,
         db_trouble(ctx, db, "recording a failed reminder");
     }
     if (gave_up) {
+        mod_scim_count(MOD_SCIM_C_REMINDERS_FAILED);
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, ctx->s,
                      SCIMLOGNO(00106) "reminder %s to %s (token %s, %d-day "
                                       "threshold) given up after %d "

@@ -17,6 +17,8 @@ for my $name (qw(SCIMRequests SCIMAuthFailures SCIMTokensCreated SCIMTokensRefus
 }
 cmp_ok($before->{SCIMTokensCreated}, '>', 0, 'tokens created earlier in the suite were counted');
 cmp_ok($before->{SCIMDatabaseErrors}, '>', 0, 'the outage of t/90 was counted');
+cmp_ok($before->{SCIMRemindersSent}, '>', 0, 'reminders of t/60 were counted');
+cmp_ok($before->{SCIMRemindersFailed}, '>', 0, 'the reminder t/60 gave up on was counted');
 my $idp = new_idp('alice', 'acme', 'entra', 'Status Entra');
 (undef, my $t) = create_token('alice', 'acme', $idp);
 scim_req('acme', 'GET', '/ServiceProviderConfig', "Bearer $t->{token}") for 1 .. 10;
