@@ -1,0 +1,122 @@
+-- wrk script of bench/run: one request shape per run, chosen by environment
+-- variables (wrk passes no options to scripts otherwise).
+--   BENCH_MODE   get | filter | post | patch | floor-select | floor-insert
+--   BENCH_PATH   path prefix: /t/bench/scim/v2/Users, /floor/select, ...
+--   BENCH_QUERY  extra query string for the floor (e.g. "&prep=1")
+--   BENCH_TOKEN  provisioning token (Authorization: Bearer), SCIM modes only
+--   BENCH_IDS    file with one account id per line (get, patch, floor-select)
+--   BENCH_NAMES  file with one userName per line (filter)
+--   BENCH_LABEL  name printed on the result line
+-- Every response outside 2xx is counted; done() prints one line:
+--   BENCHRESULT <label> <req/s> <p50 ms> <p99 ms> <non-2xx> <socket errors> <requests>
+-- followed by BENCHSAMPLE lines with the first bad status and body, if any.
+
+local mode   = os.getenv("BENCH_MODE") or "get"
+local path   = os.getenv("BENCH_PATH") or "/"
+local query  = os.getenv("BENCH_QUERY") or ""
+local token  = os.getenv("BENCH_TOKEN")
+local label  = os.getenv("BENCH_LABEL") or mode
+
+local function lines(file)
+   local t = {}
+   if file then
+      for l in io.lines(file) do
+         if #l > 0 then t[#t + 1] = l end
+      end
+   end
+   return t
+end
+
+local ids, names = {}, {}
+if mode == "get" or mode == "patch" or mode == "floor-select" then
+   ids = lines(os.getenv("BENCH_IDS"))
+elseif mode == "filter" then
+   names = lines(os.getenv("BENCH_NAMES"))
+end
+
+local function urlencode(s)
+   return (s:gsub("[^%w%-%._~]", function(c)
+      return string.format("%%%02X", string.byte(c))
+   end))
+end
+
+local headers = { ["Accept"] = "application/scim+json" }
+if token then headers["Authorization"] = "Bearer " .. token end
+local body_headers = {}
+for k, v in pairs(headers) do body_headers[k] = v end
+body_headers["Content-Type"] = "application/scim+json"
+
+local patch_body = '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],'
+   .. '"Operations":[{"op":"replace","path":"active","value":false}]}'
+
+-- A ~1 KB SCIM user like the loaded ones, with a userName unique to this
+-- thread, request counter and a random part.
+local function user_body(un)
+   return string.format([[{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],"userName":"%s","externalId":"00u%s","name":{"givenName":"Bench","familyName":"Poster","middleName":"Q","formatted":"Bench Q Poster","honorificPrefix":"Dr."},"displayName":"Bench Poster","nickName":"Bench","title":"Senior Software Engineer","userType":"Employee","preferredLanguage":"en-US","locale":"en-US","timezone":"Europe/Berlin","active":true,"emails":[{"value":"%s","type":"work","primary":true},{"value":"home.%s","type":"home"}],"phoneNumbers":[{"value":"+1 555 0100 4242","type":"work"},{"value":"+1 555 0199 4242","type":"mobile"}],"addresses":[{"type":"work","streetAddress":"100 Universal City Plaza","locality":"Hollywood","region":"CA","postalCode":"91608","country":"US","primary":true}],"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"E%s","costCenter":"CC-4200","organization":"Bench Corp","division":"Research and Development","department":"Platform Engineering","manager":{"value":"00u0000000000000001","displayName":"Grace Hopper"}}}]],
+      un, (un:gsub("[^%w]", "")), un, un, un:gsub("[^%d]", ""):sub(1, 12))
+end
+
+-- per-thread state (each thread runs this file in its own Lua state; globals,
+-- so that done() can read them with thread:get)
+counter, errors, sample_status, sample_body = 0, 0, nil, nil
+
+local threads = {}
+local next_tid = 0
+function setup(thread)
+   next_tid = next_tid + 1
+   thread:set("tid", next_tid)
+   table.insert(threads, thread)
+end
+
+function init(args)
+   math.randomseed(os.time() * 1000 + (tid or 0) * 7919 + math.floor(os.clock() * 1e6))
+   for _ = 1, 10 do math.random() end
+end
+
+function request()
+   counter = counter + 1
+   if mode == "get" then
+      return wrk.format("GET", path .. "/" .. ids[math.random(#ids)], headers)
+   elseif mode == "floor-select" then
+      return wrk.format("GET", path .. "?id=" .. ids[math.random(#ids)] .. query, headers)
+   elseif mode == "filter" then
+      local n = names[math.random(#names)]
+      return wrk.format("GET", path .. "?filter=" .. urlencode('userName eq "' .. n .. '"'), headers)
+   elseif mode == "patch" then
+      return wrk.format("PATCH", path .. "/" .. ids[math.random(#ids)], body_headers, patch_body)
+   else -- post, floor-insert
+      local un = string.format("post-%d-%d-%06d-%d@bench.example", tid or 0, counter,
+                               math.random(999999), os.time())
+      local p = path
+      if mode == "floor-insert" and #query > 0 then p = p .. "?" .. query:sub(2) end
+      return wrk.format("POST", p, body_headers, user_body(un))
+   end
+end
+
+function response(status, hdrs, body)
+   if status < 200 or status > 299 then
+      errors = errors + 1
+      if not sample_status then
+         sample_status = status
+         sample_body = body and body:sub(1, 300) or ""
+      end
+   end
+end
+
+function done(summary, latency, requests)
+   local bad, sample = 0, nil
+   for _, t in ipairs(threads) do
+      bad = bad + (t:get("errors") or 0)
+      local s = t:get("sample_status")
+      if s and not sample then sample = s .. " " .. (t:get("sample_body") or "") end
+   end
+   local e = summary.errors
+   local sock = e.connect + e.read + e.write + e.timeout
+   io.write(string.format("BENCHRESULT %s %.1f %.3f %.3f %d %d %d\n", label,
+      summary.requests / (summary.duration / 1e6),
+      latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+      bad, sock, summary.requests))
+   if sample then
+      io.write("BENCHSAMPLE " .. label .. " " .. sample:gsub("\n", " ") .. "\n")
+   end
+end
