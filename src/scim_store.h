@@ -171,20 +171,9 @@ apr_status_t scim_store_token_lookup(scim_db_t *db, apr_pool_t *p,
                                      const char *tenant_slug, const char *jti,
                                      scim_live_token_t **out);
 
-/* The SELECT list and FROM clause of a live-token lookup (columns 0-5:
- * token id, tenant id, account id, username, idp type, base64 hash), and a
- * row of it turned into *out; shared with the fused lookups. */
-#define SCIM_STORE_TOKEN_COLUMNS                                            \
-    "k.id, k.tenant_id, k.account_id, a.user_name, i.type, "                \
-    "encode(k.token_hash, 'base64')"
-#define SCIM_STORE_TOKEN_FROM                                               \
-    "tokens k JOIN tenants n ON n.id = k.tenant_id "                        \
-    "JOIN accounts a ON a.tenant_id = k.tenant_id AND a.id = k.account_id " \
-    "JOIN identity_providers i ON i.tenant_id = k.tenant_id "               \
-    "AND i.id = a.idp_id"
-#define SCIM_STORE_TOKEN_LIVE                                               \
-    "k.jti = %s AND n.slug = %s AND k.deleted_at IS NULL "                  \
-    "AND k.expires_at > now()"
+/* A row of scim_token_live() (sql/002_hot_path.sql: token id, tenant id,
+ * account id, username, idp type, base64 hash) turned into *out; shared with
+ * the fused lookups. */
 apr_status_t scim_store_token_from_row(scim_db_t *db, apr_pool_t *p,
                                        const scim_rows_t *rows,
                                        scim_live_token_t **out);

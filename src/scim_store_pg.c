@@ -665,10 +665,9 @@ apr_status_t scim_store_token_lookup(scim_db_t *db, apr_pool_t *p,
     apr_status_t rv;
 
     rv = scim_db_readv(db, p, &rows,
-                         "SELECT " SCIM_STORE_TOKEN_COLUMNS
-                         " FROM " SCIM_STORE_TOKEN_FROM
-                         " WHERE " SCIM_STORE_TOKEN_LIVE,
-                         2, jti, tenant_slug);
+                       "SELECT token_id, tenant_id, account_id, user_name, "
+                       "idp_type, token_hash FROM scim_token_live(%s, %s)",
+                       2, jti, tenant_slug);
     if (rv != APR_SUCCESS) {
         return rv;
     }

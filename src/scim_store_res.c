@@ -8,54 +8,15 @@
 #include "scim_store_res.h"
 #include "scim_util.h"
 
-#define TS(col) SCIM_DB_TS(col)
 
 /* A resource's version (its ETag) covers everything its representation
- * shows: its own row, and the rows it lists -- a user's groups (names),
- * a group's members (names). */
-#define USER_VERSION_SQL                                                   \
-    "('W/\"' || r.version || '-' || (SELECT substr(md5(coalesce("           \
-    "string_agg(g.id::text || ':' || g.version, ',' ORDER BY g.id), '')), " \
-    "1, 10) FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id " \
-    "AND g.id = m.group_id WHERE m.tenant_id = r.tenant_id "                \
-    "AND m.account_id = r.id) || '\"')"
-#define GROUP_VERSION_SQL                                                  \
-    "('W/\"' || r.version || '-' || (SELECT substr(md5(coalesce("           \
-    "string_agg(a.id::text || ':' || a.version, ',' ORDER BY a.id), '')), " \
-    "1, 10) FROM group_members m JOIN accounts a ON a.tenant_id = "         \
-    "m.tenant_id AND a.id = m.account_id WHERE m.tenant_id = r.tenant_id "  \
-    "AND m.group_id = r.id) || '\"')"
-
-/* The JSON of a resource r, with the base URL in b.url. */
-#define META(kind, path, version)                                          \
-    "jsonb_build_object('id', r.id::text, 'meta', jsonb_build_object("     \
-    "'resourceType', '" kind "', 'created', " TS("r.created_at")           \
-    ", 'lastModified', " TS("r.updated_at") ", 'version', " version         \
-    ", 'location', b.url || '/" path "/' || r.id))"
-
-#define USER_JSON                                                          \
-    "(r.doc || " META("User", "Users", USER_VERSION_SQL)                    \
-    " || (SELECT CASE WHEN count(*) = 0 "                                   \
-    "THEN '{}'::jsonb ELSE jsonb_build_object('groups', jsonb_agg("         \
-    "jsonb_build_object('value', g.id::text, 'display', g.display_name, "   \
-    "'$ref', b.url || '/Groups/' || g.id, 'type', 'direct') "               \
-    "ORDER BY lower(g.display_name), g.id)) END FROM group_members m "      \
-    "JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id "     \
-    "WHERE m.tenant_id = r.tenant_id AND m.account_id = r.id))::text"
-
-#define GROUP_JSON_BARE                                                    \
-    "(r.doc || " META("Group", "Groups", GROUP_VERSION_SQL) ")::text"
-
-#define GROUP_JSON                                                         \
-    "(r.doc || " META("Group", "Groups", GROUP_VERSION_SQL)                 \
-    " || (SELECT CASE WHEN count(*) = 0 "                                   \
-    "THEN '{}'::jsonb ELSE jsonb_build_object('members', jsonb_agg("        \
-    "jsonb_build_object('value', a.id::text, 'display', "                   \
-    "coalesce(a.display_name, a.user_name), '$ref', "                       \
-    "b.url || '/Users/' || a.id, 'type', 'User') "                          \
-    "ORDER BY lower(a.user_name), a.id)) END FROM group_members m "         \
-    "JOIN accounts a ON a.tenant_id = m.tenant_id AND a.id = m.account_id " \
-    "WHERE m.tenant_id = r.tenant_id AND m.group_id = r.id))::text"
+ * shows; the version and the JSON are built by the plpgsql functions of
+ * sql/002_hot_path.sql, whose plans PostgreSQL keeps per connection. */
+#define USER_VERSION_SQL  "scim_user_version(r.tenant_id, r.id, r.version)"
+#define GROUP_VERSION_SQL "scim_group_version(r.tenant_id, r.id, r.version)"
+#define USER_JSON         "scim_user_json(r::accounts, b.url)"
+#define GROUP_JSON        "scim_group_json(r::groups, b.url, true)"
+#define GROUP_JSON_BARE   "scim_group_json(r::groups, b.url, false)"
 
 static const char *version_sql(scim_res_type_e type)
 {
@@ -520,15 +481,10 @@ apr_status_t scim_store_token_lookup_user(scim_db_t *db, apr_pool_t *p,
     *user = NULL;
     /* One round trip: the token row, and the user of the same tenant. */
     rv = scim_db_readv(db, p, &rows,
-                         "SELECT " SCIM_STORE_TOKEN_COLUMNS ", r.id, "
-                         "CASE WHEN r.id IS NOT NULL THEN " USER_VERSION_SQL
-                         " END, CASE WHEN r.id IS NOT NULL THEN " USER_JSON
-                         " END FROM " SCIM_STORE_TOKEN_FROM
-                         " LEFT JOIN accounts r ON r.tenant_id = k.tenant_id "
-                         "AND r.id = %s::uuid AND r.kind = 'user' "
-                         "CROSS JOIN (SELECT %s::text AS url) b "
-                         "WHERE " SCIM_STORE_TOKEN_LIVE,
-                         4, user_id, base_url, jti, tenant_slug);
+                       "SELECT token_id, tenant_id, account_id, user_name, "
+                       "idp_type, token_hash, user_id, user_version, "
+                       "user_json FROM scim_token_user(%s, %s, %s::uuid, %s)",
+                       4, jti, tenant_slug, user_id, base_url);
     if (rv != APR_SUCCESS) {
         return rv;
     }

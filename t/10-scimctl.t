@@ -30,7 +30,7 @@ ok($rc == 0 && $out =~ /tenant add/ && $out =~ /SCIMCTL_DB/, 'scimctl --help lis
 ($rc, $out) = scimctl('migrate');
 is($rc, 0, 'migrate again');
 like($out, qr/schema already at version \d+/, 'nothing to apply');
-is(sql('SELECT max(version) FROM scim_schema_migrations'), 1, 'version recorded');
+is(sql('SELECT max(version) FROM scim_schema_migrations'), 2, 'version recorded');
 
 # tenants
 ($rc, $out) = scimctl('tenant', 'add', 'umbrella', 'Umbrella Corp');
