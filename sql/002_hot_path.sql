@@ -37,12 +37,18 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
 $$;
 
--- The SCIM JSON of a user row: the stored document, id, meta and groups.
-CREATE FUNCTION scim_user_json(r accounts, p_url text)
-RETURNS text LANGUAGE plpgsql STABLE AS $$
+-- The version and the SCIM JSON of a user row (the stored document, id, meta
+-- and groups), computing the version once. NULLs for a NULL row.
+CREATE FUNCTION scim_user_out(r accounts, p_url text,
+                              OUT version text, OUT json text)
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
     grp jsonb;
 BEGIN
+    IF r.id IS NULL THEN
+        RETURN;
+    END IF;
+    version := scim_user_version(r.tenant_id, r.id, r.version);
     SELECT jsonb_agg(jsonb_build_object(
                'value', g.id::text, 'display', g.display_name,
                '$ref', p_url || '/Groups/' || g.id, 'type', 'direct')
@@ -51,17 +57,22 @@ BEGIN
         FROM group_members m
         JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
         WHERE m.tenant_id = r.tenant_id AND m.account_id = r.id;
-    RETURN (r.doc || jsonb_build_object(
+    json := (r.doc || jsonb_build_object(
         'id', r.id::text,
         'meta', jsonb_build_object(
             'resourceType', 'User',
             'created', scim_ts(r.created_at),
             'lastModified', scim_ts(r.updated_at),
-            'version', scim_user_version(r.tenant_id, r.id, r.version),
+            'version', version,
             'location', p_url || '/Users/' || r.id))
         || CASE WHEN grp IS NULL THEN '{}'::jsonb
                 ELSE jsonb_build_object('groups', grp) END)::text;
 END
+$$;
+
+CREATE FUNCTION scim_user_json(r accounts, p_url text)
+RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT (scim_user_out(r, p_url)).json
 $$;
 
 -- The SCIM JSON of a group row, with or without its members.
@@ -125,12 +136,10 @@ LANGUAGE plpgsql STABLE AS $$
 BEGIN
     RETURN QUERY
     SELECT t.token_id, t.tenant_id, t.account_id, t.user_name, t.idp_type,
-           t.token_hash, u.id,
-           CASE WHEN u.id IS NOT NULL
-                THEN scim_user_version(u.tenant_id, u.id, u.version) END,
-           CASE WHEN u.id IS NOT NULL THEN scim_user_json(u, p_url) END
+           t.token_hash, u.id, o.version, o.json
     FROM scim_token_live(p_jti, p_slug) t
     LEFT JOIN accounts u ON u.tenant_id = t.tenant_id AND u.id = p_user
-                        AND u.kind = 'user';
+                        AND u.kind = 'user'
+    LEFT JOIN LATERAL scim_user_out(u, p_url) o ON true;
 END
 $$;
