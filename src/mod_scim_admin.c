@@ -82,11 +82,6 @@ static json_t *read_json_object(admin_req_t *a, int *status)
     int rc;
 
     *status = OK;
-    if (OK != (rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK))) {
-        *status = mod_scim_admin_error(r, rc, "invalid_request",
-                                       "unreadable request body");
-        return NULL;
-    }
     rc = mod_scim_read_body(r, MOD_SCIM_DEFAULT_ADMIN_MAX_BODY, &buf, &len,
                             &err);
     if (rc != OK) {

@@ -67,6 +67,10 @@ int mod_scim_read_body(request_rec *r, apr_off_t max, char **buf,
 
     *buf = NULL;
     *len = 0;
+    if (OK != (rv = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK))) {
+        *err = "unreadable request body";
+        return (int)rv;
+    }
     if (r->remaining > max) {
         *err = apr_psprintf(r->pool, "request body larger than %" APR_OFF_T_FMT
                             " bytes", max);

@@ -199,10 +199,6 @@ static json_t *read_body(ctx_t *c, result_t *res)
     int rc;
 
     res->status = 0;
-    if (OK != (rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK))) {
-        fail(res, rc, NULL, "unreadable request body");
-        return NULL;
-    }
     rc = mod_scim_read_body(r, conf->max_body, &buf, &len, &err);
     if (rc != OK) {
         fail(res, rc, NULL, err);
@@ -339,22 +335,39 @@ static const char *location_of(ctx_t *c, scim_res_type_e type,
                        NULL);
 }
 
-static void op_create(ctx_t *c, scim_res_type_e type, const json_t *body,
-                      result_t *res)
+/* A POST or PUT body as the columns and document to store; 0 with *res
+ * filled when the body is not a valid resource. PUT and POST give the whole
+ * resource, members included. */
+static int body_to_write(ctx_t *c, scim_res_type_e type, const json_t *body,
+                         scim_res_write_t *w, result_t *res)
 {
     apr_pool_t *p = c->r->pool;
     scim_fault_t fault = { 0, NULL, NULL };
-    scim_res_write_t w;
-    scim_res_t *row;
     json_t *doc;
-    apr_status_t rv;
 
     if (scim_schema_normalize(p, rtype(type), body, 0, &doc, &fault)
         != APR_SUCCESS) {
         fault_to(res, &fault);
+        return 0;
+    }
+    write_from(p, type, doc, 1, w);
+    if (type == SCIM_RES_GROUP && !w->members) {
+        w->members = apr_array_make(p, 0, sizeof(const char *));
+    }
+    return 1;
+}
+
+static void op_create(ctx_t *c, scim_res_type_e type, const json_t *body,
+                      result_t *res)
+{
+    apr_pool_t *p = c->r->pool;
+    scim_res_write_t w;
+    scim_res_t *row;
+    apr_status_t rv;
+
+    if (!body_to_write(c, type, body, &w, res)) {
         return;
     }
-    write_from(p, type, doc, 1, &w);
     rv = scim_store_res_create(c->db, p, type, c->who->tenant_id, &w, c->base,
                                &row);
     if (rv != APR_SUCCESS) {
@@ -369,21 +382,12 @@ static void op_replace(ctx_t *c, scim_res_type_e type, const char *id,
                        const char *version, const json_t *body, result_t *res)
 {
     apr_pool_t *p = c->r->pool;
-    scim_fault_t fault = { 0, NULL, NULL };
     scim_res_write_t w;
     scim_res_t *row;
-    json_t *doc;
     apr_status_t rv;
 
-    if (scim_schema_normalize(p, rtype(type), body, 0, &doc, &fault)
-        != APR_SUCCESS) {
-        fault_to(res, &fault);
+    if (!body_to_write(c, type, body, &w, res)) {
         return;
-    }
-    /* PUT replaces the whole resource, members included. */
-    write_from(p, type, doc, 1, &w);
-    if (type == SCIM_RES_GROUP && !w.members) {
-        w.members = apr_array_make(p, 0, sizeof(const char *));
     }
     rv = scim_store_res_replace(c->db, p, type, c->who->tenant_id, id,
                                 version, &w, c->base, &row);

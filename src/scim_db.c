@@ -100,6 +100,19 @@ leave:
     return rv;
 }
 
+/* The variadic const char * arguments of a *v function into args[]. */
+#define COLLECT_ARGS(db, args, nargs)                                       \
+    do {                                                                    \
+        va_list ap_;                                                        \
+        va_start(ap_, nargs);                                               \
+        rv = collect_args(args, nargs, ap_);                                \
+        va_end(ap_);                                                        \
+        if (rv != APR_SUCCESS) {                                            \
+            (db)->error = "too many statement arguments";                   \
+            return rv;                                                      \
+        }                                                                   \
+    } while (0)
+
 static apr_status_t collect_args(const char **args, int nargs, va_list ap)
 {
     int i;
@@ -118,15 +131,8 @@ apr_status_t scim_db_selectv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
 {
     const char *args[SCIM_DB_MAX_ARGS];
     apr_status_t rv;
-    va_list ap;
 
-    va_start(ap, nargs);
-    rv = collect_args(args, nargs, ap);
-    va_end(ap);
-    if (rv != APR_SUCCESS) {
-        db->error = "too many statement arguments";
-        return rv;
-    }
+    COLLECT_ARGS(db, args, nargs);
     return scim_db_select(db, p, rows, sql, nargs, args);
 }
 
@@ -135,15 +141,8 @@ apr_status_t scim_db_readv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
 {
     const char *args[SCIM_DB_MAX_ARGS];
     apr_status_t rv;
-    va_list ap;
 
-    va_start(ap, nargs);
-    rv = collect_args(args, nargs, ap);
-    va_end(ap);
-    if (rv != APR_SUCCESS) {
-        db->error = "too many statement arguments";
-        return rv;
-    }
+    COLLECT_ARGS(db, args, nargs);
     rv = scim_db_select(db, p, rows, sql, nargs, args);
     if (rv != APR_SUCCESS && !db->txn
         && apr_dbd_check_conn(db->driver, p, db->handle) == APR_SUCCESS) {
@@ -180,15 +179,8 @@ apr_status_t scim_db_execv(scim_db_t *db, apr_pool_t *p, int *affected,
 {
     const char *args[SCIM_DB_MAX_ARGS];
     apr_status_t rv;
-    va_list ap;
 
-    va_start(ap, nargs);
-    rv = collect_args(args, nargs, ap);
-    va_end(ap);
-    if (rv != APR_SUCCESS) {
-        db->error = "too many statement arguments";
-        return rv;
-    }
+    COLLECT_ARGS(db, args, nargs);
     return scim_db_exec(db, p, affected, sql, nargs, args);
 }
 
