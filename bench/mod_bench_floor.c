@@ -36,15 +36,17 @@
 module AP_MODULE_DECLARE_DATA bench_floor_module;
 
 /* one line each: bench/run copies these texts into DBDPrepareSQL */
-#define SELECT_SQL "SELECT id, user_name, external_id, display_name, active, version, replace(to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', replace(to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', doc FROM accounts WHERE id = %s::uuid"
-#define INSERT_SQL "INSERT INTO bench_floor (user_name, doc) VALUES (%s, %s::jsonb) RETURNING id"
+#define SELECT_SQL \
+    "SELECT id, user_name, external_id, display_name, active, version, replace(to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', replace(to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', doc FROM accounts WHERE id = %s::uuid"
+#define INSERT_SQL \
+    "INSERT INTO bench_floor (user_name, doc) VALUES (%s, %s::jsonb) RETURNING id"
 /* labels given to the same texts by DBDPrepareSQL in the generated config */
 #define SELECT_LABEL "bench_floor_select"
 #define INSERT_LABEL "bench_floor_insert"
 
-#define MAX_BODY 65536
+#define MAX_BODY     65536
 
-static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire;
 
 static void retrieve_optional_fn(void)
 {
@@ -62,8 +64,7 @@ static const char *arg(request_rec *r, const char *name)
         if (!strncmp(a, name, n) && a[n] == '=') {
             const char *v = a + n + 1, *end = strchr(v, '&');
 
-            return end ? apr_pstrmemdup(r->pool, v, (apr_size_t)(end - v))
-                       : v;
+            return end ? apr_pstrmemdup(r->pool, v, (apr_size_t)(end - v)) : v;
         }
         a = strchr(a, '&');
         if (a) {
@@ -88,8 +89,8 @@ static apr_dbd_prepared_t *statement(request_rec *r, ap_dbd_t *dbd,
     if (arg(r, "prep")) {
         return apr_hash_get(dbd->prepared, label, APR_HASH_KEY_STRING);
     }
-    if (apr_dbd_prepare(dbd->driver, r->pool, dbd->handle, sql, NULL,
-                        &stmt) != 0) {
+    if (apr_dbd_prepare(dbd->driver, r->pool, dbd->handle, sql, NULL, &stmt)
+        != 0) {
         return NULL;
     }
     return stmt;
@@ -113,8 +114,7 @@ static json_t *nullable(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-static int send_json(request_rec *r, int status, const char *text,
-                     apr_size_t len)
+static int send_json(request_rec *r, int status, const char *text, apr_size_t len)
 {
     r->status = status;
     ap_set_content_type(r, "application/scim+json");
@@ -158,13 +158,12 @@ static int floor_select(request_rec *r)
         return HTTP_NOT_FOUND;
     }
     active = column(dbd, row, 4, r->pool);
-    obj = json_pack("{s:o, s:o, s:o, s:o, s:b, s:{s:s, s:o, s:o, s:o}}",
-                    "id", nullable(column(dbd, row, 0, r->pool)),
-                    "userName", nullable(column(dbd, row, 1, r->pool)),
-                    "externalId", nullable(column(dbd, row, 2, r->pool)),
-                    "displayName", nullable(column(dbd, row, 3, r->pool)),
-                    "active", active && active[0] == 't',
-                    "meta", "resourceType", "User",
+    obj = json_pack("{s:o, s:o, s:o, s:o, s:b, s:{s:s, s:o, s:o, s:o}}", "id",
+                    nullable(column(dbd, row, 0, r->pool)), "userName",
+                    nullable(column(dbd, row, 1, r->pool)), "externalId",
+                    nullable(column(dbd, row, 2, r->pool)), "displayName",
+                    nullable(column(dbd, row, 3, r->pool)), "active",
+                    active && active[0] == 't', "meta", "resourceType", "User",
                     "version", nullable(column(dbd, row, 5, r->pool)),
                     "created", nullable(column(dbd, row, 6, r->pool)),
                     "lastModified", nullable(column(dbd, row, 7, r->pool)));

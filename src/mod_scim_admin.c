@@ -15,11 +15,12 @@
 
 APLOG_USE_MODULE(scim_provision);
 
-#define JSON_CTYPE  "application/json; charset=utf-8"
-#define MAX_SEGS    8
-#define API_CSP     "default-src 'none'; frame-ancestors 'none'"
-#define UNSUPPORTED_IDP_MSG "Account provisioning is only supported with " \
-                            "Okta and Microsoft Entra ID."
+#define JSON_CTYPE "application/json; charset=utf-8"
+#define MAX_SEGS   8
+#define API_CSP    "default-src 'none'; frame-ancestors 'none'"
+#define UNSUPPORTED_IDP_MSG                        \
+    "Account provisioning is only supported with " \
+    "Okta and Microsoft Entra ID."
 
 typedef struct {
     request_rec *r;
@@ -45,10 +46,10 @@ static int no_content(request_rec *r)
 static int method_not_allowed(request_rec *r, const char *allow)
 {
     apr_table_setn(r->headers_out, "Allow", allow);
-    return mod_scim_admin_error(
-        r, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-        apr_psprintf(r->pool, "%s is not allowed here; allowed: %s",
-                     r->method, allow));
+    return mod_scim_admin_error(r, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                                apr_psprintf(r->pool,
+                                             "%s is not allowed here; allowed: %s",
+                                             r->method, allow));
 }
 
 static int not_found(request_rec *r, const char *what)
@@ -63,8 +64,7 @@ static int db_failed(admin_req_t *a)
                   SCIMLOGNO(00040) "database request failed: %s",
                   a->db && a->db->error ? a->db->error : "no connection");
     apr_table_setn(a->r->headers_out, "Retry-After", MOD_SCIM_RETRY_AFTER);
-    return mod_scim_admin_error(a->r, HTTP_SERVICE_UNAVAILABLE,
-                                "unavailable",
+    return mod_scim_admin_error(a->r, HTTP_SERVICE_UNAVAILABLE, "unavailable",
                                 "The service is temporarily unavailable; "
                                 "try again shortly.");
 }
@@ -82,8 +82,7 @@ static json_t *read_json_object(admin_req_t *a, int *status)
     int rc;
 
     *status = OK;
-    rc = mod_scim_read_body(r, MOD_SCIM_DEFAULT_ADMIN_MAX_BODY, &buf, &len,
-                            &err);
+    rc = mod_scim_read_body(r, MOD_SCIM_DEFAULT_ADMIN_MAX_BODY, &buf, &len, &err);
     if (rc != OK) {
         *status = mod_scim_admin_error(r, rc,
                                        rc == HTTP_REQUEST_ENTITY_TOO_LARGE
@@ -106,9 +105,9 @@ static json_t *read_json_object(admin_req_t *a, int *status)
     }
     doc = scim_json_parse(r->pool, buf, len, 8, &err);
     if (!doc) {
-        *status = mod_scim_admin_error(
-            r, HTTP_BAD_REQUEST, "invalid_json",
-            apr_psprintf(r->pool, "malformed JSON: %s", err));
+        *status = mod_scim_admin_error(r, HTTP_BAD_REQUEST, "invalid_json",
+                                       apr_psprintf(r->pool,
+                                                    "malformed JSON: %s", err));
         return NULL;
     }
     if (!json_is_object(doc)) {
@@ -123,10 +122,10 @@ static json_t *read_json_object(admin_req_t *a, int *status)
 static int api_me(admin_req_t *a)
 {
     return reply(a->r, HTTP_OK,
-                json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}}", "userName",
-                          a->admin->username, "role", a->admin->role, "email",
-                          a->admin->email, "tenant", "id", a->tenant->id,
-                          "slug", a->tenant->slug, "name", a->tenant->name));
+                 json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}}", "userName",
+                           a->admin->username, "role", a->admin->role, "email",
+                           a->admin->email, "tenant", "id", a->tenant->id,
+                           "slug", a->tenant->slug, "name", a->tenant->name));
 }
 
 static json_t *idp_json(const scim_idp_t *i)
@@ -141,14 +140,12 @@ static int idp_list(admin_req_t *a)
     json_t *arr;
     int i;
 
-    if (scim_store_idp_list(a->db, a->r->pool, a->tenant, &list)
-        != APR_SUCCESS) {
+    if (scim_store_idp_list(a->db, a->r->pool, a->tenant, &list) != APR_SUCCESS) {
         return db_failed(a);
     }
     arr = json_array();
     for (i = 0; i < list->nelts; i++) {
-        json_array_append_new(arr,
-                              idp_json(&APR_ARRAY_IDX(list, i, scim_idp_t)));
+        json_array_append_new(arr, idp_json(&APR_ARRAY_IDX(list, i, scim_idp_t)));
     }
     return reply(a->r, HTTP_OK, json_pack("{s:o}", "identityProviders", arr));
 }
@@ -207,8 +204,7 @@ static int idp_create(admin_req_t *a)
                                    "tenant '%s' by '%s'",
                   idp->id, type, a->tenant->slug, a->admin->username);
     apr_table_setn(r->headers_out, "Location",
-                   apr_pstrcat(r->pool, "identity-providers/", idp->id,
-                               NULL));
+                   apr_pstrcat(r->pool, "identity-providers/", idp->id, NULL));
     return reply(r, HTTP_CREATED, idp_json(idp));
 }
 
@@ -237,21 +233,22 @@ static int token_list(admin_req_t *a, const char *idp_id)
     for (i = 0; i < list->nelts; i++) {
         scim_token_info_t *k = &APR_ARRAY_IDX(list, i, scim_token_info_t);
 
-        json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", k->id,
-                           "createdAt", k->created_at, "createdBy",
-                           k->created_by, "expiresAt", k->expires_at,
-                           "status", k->deleted_at ? "deleted" : "active",
-                           "deletedAt", nullable(k->deleted_at), "deletedBy",
-                           nullable(k->deleted_by)));
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}",
+                                        "id", k->id, "createdAt", k->created_at,
+                                        "createdBy", k->created_by, "expiresAt",
+                                        k->expires_at, "status",
+                                        k->deleted_at ? "deleted" : "active",
+                                        "deletedAt", nullable(k->deleted_at),
+                                        "deletedBy", nullable(k->deleted_by)));
     }
     return reply(a->r, HTTP_OK,
-                json_pack("{s:o, s:o}", "provisioningAccount",
-                          acct ? json_pack("{s:s, s:s, s:b}", "id", acct->id,
-                                           "userName", acct->user_name,
-                                           "billable", 0)
-                               : json_null(),
-                          "tokens", arr));
+                 json_pack("{s:o, s:o}", "provisioningAccount",
+                           acct ? json_pack("{s:s, s:s, s:b}", "id", acct->id,
+                                            "userName", acct->user_name,
+                                            "billable", 0)
+                                : json_null(),
+                           "tokens", arr));
 }
 
 static int token_create(admin_req_t *a, const char *idp_id)
@@ -271,8 +268,7 @@ static int token_create(admin_req_t *a, const char *idp_id)
     req.issuer = conf->issuer;
     req.policy = mod_scim_policy(r);
     req.admin = a->admin;
-    rv = scim_store_token_create(a->db, r->pool, a->tenant, idp_id, &req,
-                                 &out);
+    rv = scim_store_token_create(a->db, r->pool, a->tenant, idp_id, &req, &out);
     if (rv == APR_ENOENT) {
         return not_found(r, "no such identity provider");
     }
@@ -297,21 +293,21 @@ static int token_create(admin_req_t *a, const char *idp_id)
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "Pragma", "no-cache");
     return reply(r, HTTP_CREATED,
-                json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", out->id, "token",
-                          out->token, "userName", out->user_name, "createdAt",
-                          out->created_at, "expiresAt", out->expires_at));
+                 json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", out->id, "token",
+                           out->token, "userName", out->user_name, "createdAt",
+                           out->created_at, "expiresAt", out->expires_at));
 }
 
-static int token_delete(admin_req_t *a, const char *idp_id,
-                        const char *token_id)
+static int token_delete(admin_req_t *a, const char *idp_id, const char *token_id)
 {
     apr_status_t rv;
 
-    rv = scim_store_token_delete(a->db, a->r->pool, a->tenant, idp_id,
-                                 token_id, a->admin->username);
+    rv = scim_store_token_delete(a->db, a->r->pool, a->tenant, idp_id, token_id,
+                                 a->admin->username);
     if (rv == APR_ENOENT) {
-        return not_found(a->r, "no such live token for this identity "
-                               "provider");
+        return not_found(a->r,
+                         "no such live token for this identity "
+                         "provider");
     }
     if (rv != APR_SUCCESS) {
         return db_failed(a);
@@ -337,10 +333,10 @@ static int notification_list(admin_req_t *a)
     for (i = 0; i < list->nelts; i++) {
         scim_notification_t *n = &APR_ARRAY_IDX(list, i, scim_notification_t);
 
-        json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:s, s:b}", "id", n->id, "createdAt",
-                           n->created_at, "message", n->message, "read",
-                           n->read));
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:s, s:s, s:b}", "id", n->id,
+                                        "createdAt", n->created_at, "message",
+                                        n->message, "read", n->read));
     }
     return reply(a->r, HTTP_OK, json_pack("{s:o}", "notifications", arr));
 }
@@ -371,14 +367,15 @@ static int account_list(admin_req_t *a)
     }
     arr = json_array();
     for (i = 0; i < list->nelts; i++) {
-        scim_account_summary_t *s =
-            &APR_ARRAY_IDX(list, i, scim_account_summary_t);
+        scim_account_summary_t *s = &APR_ARRAY_IDX(list, i,
+                                                   scim_account_summary_t);
 
-        json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:o, s:b, s:b, s:s}", "id", s->id,
-                           "userName", s->user_name, "displayName",
-                           nullable(s->display_name), "active", s->active,
-                           "billable", s->billable, "kind", s->kind));
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:s, s:o, s:b, s:b, s:s}", "id",
+                                        s->id, "userName", s->user_name,
+                                        "displayName", nullable(s->display_name),
+                                        "active", s->active, "billable",
+                                        s->billable, "kind", s->kind));
     }
     return reply(a->r, HTTP_OK, json_pack("{s:o}", "accounts", arr));
 }
@@ -400,14 +397,14 @@ static int route_api(admin_req_t *a)
         return get ? api_me(a) : method_not_allowed(r, "GET, HEAD");
     }
     if (a->nseg == 2 && is(a, 1, "identity-providers")) {
-        return get    ? idp_list(a)
-               : post ? idp_create(a)
-                      : method_not_allowed(r, "GET, HEAD, POST");
+        return get ? idp_list(a)
+            : post ? idp_create(a)
+                   : method_not_allowed(r, "GET, HEAD, POST");
     }
     if (a->nseg == 4 && is(a, 1, "identity-providers") && is(a, 3, "tokens")) {
-        return get    ? token_list(a, a->seg[2])
-               : post ? token_create(a, a->seg[2])
-                      : method_not_allowed(r, "GET, HEAD, POST");
+        return get ? token_list(a, a->seg[2])
+            : post ? token_create(a, a->seg[2])
+                   : method_not_allowed(r, "GET, HEAD, POST");
     }
     if (a->nseg == 5 && is(a, 1, "identity-providers") && is(a, 3, "tokens")) {
         return del ? token_delete(a, a->seg[2], a->seg[4])
@@ -496,8 +493,8 @@ int mod_scim_admin_handler(request_rec *r)
     if (!*path && (r->method_number == M_GET)) {
         /* The page's relative URLs need the trailing slash. */
         apr_table_setn(r->headers_out, "Location",
-                       apr_pstrcat(r->pool, r->uri, "/",
-                                   r->args ? "?" : "", r->args, NULL));
+                       apr_pstrcat(r->pool, r->uri, "/", r->args ? "?" : "",
+                                   r->args, NULL));
         return HTTP_MOVED_PERMANENTLY;
     }
     apr_table_setn(r->headers_out, "Content-Security-Policy", API_CSP);
@@ -520,8 +517,8 @@ int mod_scim_admin_handler(request_rec *r)
     if (!(a.db = mod_scim_db(r))) {
         return db_failed(&a);
     }
-    rv = scim_store_admin_authorize(a.db, r->pool, d->tenant, r->user,
-                                    &a.admin, &a.tenant);
+    rv = scim_store_admin_authorize(a.db, r->pool, d->tenant, r->user, &a.admin,
+                                    &a.tenant);
     if (rv == APR_ENOENT) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       SCIMLOGNO(00048) "SCIMTenant '%s': no such tenant in "

@@ -15,8 +15,9 @@
 
 APLOG_USE_MODULE(scim_provision);
 
-#define AUTH_FAILED_DETAIL "Authentication failed: a valid provisioning " \
-                           "token is required"
+#define AUTH_FAILED_DETAIL                         \
+    "Authentication failed: a valid provisioning " \
+    "token is required"
 
 /* The one 401 of SPEC 4: same body whatever the reason, which only the
  * error log learns. */
@@ -38,8 +39,7 @@ static int unavailable(request_rec *r, const char *why)
 {
     mod_scim_count(MOD_SCIM_C_DB_ERRORS);
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                  SCIMLOGNO(00031) "cannot check a provisioning token: %s",
-                  why);
+                  SCIMLOGNO(00031) "cannot check a provisioning token: %s", why);
     mod_scim_scim_error(r, HTTP_SERVICE_UNAVAILABLE, NULL,
                         "The service is temporarily unavailable");
     return HTTP_SERVICE_UNAVAILABLE;
@@ -47,8 +47,7 @@ static int unavailable(request_rec *r, const char *why)
 
 /* Split "Bearer <jwt>" or "Basic base64(user:jwt)". */
 static const char *parse_authorization(request_rec *r, const char *hdr,
-                                       const char **token,
-                                       const char **user)
+                                       const char **token, const char **user)
 {
     const char *rest;
 
@@ -72,8 +71,7 @@ static const char *parse_authorization(request_rec *r, const char *hdr,
         while (apr_isspace(*rest)) {
             rest++;
         }
-        if (scim_b64_decode(r->pool, rest, strlen(rest), &plain, &n)
-                != APR_SUCCESS
+        if (scim_b64_decode(r->pool, rest, strlen(rest), &plain, &n) != APR_SUCCESS
             || memchr(plain, '\0', n) || !(colon = strchr(plain, ':'))) {
             return "malformed Basic credentials";
         }
@@ -112,9 +110,9 @@ int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who,
         return unauthorized(r, 1, reason);
     }
     len = strlen(token);
-    rv = scim_jwt_verify(r->pool, conf->keys, token, len, conf->issuer,
-                         tenant, (apr_int64_t)apr_time_sec(apr_time_now()),
-                         &claims, &reason);
+    rv = scim_jwt_verify(r->pool, conf->keys, token, len, conf->issuer, tenant,
+                         (apr_int64_t)apr_time_sec(apr_time_now()), &claims,
+                         &reason);
     if (rv != APR_SUCCESS) {
         return unauthorized(r, 1, reason ? reason : "invalid token");
     }

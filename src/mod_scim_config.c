@@ -19,9 +19,9 @@ void *mod_scim_create_srv_conf(apr_pool_t *p, server_rec *s)
 
     (void)s;
     c->policy = MOD_SCIM_UNSET; /* default: overlap */
-    c->max_body = -1;           /* default: MOD_SCIM_DEFAULT_MAX_BODY */
-    c->notify_interval = -1;    /* default: one hour */
-    c->mail_timeout = -1;       /* default: 30 s */
+    c->max_body = -1; /* default: MOD_SCIM_DEFAULT_MAX_BODY */
+    c->notify_interval = -1; /* default: one hour */
+    c->mail_timeout = -1; /* default: 30 s */
     c->notify_max_attempts = -1;
     return c;
 }
@@ -47,8 +47,8 @@ void *mod_scim_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->mail_timeout = add->mail_timeout >= 0 ? add->mail_timeout
                                              : base->mail_timeout;
     c->notify_max_attempts = add->notify_max_attempts >= 0
-                                 ? add->notify_max_attempts
-                                 : base->notify_max_attempts;
+        ? add->notify_max_attempts
+        : base->notify_max_attempts;
     return c;
 }
 
@@ -136,8 +136,7 @@ static const char *set_key_file(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
-static const char *set_signing_key(cmd_parms *cmd, void *dconf,
-                                   const char *arg)
+static const char *set_signing_key(cmd_parms *cmd, void *dconf, const char *arg)
 {
     (void)dconf;
     mod_scim_srv_conf(cmd->server)->signing_kid = arg;
@@ -193,8 +192,7 @@ static const char *set_max_body(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
-static const char *set_assets_dir(cmd_parms *cmd, void *dconf,
-                                  const char *arg)
+static const char *set_assets_dir(cmd_parms *cmd, void *dconf, const char *arg)
 {
     const char *path = ap_server_root_relative(cmd->pool, arg);
     apr_finfo_t fi;
@@ -202,8 +200,10 @@ static const char *set_assets_dir(cmd_parms *cmd, void *dconf,
     (void)dconf;
     if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->pool) != APR_SUCCESS
         || fi.filetype != APR_DIR) {
-        return apr_psprintf(cmd->pool, "SCIMAssetsDir: '%s' is not a "
-                            "directory", arg);
+        return apr_psprintf(cmd->pool,
+                            "SCIMAssetsDir: '%s' is not a "
+                            "directory",
+                            arg);
     }
     mod_scim_srv_conf(cmd->server)->assets_dir = path;
     return NULL;
@@ -214,8 +214,7 @@ static int int_desc(const void *a, const void *b)
     return *(const int *)b - *(const int *)a;
 }
 
-static const char *set_notify_days(cmd_parms *cmd, void *dconf,
-                                   const char *arg)
+static const char *set_notify_days(cmd_parms *cmd, void *dconf, const char *arg)
 {
     mod_scim_srv_conf_t *s = mod_scim_srv_conf(cmd->server);
     char *end;
@@ -225,16 +224,20 @@ static const char *set_notify_days(cmd_parms *cmd, void *dconf,
     (void)dconf;
     n = strtol(arg, &end, 10);
     if (*end || n < 1 || n > 365) {
-        return apr_psprintf(cmd->pool, "SCIMNotifyDays: '%s' is not a "
-                            "number of days from 1 to 365", arg);
+        return apr_psprintf(cmd->pool,
+                            "SCIMNotifyDays: '%s' is not a "
+                            "number of days from 1 to 365",
+                            arg);
     }
     if (!s->notify_days) {
         s->notify_days = apr_array_make(cmd->pool, 5, sizeof(int));
     }
     for (i = 0; i < s->notify_days->nelts; i++) {
         if (APR_ARRAY_IDX(s->notify_days, i, int) == (int)n) {
-            return apr_psprintf(cmd->pool, "SCIMNotifyDays: %ld appears "
-                                "twice", n);
+            return apr_psprintf(cmd->pool,
+                                "SCIMNotifyDays: %ld appears "
+                                "twice",
+                                n);
         }
     }
     APR_ARRAY_PUSH(s->notify_days, int) = (int)n;
@@ -250,9 +253,10 @@ static const char *set_seconds(cmd_parms *cmd, const char *arg, long min,
     long n = strtol(arg, &end, 10);
 
     if (*end || !*arg || n < min || n > max) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a number of "
-                            "seconds from %ld to %ld", cmd->cmd->name, arg,
-                            min, max);
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a number of "
+                            "seconds from %ld to %ld",
+                            cmd->cmd->name, arg, min, max);
     }
     *out = apr_time_from_sec(n);
     return NULL;
@@ -266,16 +270,14 @@ static const char *set_notify_interval(cmd_parms *cmd, void *dconf,
                        &mod_scim_srv_conf(cmd->server)->notify_interval);
 }
 
-static const char *set_mail_timeout(cmd_parms *cmd, void *dconf,
-                                    const char *arg)
+static const char *set_mail_timeout(cmd_parms *cmd, void *dconf, const char *arg)
 {
     (void)dconf;
     return set_seconds(cmd, arg, 1, 600,
                        &mod_scim_srv_conf(cmd->server)->mail_timeout);
 }
 
-static const char *set_max_attempts(cmd_parms *cmd, void *dconf,
-                                    const char *arg)
+static const char *set_max_attempts(cmd_parms *cmd, void *dconf, const char *arg)
 {
     char *end;
     long n = strtol(arg, &end, 10);
@@ -288,8 +290,7 @@ static const char *set_max_attempts(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-static const char *set_mail_command(cmd_parms *cmd, void *dconf,
-                                    const char *args)
+static const char *set_mail_command(cmd_parms *cmd, void *dconf, const char *args)
 {
     mod_scim_srv_conf_t *s = mod_scim_srv_conf(cmd->server);
     apr_array_header_t *argv = apr_array_make(cmd->pool, 4, sizeof(char *));
@@ -305,12 +306,13 @@ static const char *set_mail_command(cmd_parms *cmd, void *dconf,
     }
     w = APR_ARRAY_IDX(argv, 0, const char *);
     if (*w != '/') {
-        return apr_psprintf(cmd->pool, "SCIMMailCommand: '%s' is not an "
+        return apr_psprintf(cmd->pool,
+                            "SCIMMailCommand: '%s' is not an "
                             "absolute path (the program runs without a "
-                            "shell)", w);
+                            "shell)",
+                            w);
     }
-    if (apr_stat(&fi, w, APR_FINFO_TYPE | APR_FINFO_PROT, cmd->pool)
-            != APR_SUCCESS
+    if (apr_stat(&fi, w, APR_FINFO_TYPE | APR_FINFO_PROT, cmd->pool) != APR_SUCCESS
         || fi.filetype != APR_REG) {
         return apr_psprintf(cmd->pool, "SCIMMailCommand: no program '%s'", w);
     }
@@ -319,28 +321,30 @@ static const char *set_mail_command(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-static const char *set_mail_from(cmd_parms *cmd, void *dconf,
-                                 const char *arg)
+static const char *set_mail_from(cmd_parms *cmd, void *dconf, const char *arg)
 {
     const char *at = strchr(arg, '@');
 
     (void)dconf;
     if (!at || at == arg || !at[1] || strpbrk(arg, " \t\r\n<>\"")) {
-        return apr_psprintf(cmd->pool, "SCIMMailFrom: '%s' is not an "
-                            "e-mail address", arg);
+        return apr_psprintf(cmd->pool,
+                            "SCIMMailFrom: '%s' is not an "
+                            "e-mail address",
+                            arg);
     }
     mod_scim_srv_conf(cmd->server)->mail_from = arg;
     return NULL;
 }
 
-static const char *set_admin_url(cmd_parms *cmd, void *dconf,
-                                 const char *arg)
+static const char *set_admin_url(cmd_parms *cmd, void *dconf, const char *arg)
 {
     (void)dconf;
     if ((strncmp(arg, "https://", 8) && strncmp(arg, "http://", 7))
         || strpbrk(arg, " \t\r\n")) {
-        return apr_psprintf(cmd->pool, "SCIMAdminURL: '%s' is not an http(s) "
-                            "URL", arg);
+        return apr_psprintf(cmd->pool,
+                            "SCIMAdminURL: '%s' is not an http(s) "
+                            "URL",
+                            arg);
     }
     mod_scim_srv_conf(cmd->server)->admin_url = arg;
     return NULL;

@@ -72,8 +72,9 @@ int mod_scim_read_body(request_rec *r, apr_off_t max, char **buf,
         return (int)rv;
     }
     if (r->remaining > max) {
-        *err = apr_psprintf(r->pool, "request body larger than %" APR_OFF_T_FMT
-                            " bytes", max);
+        *err = apr_psprintf(r->pool,
+                            "request body larger than %" APR_OFF_T_FMT " bytes",
+                            max);
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
     data = apr_palloc(r->pool, cap + 1);
@@ -140,8 +141,7 @@ void mod_scim_security_headers(request_rec *r)
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
 }
 
-int mod_scim_send_json(request_rec *r, int status, const char *ctype,
-                       json_t *doc)
+int mod_scim_send_json(request_rec *r, int status, const char *ctype, json_t *doc)
 {
     char *body = scim_json_dump(r->pool, doc, 0);
 
@@ -160,21 +160,21 @@ int mod_scim_send_json(request_rec *r, int status, const char *ctype,
 int mod_scim_admin_error(request_rec *r, int status, const char *code,
                          const char *message)
 {
-    json_t *doc = scim_json_pool_own(
-        r->pool, json_pack("{s:s, s:s}", "error", code, "message", message));
+    json_t *doc = scim_json_pool_own(r->pool,
+                                     json_pack("{s:s, s:s}", "error", code,
+                                               "message", message));
 
-    return mod_scim_send_json(r, status, "application/json; charset=utf-8",
-                              doc);
+    return mod_scim_send_json(r, status, "application/json; charset=utf-8", doc);
 }
 
 int mod_scim_scim_error(request_rec *r, int status, const char *scim_type,
                         const char *detail)
 {
-    json_t *doc = scim_json_pool_own(
-        r->pool,
-        json_pack("{s:[s], s:s, s:s}", "schemas",
-                  "urn:ietf:params:scim:api:messages:2.0:Error", "status",
-                  apr_itoa(r->pool, status), "detail", detail));
+    json_t *doc = scim_json_pool_own(r->pool,
+                                     json_pack("{s:[s], s:s, s:s}", "schemas",
+                                               "urn:ietf:params:scim:api:messages:2.0:Error",
+                                               "status", apr_itoa(r->pool, status),
+                                               "detail", detail));
 
     if (scim_type) {
         json_object_set_new(doc, "scimType", json_string(scim_type));
@@ -211,8 +211,8 @@ static int jws_shaped(const char *p)
  * whose name says so, or a value shaped like a JWS. */
 static int looks_like_token(const char *args)
 {
-    static const char *const names[] = { "access_token=", "token=",
-                                         "id_token=", "bearer=", NULL };
+    static const char *const names[] = { "access_token=", "token=", "id_token=",
+                                         "bearer=", NULL };
     const char *p;
     int i;
 
@@ -245,11 +245,10 @@ int mod_scim_redact_query_token(request_rec *r)
     if (r->the_request && (q = strchr(r->the_request, '?')) != NULL) {
         const char *sp = strchr(q, ' ');
 
-        r->the_request =
-            apr_pstrcat(r->pool,
-                        apr_pstrmemdup(r->pool, r->the_request,
-                                       (apr_size_t)(q - r->the_request)),
-                        "?REDACTED", sp ? sp : "", NULL);
+        r->the_request = apr_pstrcat(r->pool,
+                                     apr_pstrmemdup(r->pool, r->the_request,
+                                                    (apr_size_t)(q - r->the_request)),
+                                     "?REDACTED", sp ? sp : "", NULL);
     }
     return 1;
 }

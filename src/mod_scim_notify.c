@@ -280,8 +280,7 @@ static apr_status_t notify_watchdog(int state, void *data, apr_pool_t *ptemp)
     case AP_WATCHDOG_STATE_RUNNING:
         if (apr_time_now() >= ctx->next_run) {
             run_once(ctx);
-            ctx->next_run = apr_time_now()
-                + jittered(ctx->conf->notify_interval);
+            ctx->next_run = apr_time_now() + jittered(ctx->conf->notify_interval);
         }
         break;
     default:
@@ -339,8 +338,7 @@ int mod_scim_notify_post_config(apr_pool_t *pconf, server_rec *s)
         goto fail;
     }
     apr_allocator_max_free_set(allocator, 1);
-    if (APR_SUCCESS
-        != (rv = apr_pool_create_ex(&pool, pconf, NULL, allocator))) {
+    if (APR_SUCCESS != (rv = apr_pool_create_ex(&pool, pconf, NULL, allocator))) {
         apr_allocator_destroy(allocator);
         goto fail;
     }
@@ -362,8 +360,7 @@ int mod_scim_notify_post_config(apr_pool_t *pconf, server_rec *s)
             != (rv = wd_get_instance(&ctx->watchdog, NOTIFY_WATCHDOG_NAME, 0, 1,
                                      pconf))
         || APR_SUCCESS
-            != (rv = wd_register(ctx->watchdog, ctx->tick, ctx,
-                                 notify_watchdog))) {
+            != (rv = wd_register(ctx->watchdog, ctx->tick, ctx, notify_watchdog))) {
         goto fail;
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,

@@ -15,9 +15,10 @@
 
 APLOG_USE_MODULE(scim_provision);
 
-#define PAGE_CSP "default-src 'self'; script-src 'self'; style-src 'self'; " \
-                 "img-src 'self' data:; connect-src 'self'; "              \
-                 "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+#define PAGE_CSP                                                \
+    "default-src 'self'; script-src 'self'; style-src 'self'; " \
+    "img-src 'self' data:; connect-src 'self'; "                \
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 #define MAX_ASSET (1024 * 1024)
 
 static const struct {
@@ -60,7 +61,7 @@ static int wants_html(request_rec *r)
     const char *accept = apr_table_get(r->headers_in, "Accept");
 
     return !accept || ap_strstr_c(accept, "text/html")
-           || ap_strstr_c(accept, "*/*");
+        || ap_strstr_c(accept, "*/*");
 }
 
 static int send_file(request_rec *r, const char *name, const char *ctype)
@@ -72,8 +73,7 @@ static int send_file(request_rec *r, const char *name, const char *ctype)
     apr_size_t n;
     char *buf;
 
-    if (apr_stat(&fi, path, APR_FINFO_SIZE | APR_FINFO_TYPE, r->pool)
-            != APR_SUCCESS
+    if (apr_stat(&fi, path, APR_FINFO_SIZE | APR_FINFO_TYPE, r->pool) != APR_SUCCESS
         || fi.filetype != APR_REG || fi.size > MAX_ASSET) {
         return mod_scim_admin_error(r, HTTP_NOT_FOUND, "not_found",
                                     "no such page");
@@ -108,8 +108,7 @@ int mod_scim_admin_page(request_rec *r, const char *path)
     }
     if (!strcmp(path, "/")) {
         if (!wants_html(r)) {
-            return mod_scim_admin_error(r, HTTP_NOT_ACCEPTABLE,
-                                        "not_acceptable",
+            return mod_scim_admin_error(r, HTTP_NOT_ACCEPTABLE, "not_acceptable",
                                         "this is an HTML page; the JSON API "
                                         "is under api/");
         }
@@ -118,6 +117,5 @@ int mod_scim_admin_page(request_rec *r, const char *path)
     if (!strncmp(path, "/assets/", 8) && (ctype = asset_type(path + 8))) {
         return send_file(r, path + 8, ctype);
     }
-    return mod_scim_admin_error(r, HTTP_NOT_FOUND, "not_found",
-                                "no such page");
+    return mod_scim_admin_error(r, HTTP_NOT_FOUND, "not_found", "no such page");
 }

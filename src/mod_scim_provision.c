@@ -72,22 +72,20 @@ static void test_config(apr_pool_t *pconf, server_rec *s)
     const char *err = startup_checks(pconf, s);
 
     if (err) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, SCIMLOGNO(00001) "%s",
-                     err);
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, SCIMLOGNO(00001) "%s", err);
         exit(1);
     }
 }
 
-static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
-                       apr_pool_t *ptemp, server_rec *s)
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                       server_rec *s)
 {
     const char *err;
 
     (void)plog;
     (void)ptemp;
     if ((err = startup_checks(pconf, s)) != NULL) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, SCIMLOGNO(00002) "%s",
-                     err);
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, SCIMLOGNO(00002) "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     mod_scim_set_dbd_acquire((void *)APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire));

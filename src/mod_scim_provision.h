@@ -18,31 +18,31 @@ extern module AP_MODULE_DECLARE_DATA scim_provision_module;
 #define MOD_SCIM_HANDLER       "scim-provision"
 #define MOD_SCIM_ADMIN_HANDLER "scim-provision-admin"
 
-#define MOD_SCIM_UNSET (-1)
+#define MOD_SCIM_UNSET         (-1)
 
 /* Defaults of the server-wide settings. */
-#define MOD_SCIM_DEFAULT_ISSUER        "mod_scim_provision"
-#define MOD_SCIM_DEFAULT_MAX_BODY      (1024 * 1024)
+#define MOD_SCIM_DEFAULT_ISSUER         "mod_scim_provision"
+#define MOD_SCIM_DEFAULT_MAX_BODY       (1024 * 1024)
 #define MOD_SCIM_DEFAULT_ADMIN_MAX_BODY (16 * 1024)
-#define MOD_SCIM_RETRY_AFTER           "5"
+#define MOD_SCIM_RETRY_AFTER            "5"
 
 typedef struct {
-    const char *key_file;      /* SCIMTokenKeyFile */
-    scim_keyset_t *keys;       /* read from key_file by the parent */
-    const char *signing_kid;   /* SCIMTokenSigningKey; NULL: the first key */
+    const char *key_file; /* SCIMTokenKeyFile */
+    scim_keyset_t *keys; /* read from key_file by the parent */
+    const char *signing_kid; /* SCIMTokenSigningKey; NULL: the first key */
     const scim_jwk_t *signing; /* resolved at startup */
-    const char *issuer;        /* SCIMTokenIssuer */
-    int policy;                /* SCIMTokenPolicy, MOD_SCIM_UNSET */
-    apr_off_t max_body;        /* SCIMMaxBodySize, -1 unset */
-    const char *assets_dir;    /* SCIMAssetsDir: the page's files */
+    const char *issuer; /* SCIMTokenIssuer */
+    int policy; /* SCIMTokenPolicy, MOD_SCIM_UNSET */
+    apr_off_t max_body; /* SCIMMaxBodySize, -1 unset */
+    const char *assets_dir; /* SCIMAssetsDir: the page's files */
     /* Expiry reminders (mod_scim_notify.c) */
-    apr_array_header_t *notify_days;    /* SCIMNotifyDays: ints, descending */
-    apr_interval_time_t notify_interval;/* SCIMNotifyInterval, -1 unset */
-    const char **mail_argv;             /* SCIMMailCommand, NULL-terminated */
-    const char *mail_from;              /* SCIMMailFrom */
-    const char *admin_url;              /* SCIMAdminURL */
-    apr_interval_time_t mail_timeout;   /* SCIMMailTimeout, -1 unset */
-    int notify_max_attempts;            /* SCIMNotifyMaxAttempts, -1 unset */
+    apr_array_header_t *notify_days; /* SCIMNotifyDays: ints, descending */
+    apr_interval_time_t notify_interval; /* SCIMNotifyInterval, -1 unset */
+    const char **mail_argv; /* SCIMMailCommand, NULL-terminated */
+    const char *mail_from; /* SCIMMailFrom */
+    const char *admin_url; /* SCIMAdminURL */
+    apr_interval_time_t mail_timeout; /* SCIMMailTimeout, -1 unset */
+    int notify_max_attempts; /* SCIMNotifyMaxAttempts, -1 unset */
 } mod_scim_srv_conf_t;
 
 #define MOD_SCIM_DEFAULT_NOTIFY_INTERVAL apr_time_from_sec(3600)
@@ -52,7 +52,7 @@ typedef struct {
 typedef struct {
     const char *location; /* the <Location> path this config belongs to */
     const char *tenant; /* SCIMTenant slug, NULL unset */
-    int policy;         /* SCIMTokenPolicy, MOD_SCIM_UNSET */
+    int policy; /* SCIMTokenPolicy, MOD_SCIM_UNSET */
 } mod_scim_dir_conf_t;
 
 /* mod_scim_config.c */
@@ -106,10 +106,10 @@ typedef struct {
 /* A read that can ride on the token lookup (GET /Users/{id}): one database
  * round trip for both. */
 typedef struct {
-    const char *user_id;  /* in: the user to read */
+    const char *user_id; /* in: the user to read */
     const char *base_url; /* in */
-    int done;             /* out: the read was made */
-    struct scim_res *user;/* out: the user, or NULL when not found */
+    int done; /* out: the read was made */
+    struct scim_res *user; /* out: the user, or NULL when not found */
 } mod_scim_prefetch_t;
 /* Verify the request's provisioning token against the location's tenant
  * (and make the prefetch read, if any). OK with *who set, or the status of
@@ -130,7 +130,7 @@ int mod_scim_notify_post_config(apr_pool_t *pconf, server_rec *s);
 
 /* mod_scim_status.c: counters shown on server-status. */
 typedef enum {
-    MOD_SCIM_C_REQUESTS = 0,  /* SCIM requests with a valid token */
+    MOD_SCIM_C_REQUESTS = 0, /* SCIM requests with a valid token */
     MOD_SCIM_C_AUTH_FAILURES, /* SCIM requests refused with 401 */
     MOD_SCIM_C_TOKENS_CREATED,
     MOD_SCIM_C_TOKENS_REFUSED, /* 409: the two-token limit */

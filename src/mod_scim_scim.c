@@ -22,18 +22,18 @@
 
 APLOG_USE_MODULE(scim_provision);
 
-#define SCIM_CTYPE          "application/scim+json"
-#define URN_ERROR           "urn:ietf:params:scim:api:messages:2.0:Error"
-#define URN_SEARCH          "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
-#define URN_BULK_REQUEST    "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
-#define URN_BULK_RESPONSE   "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
-#define MAX_JSON_DEPTH      32
-#define MAX_FILTER_LEN      4096
-#define MAX_FILTER_DEPTH    32
-#define MAX_RESULTS         200
-#define MAX_PATCH_OPS       100
-#define MAX_BULK_OPS        100
-#define PATCH_RETRIES       5
+#define SCIM_CTYPE        "application/scim+json"
+#define URN_ERROR         "urn:ietf:params:scim:api:messages:2.0:Error"
+#define URN_SEARCH        "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+#define URN_BULK_REQUEST  "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+#define URN_BULK_RESPONSE "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
+#define MAX_JSON_DEPTH    32
+#define MAX_FILTER_LEN    4096
+#define MAX_FILTER_DEPTH  32
+#define MAX_RESULTS       200
+#define MAX_PATCH_OPS     100
+#define MAX_BULK_OPS      100
+#define PATCH_RETRIES     5
 
 /* One request of the SCIM endpoint. */
 typedef struct {
@@ -82,9 +82,11 @@ static void unavailable(ctx_t *c, result_t *res)
 static const char *error_json(apr_pool_t *p, int status, const char *type,
                               const char *detail)
 {
-    json_t *doc = scim_json_pool_own(
-        p, json_pack("{s:[s], s:s, s:s}", "schemas", URN_ERROR, "status",
-                     apr_itoa(p, status), "detail", detail));
+    json_t *doc = scim_json_pool_own(p,
+                                     json_pack("{s:[s], s:s, s:s}", "schemas",
+                                               URN_ERROR, "status",
+                                               apr_itoa(p, status), "detail",
+                                               detail));
 
     if (type) {
         json_object_set_new(doc, "scimType", json_string(type));
@@ -129,13 +131,11 @@ static int reply_json(ctx_t *c, int status, json_t *doc)
 
     memset(&res, 0, sizeof(res));
     res.status = status;
-    res.json = scim_json_dump(c->r->pool, scim_json_pool_own(c->r->pool, doc),
-                              0);
+    res.json = scim_json_dump(c->r->pool, scim_json_pool_own(c->r->pool, doc), 0);
     return respond(c, &res);
 }
 
-static int reply_error(ctx_t *c, int status, const char *type,
-                       const char *detail)
+static int reply_error(ctx_t *c, int status, const char *type, const char *detail)
 {
     result_t res;
 
@@ -178,8 +178,10 @@ static const char *parse_query(request_rec *r, apr_table_t **out)
             return "malformed query string";
         }
         if (apr_table_get(t, pair)) {
-            return apr_psprintf(r->pool, "query parameter '%s' is given "
-                                "twice", pair);
+            return apr_psprintf(r->pool,
+                                "query parameter '%s' is given "
+                                "twice",
+                                pair);
         }
         apr_table_setn(t, pair, val);
     }
@@ -273,8 +275,7 @@ static void write_from(apr_pool_t *p, scim_res_type_e type, json_t *doc,
     w->external_id = json_string_value(json_object_get(doc, "externalId"));
     if (type == SCIM_RES_USER) {
         w->name = json_string_value(json_object_get(doc, "userName"));
-        w->display_name =
-            json_string_value(json_object_get(doc, "displayName"));
+        w->display_name = json_string_value(json_object_get(doc, "displayName"));
         v = json_object_get(doc, "active");
         w->active = v ? json_is_true(v) : 1;
         if (!v) {
@@ -327,12 +328,10 @@ static void stored(const scim_res_t *row, int status, result_t *res)
     res->etag = row->version;
 }
 
-static const char *location_of(ctx_t *c, scim_res_type_e type,
-                               const char *id)
+static const char *location_of(ctx_t *c, scim_res_type_e type, const char *id)
 {
     return apr_pstrcat(c->r->pool, c->base,
-                       type == SCIM_RES_USER ? "/Users/" : "/Groups/", id,
-                       NULL);
+                       type == SCIM_RES_USER ? "/Users/" : "/Groups/", id, NULL);
 }
 
 /* A POST or PUT body as the columns and document to store; 0 with *res
@@ -389,8 +388,8 @@ static void op_replace(ctx_t *c, scim_res_type_e type, const char *id,
     if (!body_to_write(c, type, body, &w, res)) {
         return;
     }
-    rv = scim_store_res_replace(c->db, p, type, c->who->tenant_id, id,
-                                version, &w, c->base, &row);
+    rv = scim_store_res_replace(c->db, p, type, c->who->tenant_id, id, version,
+                                &w, c->base, &row);
     if (rv != APR_SUCCESS) {
         store_failed(c, rv, type, res);
         return;
@@ -405,9 +404,9 @@ static json_t *members_json(const apr_array_header_t *ids)
     int i;
 
     for (i = 0; i < ids->nelts; i++) {
-        json_array_append_new(
-            arr, json_pack("{s:s}", "value",
-                           APR_ARRAY_IDX(ids, i, const char *)));
+        json_array_append_new(arr,
+                              json_pack("{s:s}", "value",
+                                        APR_ARRAY_IDX(ids, i, const char *)));
     }
     return arr;
 }
@@ -519,8 +518,7 @@ static int parse_int(const char *s, int *out)
 }
 
 /* Search parameters from the query string or a SearchRequest body. */
-static int search_from_query(ctx_t *c, apr_table_t *q, search_t *s,
-                             result_t *res)
+static int search_from_query(ctx_t *c, apr_table_t *q, search_t *s, result_t *res)
 {
     const char *v;
 
@@ -548,9 +546,10 @@ static int search_from_query(ctx_t *c, apr_table_t *q, search_t *s,
 static int search_from_body(ctx_t *c, const json_t *body, search_t *s,
                             result_t *res)
 {
-    static const char *const strs[] = { "filter", "sortBy", "sortOrder",
-                                        "attributes", "excludedAttributes",
-                                        NULL };
+    static const char *const strs[] = {
+        "filter", "sortBy", "sortOrder", "attributes", "excludedAttributes",
+        NULL
+    };
     const char **dst[5];
     json_t *v;
     int i;
@@ -630,13 +629,13 @@ static int projection(ctx_t *c, scim_res_type_e type, const char *attributes,
     pr->with_members = 1;
     if (attributes
         && scim_schema_attr_list(c->r->pool, rt, attributes, &pr->attrs, &err)
-               != APR_SUCCESS) {
+            != APR_SUCCESS) {
         fail(res, HTTP_BAD_REQUEST, "invalidValue", err);
         return 0;
     }
     if (excluded
         && scim_schema_attr_list(c->r->pool, rt, excluded, &pr->excl, &err)
-               != APR_SUCCESS) {
+            != APR_SUCCESS) {
         fail(res, HTTP_BAD_REQUEST, "invalidValue", err);
         return 0;
     }
@@ -644,8 +643,7 @@ static int projection(ctx_t *c, scim_res_type_e type, const char *attributes,
         scim_attr_ref_t ref;
 
         if (scim_schema_resolve(rt, "members", 7, 0, &ref) == APR_SUCCESS) {
-            pr->with_members = scim_schema_projection_wants(rt, &ref,
-                                                            pr->attrs,
+            pr->with_members = scim_schema_projection_wants(rt, &ref, pr->attrs,
                                                             pr->excl);
         }
     }
@@ -690,7 +688,7 @@ static int compile_search(ctx_t *c, scim_res_type_e type, const search_t *s,
                               MAX_FILTER_DEPTH, &f, &err)
                 != APR_SUCCESS
             || scim_filter_sql(p, rt, f, q->params, &q->where, &err)
-                   != APR_SUCCESS) {
+                != APR_SUCCESS) {
             fail(res, HTTP_BAD_REQUEST, "invalidFilter", err);
             return 0;
         }
@@ -704,16 +702,16 @@ static int compile_search(ctx_t *c, scim_res_type_e type, const search_t *s,
     if (s->sort_by
         && scim_filter_sort_sql(p, rt, s->sort_by,
                                 s->sort_order
-                                    && !strcasecmp(s->sort_order,
-                                                   "descending"),
+                                    && !strcasecmp(s->sort_order, "descending"),
                                 &q->order, &err)
-               != APR_SUCCESS) {
+            != APR_SUCCESS) {
         fail(res, HTTP_BAD_REQUEST, "invalidValue", err);
         return 0;
     }
     q->start_index = s->start_index < 1 ? 1 : s->start_index;
-    q->count = s->count < 0 ? 0 : s->count > MAX_RESULTS ? MAX_RESULTS
-                                                         : s->count;
+    q->count = s->count < 0      ? 0
+        : s->count > MAX_RESULTS ? MAX_RESULTS
+                                 : s->count;
     return 1;
 }
 
@@ -724,11 +722,11 @@ static const char *list_json(apr_pool_t *p, int total, int start,
     int i, n = 0;
 
     vec = apr_palloc(p, sizeof(*vec) * (apr_size_t)(items->nelts * 2 + 2));
-    vec[n].iov_base = apr_psprintf(
-        p,
-        "{\"schemas\":[\"" SCIM_URN_LIST_RESPONSE "\"],\"totalResults\":%d,"
-        "\"startIndex\":%d,\"itemsPerPage\":%d,\"Resources\":[",
-        total, start, items->nelts);
+    vec[n].iov_base = apr_psprintf(p,
+                                   "{\"schemas\":[\"" SCIM_URN_LIST_RESPONSE
+                                   "\"],\"totalResults\":%d,"
+                                   "\"startIndex\":%d,\"itemsPerPage\":%d,\"Resources\":[",
+                                   total, start, items->nelts);
     vec[n].iov_len = strlen(vec[n].iov_base);
     n++;
     for (i = 0; i < items->nelts; i++) {
@@ -769,8 +767,10 @@ static void op_search(ctx_t *c, scim_res_type_e type, const search_t *s,
     }
     items = apr_array_make(p, rows->nelts, sizeof(const char *));
     for (i = 0; i < rows->nelts; i++) {
-        APR_ARRAY_PUSH(items, const char *) =
-            project(c, type, &pr, APR_ARRAY_IDX(rows, i, scim_res_t).json);
+        APR_ARRAY_PUSH(items,
+                       const char *) = project(c, type, &pr,
+                                               APR_ARRAY_IDX(rows, i, scim_res_t)
+                                                   .json);
     }
     memset(res, 0, sizeof(*res));
     res->status = HTTP_OK;
@@ -812,8 +812,8 @@ static void op_search_root(ctx_t *c, const search_t *s, result_t *res)
         if (q.count <= 0) {
             q.count = 0;
         }
-        if (scim_store_res_list(c->db, p, (scim_res_type_e)t,
-                                c->who->tenant_id, &q, c->base, &n, &rows)
+        if (scim_store_res_list(c->db, p, (scim_res_type_e)t, c->who->tenant_id,
+                                &q, c->base, &n, &rows)
             != APR_SUCCESS) {
             unavailable(c, res);
             return;
@@ -821,9 +821,11 @@ static void op_search_root(ctx_t *c, const search_t *s, result_t *res)
         total += n;
         skip = skip > n ? skip - n : 0;
         for (i = 0; i < rows->nelts; i++) {
-            APR_ARRAY_PUSH(items, const char *) =
-                project(c, (scim_res_type_e)t, &pr,
-                        APR_ARRAY_IDX(rows, i, scim_res_t).json);
+            APR_ARRAY_PUSH(items,
+                           const char *) = project(c, (scim_res_type_e)t, &pr,
+                                                   APR_ARRAY_IDX(rows, i,
+                                                                 scim_res_t)
+                                                       .json);
         }
     }
     if (!usable) {
@@ -835,8 +837,7 @@ static void op_search_root(ctx_t *c, const search_t *s, result_t *res)
     res->json = list_json(p, total, start, items);
 }
 
-static int get_one(ctx_t *c, scim_res_type_e type, const char *id,
-                   apr_table_t *q)
+static int get_one(ctx_t *c, scim_res_type_e type, const char *id, apr_table_t *q)
 {
     request_rec *r = c->r;
     const char *inm = apr_table_get(r->headers_in, "If-None-Match");
@@ -1003,8 +1004,7 @@ static void op_bulk(ctx_t *c, const json_t *body, result_t *res)
         const char *method = json_string_value(json_object_get(op, "method"));
         const char *path = json_string_value(json_object_get(op, "path"));
         const char *bulk_id = json_string_value(json_object_get(op, "bulkId"));
-        const char *version =
-            json_string_value(json_object_get(op, "version"));
+        const char *version = json_string_value(json_object_get(op, "version"));
         json_t *data = json_object_get(op, "data"), *entry;
         scim_res_type_e type = SCIM_RES_USER;
         const char *id = NULL;
@@ -1049,8 +1049,7 @@ static void op_bulk(ctx_t *c, const json_t *body, result_t *res)
         }
         else {
             fail(&r1, HTTP_BAD_REQUEST, "invalidSyntax",
-                 apr_psprintf(p, "unsupported operation %s %s", method,
-                              path));
+                 apr_psprintf(p, "unsupported operation %s %s", method, path));
         }
         if (r1.status == HTTP_SERVICE_UNAVAILABLE) {
             *res = r1;
@@ -1075,15 +1074,13 @@ static void op_bulk(ctx_t *c, const json_t *body, result_t *res)
         }
         else {
             if (r1.location) {
-                json_object_set_new(entry, "location",
-                                    json_string(r1.location));
+                json_object_set_new(entry, "location", json_string(r1.location));
             }
             if (r1.etag) {
                 json_object_set_new(entry, "version", json_string(r1.etag));
             }
             if (bulk_id && r1.status == HTTP_CREATED && r1.location) {
-                apr_hash_set(ids, apr_pstrdup(p, bulk_id),
-                             APR_HASH_KEY_STRING,
+                apr_hash_set(ids, apr_pstrdup(p, bulk_id), APR_HASH_KEY_STRING,
                              strrchr(r1.location, '/') + 1);
             }
         }
@@ -1091,11 +1088,13 @@ static void op_bulk(ctx_t *c, const json_t *body, result_t *res)
     }
     memset(res, 0, sizeof(*res));
     res->status = HTTP_OK;
-    res->json = scim_json_dump(
-        p,
-        scim_json_pool_own(p, json_pack("{s:[s], s:O}", "schemas",
-                                        URN_BULK_RESPONSE, "Operations", out)),
-        0);
+    res->json = scim_json_dump(p,
+                               scim_json_pool_own(p,
+                                                  json_pack("{s:[s], s:O}",
+                                                            "schemas",
+                                                            URN_BULK_RESPONSE,
+                                                            "Operations", out)),
+                               0);
 }
 
 /* ---- discovery ---------------------------------------------------------- */
@@ -1112,8 +1111,7 @@ static int discovery(ctx_t *c, const char *path)
         prm.base_url = c->base;
         prm.documentation_uri = "https://datatracker.ietf.org/doc/html/rfc7644";
         prm.bulk_max_operations = MAX_BULK_OPS;
-        prm.bulk_max_payload =
-            (apr_size_t)mod_scim_srv_conf(c->r->server)->max_body;
+        prm.bulk_max_payload = (apr_size_t)mod_scim_srv_conf(c->r->server)->max_body;
         prm.filter_max_results = MAX_RESULTS;
         doc = scim_schema_service_provider_config(p, &prm);
     }
@@ -1138,8 +1136,7 @@ static int discovery(ctx_t *c, const char *path)
 
 /* ---- routing ------------------------------------------------------------ */
 
-static int with_body(ctx_t *c, scim_res_type_e type, const char *id,
-                     int method)
+static int with_body(ctx_t *c, scim_res_type_e type, const char *id, int method)
 {
     result_t res;
     json_t *body = read_body(c, &res);
@@ -1189,8 +1186,7 @@ static int route(ctx_t *c, const char *path, apr_table_t *q)
     result_t res;
 
     if (!strcmp(path, "/ServiceProviderConfig")
-        || !strncmp(path, "/ResourceTypes", 14)
-        || !strncmp(path, "/Schemas", 8)) {
+        || !strncmp(path, "/ResourceTypes", 14) || !strncmp(path, "/Schemas", 8)) {
         return m == M_GET ? discovery(c, path)
                           : method_not_allowed(c, "GET, HEAD");
     }

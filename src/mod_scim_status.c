@@ -16,9 +16,9 @@
 APLOG_USE_MODULE(scim_provision);
 
 static const char *const names[MOD_SCIM_C_COUNT] = {
-    "SCIMRequests",       "SCIMAuthFailures",  "SCIMTokensCreated",
-    "SCIMTokensRefused",  "SCIMTokensDeleted", "SCIMDatabaseErrors",
-    "SCIMRemindersSent",  "SCIMRemindersFailed",
+    "SCIMRequests",      "SCIMAuthFailures",    "SCIMTokensCreated",
+    "SCIMTokensRefused", "SCIMTokensDeleted",   "SCIMDatabaseErrors",
+    "SCIMRemindersSent", "SCIMRemindersFailed",
 };
 
 static volatile apr_uint32_t *counters;
@@ -39,8 +39,7 @@ static int status_hook(request_rec *r, int flags)
     }
     if (flags & AP_STATUS_SHORT) {
         for (i = 0; i < MOD_SCIM_C_COUNT; i++) {
-            ap_rprintf(r, "%s: %u\n", names[i],
-                       apr_atomic_read32(&counters[i]));
+            ap_rprintf(r, "%s: %u\n", names[i], apr_atomic_read32(&counters[i]));
         }
         return OK;
     }
@@ -88,6 +87,5 @@ apr_status_t mod_scim_status_reset(void *unused)
 void mod_scim_status_register(apr_pool_t *p)
 {
     (void)p;
-    APR_OPTIONAL_HOOK(ap, status_hook, status_hook, NULL, NULL,
-                      APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, status_hook, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -8,8 +8,7 @@
 
 const char *scim_rows_get(const scim_rows_t *rows, int row, int col)
 {
-    if (!rows || row < 0 || col < 0 || row >= rows->nrows
-        || col >= rows->ncols) {
+    if (!rows || row < 0 || col < 0 || row >= rows->nrows || col >= rows->ncols) {
         return NULL;
     }
     return rows->cells[row * rows->ncols + col];
@@ -62,8 +61,7 @@ apr_status_t scim_db_select(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
     if (APR_SUCCESS != (rv = prepare(db, p, sql, &stmt))) {
         goto leave;
     }
-    rc = apr_dbd_pselect(db->driver, p, db->handle, &res, stmt, 1, nargs,
-                         args);
+    rc = apr_dbd_pselect(db->driver, p, db->handle, &res, stmt, 1, nargs, args);
     if (rc != 0) {
         set_error(db, p, rc);
         rv = APR_EGENERAL;
@@ -75,8 +73,9 @@ apr_status_t scim_db_select(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
     if (out->nrows < 0) {
         out->nrows = 0;
     }
-    out->cells = apr_pcalloc(p, sizeof(char *) * (apr_size_t)out->nrows
-                                    * (apr_size_t)(out->ncols ? out->ncols : 1));
+    out->cells = apr_pcalloc(p,
+                             sizeof(char *) * (apr_size_t)out->nrows
+                                 * (apr_size_t)(out->ncols ? out->ncols : 1));
     for (i = 0; i < out->nrows; i++) {
         if (apr_dbd_get_row(db->driver, p, res, &row, i + 1) != 0) {
             db->error = "could not read result row";
@@ -88,8 +87,8 @@ apr_status_t scim_db_select(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
 
             /* apr_dbd_get_entry returns "" for NULL; the datum call tells
              * NULL (APR_ENOENT) apart from an empty string. */
-            if (apr_dbd_datum_get(db->driver, row, j, APR_DBD_TYPE_STRING,
-                                  &val) == APR_SUCCESS) {
+            if (apr_dbd_datum_get(db->driver, row, j, APR_DBD_TYPE_STRING, &val)
+                == APR_SUCCESS) {
                 out->cells[i * out->ncols + j] = val;
             }
         }
@@ -101,16 +100,16 @@ leave:
 }
 
 /* The variadic const char * arguments of a *v function into args[]. */
-#define COLLECT_ARGS(db, args, nargs)                                       \
-    do {                                                                    \
-        va_list ap_;                                                        \
-        va_start(ap_, nargs);                                               \
-        rv = collect_args(args, nargs, ap_);                                \
-        va_end(ap_);                                                        \
-        if (rv != APR_SUCCESS) {                                            \
-            (db)->error = "too many statement arguments";                   \
-            return rv;                                                      \
-        }                                                                   \
+#define COLLECT_ARGS(db, args, nargs)                     \
+    do {                                                  \
+        va_list ap_;                                      \
+        va_start(ap_, nargs);                             \
+        rv = collect_args(args, nargs, ap_);              \
+        va_end(ap_);                                      \
+        if (rv != APR_SUCCESS) {                          \
+            (db)->error = "too many statement arguments"; \
+            return rv;                                    \
+        }                                                 \
     } while (0)
 
 static apr_status_t collect_args(const char **args, int nargs, va_list ap)
@@ -245,7 +244,7 @@ apr_status_t scim_db_end(scim_db_t *db, apr_pool_t *p)
     }
     /* The driver remembers a failed statement and rolls back instead. */
     failed = apr_dbd_transaction_mode_get(db->driver, txn)
-             & APR_DBD_TRANSACTION_ROLLBACK;
+        & APR_DBD_TRANSACTION_ROLLBACK;
     db->txn = NULL;
     apr_pool_cleanup_kill(p, db, txn_cleanup);
     rc = apr_dbd_transaction_end(db->driver, p, txn);

@@ -12,14 +12,15 @@
 typedef struct scim_db {
     const apr_dbd_driver_t *driver;
     apr_dbd_t *handle;
-    apr_pool_t *pool;           /* pool of the connection's user (e.g. r->pool) */
+    apr_pool_t *pool; /* pool of the connection's user (e.g. r->pool) */
     apr_dbd_transaction_t *txn; /* open transaction, or NULL */
-    const char *error;          /* driver message of the last failure (no data) */
+    const char *error; /* driver message of the last failure (no data) */
 } scim_db_t;
 
 /* SQL text of a timestamptz column as ISO 8601 UTC ("2026-11-22T08:00:00Z"). */
-#define SCIM_DB_TS(col) "to_char((" col ") AT TIME ZONE 'UTC', " \
-                        "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define SCIM_DB_TS(col)                      \
+    "to_char((" col ") AT TIME ZONE 'UTC', " \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 /* Rows copied out of a result: cells[row * ncols + col], NULL for SQL NULL. */
 typedef struct scim_rows {

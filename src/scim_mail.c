@@ -30,8 +30,7 @@ static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid;
  * *cp gets the code point. */
-static apr_size_t utf8_seq(const unsigned char *s, apr_size_t n,
-                           unsigned long *cp)
+static apr_size_t utf8_seq(const unsigned char *s, apr_size_t n, unsigned long *cp)
 {
     apr_size_t len = 0, i;
     unsigned long c, min;
@@ -216,8 +215,7 @@ static const char *join(apr_pool_t *p, const apr_array_header_t *arr,
 
 /* RFC 2047 "B" encoded-words, split at character boundaries, one per line
  * (white space between adjacent encoded-words is not part of the text). */
-static const char *encode_words(apr_pool_t *p, const char *v,
-                                apr_size_t name_len)
+static const char *encode_words(apr_pool_t *p, const char *v, apr_size_t name_len)
 {
     static const char head[] = "=?UTF-8?B?", tail[] = "?=";
     const apr_size_t overhead = sizeof(head) - 1 + sizeof(tail) - 1;
@@ -292,9 +290,8 @@ const char *scim_mail_date(apr_pool_t *p, apr_time_t t)
 
     apr_time_exp_gmt(&tm, t);
     return apr_psprintf(p, "%s, %02d %s %04d %02d:%02d:%02d +0000",
-                        days[tm.tm_wday % 7], tm.tm_mday,
-                        months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour,
-                        tm.tm_min, tm.tm_sec);
+                        days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
+                        tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 int scim_mail_address_ok(const char *addr)
@@ -380,8 +377,7 @@ apr_status_t scim_mail_compose(apr_pool_t *p, const scim_reminder_t *r,
                        clean(p, scim_mail_idp_label(r->idp_type), 40));
     tenant = apr_psprintf(p, "%s (%s)", scim_mail_text(p, r->tenant_name),
                           scim_mail_text(p, r->tenant_slug));
-    days = r->days_left <= 1 ? "1 day"
-                             : apr_psprintf(p, "%d days", r->days_left);
+    days = r->days_left <= 1 ? "1 day" : apr_psprintf(p, "%d days", r->days_left);
     subject = apr_psprintf(p, "Provisioning token for %s expires in %s", idp,
                            days);
     link = r->admin_url && *r->admin_url
@@ -392,8 +388,7 @@ apr_status_t scim_mail_compose(apr_pool_t *p, const scim_reminder_t *r,
 #define LINE(s) (APR_ARRAY_PUSH(l, const char *) = (s))
     LINE(apr_pstrcat(p, "From: ", r->from, NULL));
     LINE(apr_pstrcat(p, "To: ", r->to, NULL));
-    LINE(apr_pstrcat(p, "Subject: ", scim_mail_header_value(p, subject, 9),
-                     NULL));
+    LINE(apr_pstrcat(p, "Subject: ", scim_mail_header_value(p, subject, 9), NULL));
     LINE(apr_pstrcat(p, "Date: ", scim_mail_date(p, r->date), NULL));
     LINE(apr_psprintf(p, "Message-ID: <reminder-%s@%s>", r->outbox_id, domain));
     LINE("MIME-Version: 1.0");
@@ -594,8 +589,7 @@ apr_status_t scim_mail_run(apr_pool_t *p, const char *const *argv,
                            apr_interval_time_t timeout, const char **err)
 {
     static const char *const env[] = {
-        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        NULL
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL
     };
     apr_pool_t *sp = NULL;
     apr_procattr_t *attr;
@@ -627,8 +621,7 @@ apr_status_t scim_mail_run(apr_pool_t *p, const char *const *argv,
                                          APR_CHILD_BLOCK))
         || APR_SUCCESS != (rv = apr_procattr_cmdtype_set(attr, APR_PROGRAM))
         || APR_SUCCESS != (rv = apr_procattr_error_check_set(attr, 1))
-        || APR_SUCCESS
-            != (rv = apr_procattr_child_errfn_set(attr, exec_failed))) {
+        || APR_SUCCESS != (rv = apr_procattr_child_errfn_set(attr, exec_failed))) {
         *err = apr_psprintf(p, "cannot prepare %s: %s", argv[0],
                             apr_strerror(rv, ebuf, sizeof(ebuf)));
         goto leave;

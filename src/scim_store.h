@@ -26,7 +26,7 @@ typedef struct {
     const char *id;
     const char *tenant_id; /* NULL for system administrators */
     const char *tenant_slug;
-    const char *role;      /* "system" or "customer" */
+    const char *role; /* "system" or "customer" */
     const char *username;
     const char *email;
 } scim_admin_t;
@@ -80,7 +80,7 @@ typedef struct scim_live_token {
 
 typedef enum {
     SCIM_POLICY_OVERLAP = 0, /* at most two live tokens (SPEC 3.3) */
-    SCIM_POLICY_REPLACE = 1  /* a new token retires the earlier ones (3.7) */
+    SCIM_POLICY_REPLACE = 1 /* a new token retires the earlier ones (3.7) */
 } scim_token_policy_e;
 
 /* What creating a token needs besides the tenant and identity provider. */
@@ -104,18 +104,16 @@ typedef struct {
     "Could not create token: too many provisioning tokens already exist."
 
 /* Tenants and administrators (scimctl). */
-apr_status_t scim_store_tenant_add(scim_db_t *db, apr_pool_t *p,
-                                   const char *slug, const char *name,
-                                   scim_tenant_t **out);
+apr_status_t scim_store_tenant_add(scim_db_t *db, apr_pool_t *p, const char *slug,
+                                   const char *name, scim_tenant_t **out);
 apr_status_t scim_store_tenant_get(scim_db_t *db, apr_pool_t *p,
                                    const char *slug, scim_tenant_t **out);
 apr_status_t scim_store_tenant_list(scim_db_t *db, apr_pool_t *p,
                                     apr_array_header_t **out);
 /* tenant_slug NULL adds a system administrator. */
 apr_status_t scim_store_admin_add(scim_db_t *db, apr_pool_t *p,
-                                  const char *tenant_slug,
-                                  const char *username, const char *email,
-                                  scim_admin_t **out);
+                                  const char *tenant_slug, const char *username,
+                                  const char *email, scim_admin_t **out);
 /* tenant_slug NULL lists all administrators. */
 apr_status_t scim_store_admin_list(scim_db_t *db, apr_pool_t *p,
                                    const char *tenant_slug,
@@ -154,16 +152,14 @@ apr_status_t scim_store_token_list(scim_db_t *db, apr_pool_t *p,
  * the limit is reached: nothing is created and the administrator gets a
  * notification. APR_ENOENT for an unknown identity provider. */
 apr_status_t scim_store_token_create(scim_db_t *db, apr_pool_t *p,
-                                     const scim_tenant_t *t,
-                                     const char *idp_id,
+                                     const scim_tenant_t *t, const char *idp_id,
                                      const scim_token_request_t *req,
                                      scim_token_issued_t **out);
 
 /* Mark a live token deleted. APR_ENOENT if unknown, deleted or expired. */
 apr_status_t scim_store_token_delete(scim_db_t *db, apr_pool_t *p,
-                                     const scim_tenant_t *t,
-                                     const char *idp_id, const char *token_id,
-                                     const char *by);
+                                     const scim_tenant_t *t, const char *idp_id,
+                                     const char *token_id, const char *by);
 
 /* The live token with this jti in the tenant with this slug, or APR_ENOENT.
  * One round trip; nothing is cached, so revocation is immediate. */
@@ -183,8 +179,7 @@ apr_status_t scim_store_notification_list(scim_db_t *db, apr_pool_t *p,
                                           const scim_admin_t *a,
                                           apr_array_header_t **out);
 apr_status_t scim_store_notification_read(scim_db_t *db, apr_pool_t *p,
-                                          const scim_admin_t *a,
-                                          const char *id);
+                                          const scim_admin_t *a, const char *id);
 
 /* Accounts of a tenant: SCIM users and provisioning accounts. */
 apr_status_t scim_store_account_list(scim_db_t *db, apr_pool_t *p,

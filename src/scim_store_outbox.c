@@ -72,30 +72,29 @@ apr_status_t scim_store_outbox_enqueue(scim_db_t *db, apr_pool_t *p,
      * every server, so concurrent runs wait on each other instead of
      * deadlocking; the loser of a race inserts nothing. A day is 24 hours,
      * whatever the session's time zone. */
-    rv = scim_db_selectv(
-        db, p, &rows,
-        "WITH th AS (SELECT DISTINCT unnest(%s::int[]) AS d), "
-        "due AS (SELECT k.id AS token_id, k.tenant_id, th.d "
-        "  FROM tokens k JOIN th "
-        "  ON k.expires_at - th.d * interval '24 hours' <= now() "
-        "  WHERE k.deleted_at IS NULL AND k.expires_at > now()), "
-        "nearest AS (SELECT token_id, min(d) AS d FROM due "
-        "  GROUP BY token_id), "
-        "ins AS (INSERT INTO reminder_outbox (tenant_id, token_id, "
-        "  threshold_days, administrator_id, recipient, status, last_error) "
-        "  SELECT due.tenant_id, due.token_id, due.d, a.id, a.email, "
-        "  CASE WHEN due.d = n.d THEN 'pending' ELSE 'skipped' END, "
-        "  CASE WHEN due.d = n.d THEN NULL "
-        "  ELSE 'superseded by a nearer threshold' END "
-        "  FROM due JOIN nearest n ON n.token_id = due.token_id "
-        "  JOIN administrators a ON a.tenant_id = due.tenant_id "
-        "  AND a.role = 'customer' "
-        "  ORDER BY due.token_id, due.d, a.id "
-        "  ON CONFLICT (token_id, threshold_days, administrator_id) "
-        "  DO NOTHING RETURNING status) "
-        "SELECT count(*) FILTER (WHERE status = 'pending'), "
-        "count(*) FILTER (WHERE status = 'skipped') FROM ins",
-        1, int_array(p, days));
+    rv = scim_db_selectv(db, p, &rows,
+                         "WITH th AS (SELECT DISTINCT unnest(%s::int[]) AS d), "
+                         "due AS (SELECT k.id AS token_id, k.tenant_id, th.d "
+                         "  FROM tokens k JOIN th "
+                         "  ON k.expires_at - th.d * interval '24 hours' <= now() "
+                         "  WHERE k.deleted_at IS NULL AND k.expires_at > now()), "
+                         "nearest AS (SELECT token_id, min(d) AS d FROM due "
+                         "  GROUP BY token_id), "
+                         "ins AS (INSERT INTO reminder_outbox (tenant_id, token_id, "
+                         "  threshold_days, administrator_id, recipient, status, last_error) "
+                         "  SELECT due.tenant_id, due.token_id, due.d, a.id, a.email, "
+                         "  CASE WHEN due.d = n.d THEN 'pending' ELSE 'skipped' END, "
+                         "  CASE WHEN due.d = n.d THEN NULL "
+                         "  ELSE 'superseded by a nearer threshold' END "
+                         "  FROM due JOIN nearest n ON n.token_id = due.token_id "
+                         "  JOIN administrators a ON a.tenant_id = due.tenant_id "
+                         "  AND a.role = 'customer' "
+                         "  ORDER BY due.token_id, due.d, a.id "
+                         "  ON CONFLICT (token_id, threshold_days, administrator_id) "
+                         "  DO NOTHING RETURNING status) "
+                         "SELECT count(*) FILTER (WHERE status = 'pending'), "
+                         "count(*) FILTER (WHERE status = 'skipped') FROM ins",
+                         1, int_array(p, days));
     if (rv != APR_SUCCESS) {
         goto leave;
     }
@@ -118,20 +117,19 @@ apr_status_t scim_store_outbox_skip_stale(scim_db_t *db, apr_pool_t *p, int *n)
      * it is left to the claim, which checks the same conditions. The
      * conditions on o are repeated in the UPDATE so that they are checked
      * again on a row that changed meanwhile. */
-    rv = scim_db_execv(
-        db, p, &affected,
-        "WITH stale AS (SELECT o.id, " SKIP_REASON " AS reason "
-        "  FROM reminder_outbox o "
-        "  LEFT JOIN tokens k ON k.id = o.token_id "
-        "  LEFT JOIN administrators a ON a.id = o.administrator_id "
-        "  WHERE o.status = 'pending' "
-        "  AND (o.lease_until IS NULL OR o.lease_until <= now())) "
-        "UPDATE reminder_outbox o SET status = 'skipped', "
-        "lease_until = NULL, last_error = s.reason "
-        "FROM stale s WHERE o.id = s.id AND s.reason IS NOT NULL "
-        "AND o.status = 'pending' "
-        "AND (o.lease_until IS NULL OR o.lease_until <= now())",
-        0);
+    rv = scim_db_execv(db, p, &affected,
+                       "WITH stale AS (SELECT o.id, " SKIP_REASON " AS reason "
+                       "  FROM reminder_outbox o "
+                       "  LEFT JOIN tokens k ON k.id = o.token_id "
+                       "  LEFT JOIN administrators a ON a.id = o.administrator_id "
+                       "  WHERE o.status = 'pending' "
+                       "  AND (o.lease_until IS NULL OR o.lease_until <= now())) "
+                       "UPDATE reminder_outbox o SET status = 'skipped', "
+                       "lease_until = NULL, last_error = s.reason "
+                       "FROM stale s WHERE o.id = s.id AND s.reason IS NOT NULL "
+                       "AND o.status = 'pending' "
+                       "AND (o.lease_until IS NULL OR o.lease_until <= now())",
+                       0);
     if (n) {
         *n = affected;
     }
@@ -151,32 +149,31 @@ apr_status_t scim_store_outbox_claim(scim_db_t *db, apr_pool_t *p,
      * over; once claimed, its lease keeps everybody else away. Everything
      * the message needs is read in the same statement, together with the
      * checks that may still stop the delivery. */
-    rv = scim_db_selectv(
-        db, p, &rows,
-        "WITH c AS (UPDATE reminder_outbox "
-        "  SET lease_until = now() + make_interval(secs => "
-        "  %s::double precision), attempts = attempts + 1 "
-        "  WHERE id IN (SELECT id FROM reminder_outbox "
-        "    WHERE status = 'pending' "
-        "    AND (lease_until IS NULL OR lease_until <= now()) "
-        "    ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-        "  RETURNING *) "
-        "SELECT o.id, o.attempts, o.tenant_id, o.token_id, o.threshold_days, "
-        "a.email, t.slug, t.name, i.type, i.name, ac.user_name, "
-        "to_char(k.expires_at AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-        "greatest(1, ceil(extract(epoch FROM k.expires_at - now()) "
-        "/ 86400))::int, " SKIP_REASON " "
-        "FROM c o "
-        "JOIN tenants t ON t.id = o.tenant_id "
-        "LEFT JOIN tokens k ON k.id = o.token_id "
-        "AND k.tenant_id = o.tenant_id "
-        "LEFT JOIN accounts ac ON ac.id = k.account_id "
-        "AND ac.tenant_id = o.tenant_id "
-        "LEFT JOIN identity_providers i ON i.id = ac.idp_id "
-        "AND i.tenant_id = o.tenant_id "
-        "LEFT JOIN administrators a ON a.id = o.administrator_id",
-        1, seconds(p, lease));
+    rv = scim_db_selectv(db, p, &rows,
+                         "WITH c AS (UPDATE reminder_outbox "
+                         "  SET lease_until = now() + make_interval(secs => "
+                         "  %s::double precision), attempts = attempts + 1 "
+                         "  WHERE id IN (SELECT id FROM reminder_outbox "
+                         "    WHERE status = 'pending' "
+                         "    AND (lease_until IS NULL OR lease_until <= now()) "
+                         "    ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                         "  RETURNING *) "
+                         "SELECT o.id, o.attempts, o.tenant_id, o.token_id, o.threshold_days, "
+                         "a.email, t.slug, t.name, i.type, i.name, ac.user_name, "
+                         "to_char(k.expires_at AT TIME ZONE 'UTC', "
+                         "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+                         "greatest(1, ceil(extract(epoch FROM k.expires_at - now()) "
+                         "/ 86400))::int, " SKIP_REASON " "
+                         "FROM c o "
+                         "JOIN tenants t ON t.id = o.tenant_id "
+                         "LEFT JOIN tokens k ON k.id = o.token_id "
+                         "AND k.tenant_id = o.tenant_id "
+                         "LEFT JOIN accounts ac ON ac.id = k.account_id "
+                         "AND ac.tenant_id = o.tenant_id "
+                         "LEFT JOIN identity_providers i ON i.id = ac.idp_id "
+                         "AND i.tenant_id = o.tenant_id "
+                         "LEFT JOIN administrators a ON a.id = o.administrator_id",
+                         1, seconds(p, lease));
     if (rv != APR_SUCCESS) {
         goto leave;
     }
@@ -221,8 +218,7 @@ apr_status_t scim_store_outbox_sent(scim_db_t *db, apr_pool_t *p,
                        "sent_at = now(), lease_until = NULL, "
                        "last_error = NULL, recipient = %s "
                        "WHERE " HELD,
-                       3, item->recipient, item->id,
-                       apr_itoa(p, item->attempts));
+                       3, item->recipient, item->id, apr_itoa(p, item->attempts));
     if (rv == APR_SUCCESS && n == 0) {
         db->error = "the reminder's claim was lost";
         rv = APR_ENOENT;
@@ -260,17 +256,16 @@ apr_status_t scim_store_outbox_failed(scim_db_t *db, apr_pool_t *p,
     apr_status_t rv;
 
     *gave_up = 0;
-    rv = scim_db_selectv(
-        db, p, &rows,
-        "UPDATE reminder_outbox SET "
-        "status = CASE WHEN attempts >= %s::int THEN 'failed' "
-        "ELSE 'pending' END, "
-        "lease_until = CASE WHEN attempts >= %s::int THEN NULL "
-        "ELSE now() + make_interval(secs => %s::double precision) END, "
-        "last_error = %s "
-        "WHERE " HELD " RETURNING status",
-        6, max, max, seconds(p, retry_in), error, item->id,
-        apr_itoa(p, item->attempts));
+    rv = scim_db_selectv(db, p, &rows,
+                         "UPDATE reminder_outbox SET "
+                         "status = CASE WHEN attempts >= %s::int THEN 'failed' "
+                         "ELSE 'pending' END, "
+                         "lease_until = CASE WHEN attempts >= %s::int THEN NULL "
+                         "ELSE now() + make_interval(secs => %s::double precision) END, "
+                         "last_error = %s "
+                         "WHERE " HELD " RETURNING status",
+                         6, max, max, seconds(p, retry_in), error, item->id,
+                         apr_itoa(p, item->attempts));
     if (rv != APR_SUCCESS) {
         goto leave;
     }

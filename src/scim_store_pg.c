@@ -8,7 +8,7 @@
 #include "scim_store.h"
 #include "scim_util.h"
 
-#define TS(col) SCIM_DB_TS(col)
+#define TS(col)                  SCIM_DB_TS(col)
 
 #define GENERATED_USERNAME_TRIES 8
 
@@ -39,9 +39,8 @@ static int valid_email(const char *s)
     return 1;
 }
 
-apr_status_t scim_store_tenant_add(scim_db_t *db, apr_pool_t *p,
-                                   const char *slug, const char *name,
-                                   scim_tenant_t **out)
+apr_status_t scim_store_tenant_add(scim_db_t *db, apr_pool_t *p, const char *slug,
+                                   const char *name, scim_tenant_t **out)
 {
     scim_rows_t *rows;
     scim_tenant_t *t;
@@ -73,8 +72,7 @@ apr_status_t scim_store_tenant_add(scim_db_t *db, apr_pool_t *p,
     return APR_SUCCESS;
 }
 
-static void tenant_from(const scim_rows_t *rows, int r, int c0,
-                        scim_tenant_t *t)
+static void tenant_from(const scim_rows_t *rows, int r, int c0, scim_tenant_t *t)
 {
     t->id = cell(rows, r, c0);
     t->slug = cell(rows, r, c0 + 1);
@@ -89,8 +87,8 @@ apr_status_t scim_store_tenant_get(scim_db_t *db, apr_pool_t *p,
     apr_status_t rv;
 
     rv = scim_db_selectv(db, p, &rows,
-                         "SELECT id, slug, name, " TS("created_at")
-                         " FROM tenants WHERE slug = %s",
+                         "SELECT id, slug, name, " TS(
+                             "created_at") " FROM tenants WHERE slug = %s",
                          1, slug);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -112,8 +110,8 @@ apr_status_t scim_store_tenant_list(scim_db_t *db, apr_pool_t *p,
     int i;
 
     rv = scim_db_selectv(db, p, &rows,
-                         "SELECT id, slug, name, " TS("created_at")
-                         " FROM tenants ORDER BY slug",
+                         "SELECT id, slug, name, " TS(
+                             "created_at") " FROM tenants ORDER BY slug",
                          0);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -125,8 +123,7 @@ apr_status_t scim_store_tenant_list(scim_db_t *db, apr_pool_t *p,
     return APR_SUCCESS;
 }
 
-static void admin_from(const scim_rows_t *rows, int r, int c0,
-                       scim_admin_t *a)
+static void admin_from(const scim_rows_t *rows, int r, int c0, scim_admin_t *a)
 {
     a->id = cell(rows, r, c0);
     a->tenant_id = cell(rows, r, c0 + 1);
@@ -137,9 +134,8 @@ static void admin_from(const scim_rows_t *rows, int r, int c0,
 }
 
 apr_status_t scim_store_admin_add(scim_db_t *db, apr_pool_t *p,
-                                  const char *tenant_slug,
-                                  const char *username, const char *email,
-                                  scim_admin_t **out)
+                                  const char *tenant_slug, const char *username,
+                                  const char *email, scim_admin_t **out)
 {
     scim_tenant_t *t = NULL;
     scim_rows_t *rows;
@@ -231,14 +227,14 @@ apr_status_t scim_store_admin_authorize(scim_db_t *db, apr_pool_t *p,
     /* A Customer Administrator row is preferred to a system one, so that
      * notifications of this tenant reach the tenant-level identity. */
     rv = scim_db_readv(db, p, &rows,
-                         "SELECT n.id, n.slug, n.name, " TS("n.created_at")
-                         ", a.id, a.tenant_id, a.role, a.username, a.email, "
-                         "n.slug FROM tenants n "
-                         "LEFT JOIN administrators a ON a.username = %s "
-                         "AND (a.tenant_id IS NULL OR a.tenant_id = n.id) "
-                         "WHERE n.slug = %s "
-                         "ORDER BY a.role = 'customer' DESC LIMIT 1",
-                         2, username, tenant_slug);
+                       "SELECT n.id, n.slug, n.name, " TS(
+                           "n.created_at") ", a.id, a.tenant_id, a.role, a.username, a.email, "
+                                           "n.slug FROM tenants n "
+                                           "LEFT JOIN administrators a ON a.username = %s "
+                                           "AND (a.tenant_id IS NULL OR a.tenant_id = n.id) "
+                                           "WHERE n.slug = %s "
+                                           "ORDER BY a.role = 'customer' DESC LIMIT 1",
+                       2, username, tenant_slug);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -265,17 +261,16 @@ static void idp_from(const scim_rows_t *rows, int r, scim_idp_t *i)
 }
 
 apr_status_t scim_store_idp_list(scim_db_t *db, apr_pool_t *p,
-                                 const scim_tenant_t *t,
-                                 apr_array_header_t **out)
+                                 const scim_tenant_t *t, apr_array_header_t **out)
 {
     scim_rows_t *rows;
     apr_status_t rv;
     int i;
 
     rv = scim_db_selectv(db, p, &rows,
-                         "SELECT id, type, name, " TS("created_at")
-                         " FROM identity_providers WHERE tenant_id = %s::uuid"
-                         " ORDER BY created_at, id",
+                         "SELECT id, type, name, " TS(
+                             "created_at") " FROM identity_providers WHERE tenant_id = %s::uuid"
+                                           " ORDER BY created_at, id",
                          1, t->id);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -306,8 +301,7 @@ apr_status_t scim_store_idp_add(scim_db_t *db, apr_pool_t *p,
     }
     *out = apr_pcalloc(p, sizeof(scim_idp_t));
     idp_from(rows, 0, *out);
-    scim_store_audit(db, p, t->id, by, "identity_provider.create",
-                     (*out)->id);
+    scim_store_audit(db, p, t->id, by, "identity_provider.create", (*out)->id);
     return APR_SUCCESS;
 }
 
@@ -322,9 +316,9 @@ apr_status_t scim_store_idp_get(scim_db_t *db, apr_pool_t *p,
         return APR_ENOENT;
     }
     rv = scim_db_selectv(db, p, &rows,
-                         "SELECT id, type, name, " TS("created_at")
-                         " FROM identity_providers "
-                         "WHERE tenant_id = %s::uuid AND id = %s::uuid",
+                         "SELECT id, type, name, " TS(
+                             "created_at") " FROM identity_providers "
+                                           "WHERE tenant_id = %s::uuid AND id = %s::uuid",
                          2, t->id, idp_id);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -338,8 +332,7 @@ apr_status_t scim_store_idp_get(scim_db_t *db, apr_pool_t *p,
 }
 
 static apr_status_t find_prov_account(scim_db_t *db, apr_pool_t *p,
-                                      const scim_tenant_t *t,
-                                      const char *idp_id,
+                                      const scim_tenant_t *t, const char *idp_id,
                                       scim_prov_account_t **out)
 {
     scim_rows_t *rows;
@@ -390,12 +383,11 @@ apr_status_t scim_store_token_list(scim_db_t *db, apr_pool_t *p,
     }
     /* Expired tokens are never listed; deleted ones until their expiry. */
     rv = scim_db_selectv(db, p, &rows,
-                         "SELECT id, " TS("created_at") ", created_by, "
-                         TS("expires_at") ", " TS("deleted_at")
-                         ", deleted_by FROM tokens "
-                         "WHERE tenant_id = %s::uuid AND account_id = %s::uuid"
-                         " AND expires_at > now() "
-                         "ORDER BY created_at DESC, id",
+                         "SELECT id, " TS("created_at") ", created_by, " TS("expires_at") ", " TS(
+                             "deleted_at") ", deleted_by FROM tokens "
+                                           "WHERE tenant_id = %s::uuid AND account_id = %s::uuid"
+                                           " AND expires_at > now() "
+                                           "ORDER BY created_at DESC, id",
                          2, t->id, (*account)->id);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -416,9 +408,9 @@ apr_status_t scim_store_token_list(scim_db_t *db, apr_pool_t *p,
 /* The provisioning account of the identity provider, created on first use
  * with a generated username (retried on the unlikely collision). */
 static apr_status_t ensure_prov_account(scim_db_t *db, apr_pool_t *p,
-                                       const scim_tenant_t *t,
-                                       const scim_idp_t *idp,
-                                       scim_prov_account_t **out)
+                                        const scim_tenant_t *t,
+                                        const scim_idp_t *idp,
+                                        scim_prov_account_t **out)
 {
     scim_rows_t *rows;
     apr_status_t rv;
@@ -455,9 +447,8 @@ static apr_status_t ensure_prov_account(scim_db_t *db, apr_pool_t *p,
     return APR_SUCCESS;
 }
 
-static apr_status_t notify(scim_db_t *db, apr_pool_t *p,
-                           const scim_tenant_t *t, const scim_admin_t *a,
-                           const char *message)
+static apr_status_t notify(scim_db_t *db, apr_pool_t *p, const scim_tenant_t *t,
+                           const scim_admin_t *a, const char *message)
 {
     return scim_db_execv(db, p, NULL,
                          "INSERT INTO notifications "
@@ -467,8 +458,7 @@ static apr_status_t notify(scim_db_t *db, apr_pool_t *p,
 }
 
 static apr_status_t token_create_txn(scim_db_t *db, apr_pool_t *p,
-                                     const scim_tenant_t *t,
-                                     const char *idp_id,
+                                     const scim_tenant_t *t, const char *idp_id,
                                      const scim_token_request_t *req,
                                      scim_token_issued_t **out)
 {
@@ -483,9 +473,9 @@ static apr_status_t token_create_txn(scim_db_t *db, apr_pool_t *p,
     /* The identity provider's row lock serialises every creation for it,
      * on every server, so the limit and the single account hold. */
     rv = scim_db_selectv(db, p, &rows,
-                         "SELECT id, type, name, " TS("created_at")
-                         " FROM identity_providers WHERE tenant_id = %s::uuid"
-                         " AND id = %s::uuid FOR UPDATE",
+                         "SELECT id, type, name, " TS(
+                             "created_at") " FROM identity_providers WHERE tenant_id = %s::uuid"
+                                           " AND id = %s::uuid FOR UPDATE",
                          2, t->id, idp_id);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -517,8 +507,8 @@ static apr_status_t token_create_txn(scim_db_t *db, apr_pool_t *p,
         return rv;
     }
     if (apr_atoi64(cell(rows, 0, 0)) >= 2) {
-        if (APR_SUCCESS != (rv = notify(db, p, t, req->admin,
-                                        SCIM_MSG_TOO_MANY_TOKENS))) {
+        if (APR_SUCCESS
+            != (rv = notify(db, p, t, req->admin, SCIM_MSG_TOO_MANY_TOKENS))) {
             return rv;
         }
         scim_store_audit(db, p, t->id, req->admin->username,
@@ -528,9 +518,8 @@ static apr_status_t token_create_txn(scim_db_t *db, apr_pool_t *p,
     /* Whole seconds, so that the JWT's exp equals expires_at exactly. */
     rv = scim_db_selectv(db, p, &rows,
                          "SELECT extract(epoch FROM c)::bigint, "
-                         "extract(epoch FROM c + interval '1 year')::bigint, "
-                         TS("c") ", " TS("c + interval '1 year'")
-                         " FROM (SELECT date_trunc('second', now()) AS c) x",
+                         "extract(epoch FROM c + interval '1 year')::bigint, " TS(
+                             "c") ", " TS("c + interval '1 year'") " FROM (SELECT date_trunc('second', now()) AS c) x",
                          0);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -568,13 +557,12 @@ static apr_status_t token_create_txn(scim_db_t *db, apr_pool_t *p,
         return rv;
     }
     (*out)->id = cell(rows, 0, 0);
-    return scim_store_audit(db, p, t->id, req->admin->username,
-                            "token.create", (*out)->id);
+    return scim_store_audit(db, p, t->id, req->admin->username, "token.create",
+                            (*out)->id);
 }
 
 apr_status_t scim_store_token_create(scim_db_t *db, apr_pool_t *p,
-                                     const scim_tenant_t *t,
-                                     const char *idp_id,
+                                     const scim_tenant_t *t, const char *idp_id,
                                      const scim_token_request_t *req,
                                      scim_token_issued_t **out)
 {
@@ -603,9 +591,8 @@ apr_status_t scim_store_token_create(scim_db_t *db, apr_pool_t *p,
 }
 
 apr_status_t scim_store_token_delete(scim_db_t *db, apr_pool_t *p,
-                                     const scim_tenant_t *t,
-                                     const char *idp_id, const char *token_id,
-                                     const char *by)
+                                     const scim_tenant_t *t, const char *idp_id,
+                                     const char *token_id, const char *by)
 {
     scim_rows_t *rows;
     apr_status_t rv;
@@ -640,8 +627,7 @@ apr_status_t scim_store_token_from_row(scim_db_t *db, apr_pool_t *p,
     char *hash = NULL;
     apr_size_t hlen = 0;
 
-    if (!b64
-        || scim_b64_decode(p, b64, strlen(b64), &hash, &hlen) != APR_SUCCESS
+    if (!b64 || scim_b64_decode(p, b64, strlen(b64), &hash, &hlen) != APR_SUCCESS
         || hlen != 32) {
         db->error = "stored token hash is malformed";
         return APR_EGENERAL;
@@ -686,10 +672,11 @@ apr_status_t scim_store_notification_list(scim_db_t *db, apr_pool_t *p,
     int i;
 
     rv = scim_db_selectv(db, p, &rows,
-                         "SELECT id, " TS("created_at") ", message, "
-                         "read_at IS NOT NULL FROM notifications "
-                         "WHERE administrator_id = %s::uuid "
-                         "ORDER BY created_at DESC, id LIMIT 100",
+                         "SELECT id, " TS(
+                             "created_at") ", message, "
+                                           "read_at IS NOT NULL FROM notifications "
+                                           "WHERE administrator_id = %s::uuid "
+                                           "ORDER BY created_at DESC, id LIMIT 100",
                          1, a->id);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -707,8 +694,7 @@ apr_status_t scim_store_notification_list(scim_db_t *db, apr_pool_t *p,
 }
 
 apr_status_t scim_store_notification_read(scim_db_t *db, apr_pool_t *p,
-                                          const scim_admin_t *a,
-                                          const char *id)
+                                          const scim_admin_t *a, const char *id)
 {
     scim_rows_t *rows;
     apr_status_t rv;

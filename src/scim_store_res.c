@@ -35,10 +35,10 @@ static const char *json_expr(scim_res_type_e type, int with_members)
 static const char *from_where(scim_res_type_e type)
 {
     return type == SCIM_RES_USER
-               ? "accounts r, (SELECT %s::text AS url) b "
-                 "WHERE r.tenant_id = %s::uuid AND r.kind = 'user'"
-               : "groups r, (SELECT %s::text AS url) b "
-                 "WHERE r.tenant_id = %s::uuid";
+        ? "accounts r, (SELECT %s::text AS url) b "
+          "WHERE r.tenant_id = %s::uuid AND r.kind = 'user'"
+        : "groups r, (SELECT %s::text AS url) b "
+          "WHERE r.tenant_id = %s::uuid";
 }
 
 static scim_res_t *res_from(apr_pool_t *p, const scim_rows_t *rows, int i)
@@ -64,10 +64,10 @@ apr_status_t scim_store_res_get(scim_db_t *db, apr_pool_t *p,
         return APR_ENOENT;
     }
     rv = scim_db_selectv(db, p, &rows,
-                         apr_pstrcat(p, "SELECT r.id, ", version_sql(type), ", ",
-                                     json_expr(type, with_members), " FROM ",
-                                     from_where(type), " AND r.id = %s::uuid",
-                                     NULL),
+                         apr_pstrcat(p, "SELECT r.id, ", version_sql(type),
+                                     ", ", json_expr(type, with_members),
+                                     " FROM ", from_where(type),
+                                     " AND r.id = %s::uuid", NULL),
                          3, base_url, tenant_id, id);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -120,8 +120,7 @@ static apr_status_t set_members(scim_db_t *db, apr_pool_t *p,
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (strcmp(scim_rows_get(rows, 0, 0) ? scim_rows_get(rows, 0, 0) : "",
-               "t")) {
+    if (strcmp(scim_rows_get(rows, 0, 0) ? scim_rows_get(rows, 0, 0) : "", "t")) {
         db->error = "a member is not a user of this tenant";
         return APR_EINVAL;
     }
@@ -170,16 +169,16 @@ apr_status_t scim_store_res_create(scim_db_t *db, apr_pool_t *p,
     if (type == SCIM_RES_USER) {
         /* One round trip: insert and build the JSON from what was
          * inserted (a new user belongs to no group). */
-        rv = scim_db_selectv(
-            db, p, &rows,
-            "WITH r AS (INSERT INTO accounts (tenant_id, kind, user_name, "
-            "external_id, display_name, active, billable, doc) VALUES "
-            "(%s::uuid, 'user', %s, %s, %s, %s::boolean, true, %s::jsonb) "
-            "ON CONFLICT DO NOTHING RETURNING *) "
-            "SELECT r.id, " USER_VERSION_SQL ", " USER_JSON
-            " FROM r, (SELECT %s::text AS url) b",
-            7, tenant_id, w->name, w->external_id, w->display_name,
-            bool_arg(w->active), w->doc, base_url);
+        rv = scim_db_selectv(db, p, &rows,
+                             "WITH r AS (INSERT INTO accounts (tenant_id, kind, user_name, "
+                             "external_id, display_name, active, billable, doc) VALUES "
+                             "(%s::uuid, 'user', %s, %s, %s, %s::boolean, true, %s::jsonb) "
+                             "ON CONFLICT DO NOTHING RETURNING *) "
+                             "SELECT r.id, " USER_VERSION_SQL ", " USER_JSON
+                             " FROM r, (SELECT %s::text AS url) b",
+                             7, tenant_id, w->name, w->external_id,
+                             w->display_name, bool_arg(w->active), w->doc,
+                             base_url);
         if (rv != APR_SUCCESS) {
             return rv;
         }
@@ -203,8 +202,7 @@ apr_status_t scim_store_res_create(scim_db_t *db, apr_pool_t *p,
         rv = APR_EEXIST;
     }
     if (rv == APR_SUCCESS && w->members && w->members->nelts) {
-        rv = set_members(db, p, tenant_id, scim_rows_get(rows, 0, 0),
-                         w->members);
+        rv = set_members(db, p, tenant_id, scim_rows_get(rows, 0, 0), w->members);
     }
     if (rv == APR_SUCCESS) {
         rv = scim_store_res_get(db, p, type, tenant_id,
@@ -215,27 +213,27 @@ apr_status_t scim_store_res_create(scim_db_t *db, apr_pool_t *p,
 
 /* Why an update touched no row: gone, stale version or a name taken. */
 static apr_status_t why_not_updated(scim_db_t *db, apr_pool_t *p,
-                                    scim_res_type_e type,
-                                    const char *tenant_id, const char *id,
-                                    const char *if_version, const char *name)
+                                    scim_res_type_e type, const char *tenant_id,
+                                    const char *id, const char *if_version,
+                                    const char *name)
 {
     scim_rows_t *rows;
     apr_status_t rv;
 
-    rv = scim_db_selectv(
-        db, p, &rows,
-        type == SCIM_RES_USER
-            ? "SELECT " USER_VERSION_SQL ", EXISTS (SELECT 1 FROM "
-              "accounts o WHERE o.tenant_id = r.tenant_id AND o.id <> r.id "
-              "AND lower(upper(o.user_name)) = lower(upper(%s))) "
-              "FROM accounts r WHERE r.tenant_id = %s::uuid "
-              "AND r.id = %s::uuid AND r.kind = 'user'"
-            : "SELECT " GROUP_VERSION_SQL ", EXISTS (SELECT 1 FROM "
-              "groups o WHERE o.tenant_id = r.tenant_id AND o.id <> r.id "
-              "AND lower(upper(o.display_name)) = lower(upper(%s))) "
-              "FROM groups r WHERE r.tenant_id = %s::uuid "
-              "AND r.id = %s::uuid",
-        3, name, tenant_id, id);
+    rv = scim_db_selectv(db, p, &rows,
+                         type == SCIM_RES_USER
+                             ? "SELECT " USER_VERSION_SQL ", EXISTS (SELECT 1 FROM "
+                               "accounts o WHERE o.tenant_id = r.tenant_id AND o.id <> r.id "
+                               "AND lower(upper(o.user_name)) = lower(upper(%s))) "
+                               "FROM accounts r WHERE r.tenant_id = %s::uuid "
+                               "AND r.id = %s::uuid AND r.kind = 'user'"
+                             : "SELECT " GROUP_VERSION_SQL
+                               ", EXISTS (SELECT 1 FROM "
+                               "groups o WHERE o.tenant_id = r.tenant_id AND o.id <> r.id "
+                               "AND lower(upper(o.display_name)) = lower(upper(%s))) "
+                               "FROM groups r WHERE r.tenant_id = %s::uuid "
+                               "AND r.id = %s::uuid",
+                         3, name, tenant_id, id);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -256,9 +254,8 @@ static int is_duplicate(const scim_db_t *db)
 }
 
 apr_status_t scim_store_res_replace(scim_db_t *db, apr_pool_t *p,
-                                    scim_res_type_e type,
-                                    const char *tenant_id, const char *id,
-                                    const char *if_version,
+                                    scim_res_type_e type, const char *tenant_id,
+                                    const char *id, const char *if_version,
                                     const scim_res_write_t *w,
                                     const char *base_url, scim_res_t **out)
 {
@@ -274,34 +271,33 @@ apr_status_t scim_store_res_replace(scim_db_t *db, apr_pool_t *p,
         return rv;
     }
     if (!group) {
-        rv = scim_db_selectv(
-            db, p, &rows,
-            "WITH u AS (UPDATE accounts r SET user_name = %s, "
-            "external_id = %s, display_name = %s, active = %s::boolean, "
-            "doc = %s::jsonb, version = r.version + 1, updated_at = now() "
-            "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
-            "AND r.kind = 'user' AND (%s::text IS NULL OR "
-            USER_VERSION_SQL " = %s) AND NOT EXISTS (SELECT 1 FROM accounts o "
-            "WHERE o.tenant_id = r.tenant_id AND o.id <> r.id AND "
-            "lower(upper(o.user_name)) = lower(upper(%s))) RETURNING r.*) "
-            "SELECT r.id, " USER_VERSION_SQL ", " USER_JSON " FROM u r, "
-            "(SELECT %s::text AS url) b",
-            11, w->name, w->external_id, w->display_name,
-            bool_arg(w->active), w->doc, tenant_id, id, if_version,
-            if_version, w->name, base_url);
+        rv = scim_db_selectv(db, p, &rows,
+                             "WITH u AS (UPDATE accounts r SET user_name = %s, "
+                             "external_id = %s, display_name = %s, active = %s::boolean, "
+                             "doc = %s::jsonb, version = r.version + 1, updated_at = now() "
+                             "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
+                             "AND r.kind = 'user' AND (%s::text IS NULL OR " USER_VERSION_SQL
+                             " = %s) AND NOT EXISTS (SELECT 1 FROM accounts o "
+                             "WHERE o.tenant_id = r.tenant_id AND o.id <> r.id AND "
+                             "lower(upper(o.user_name)) = lower(upper(%s))) RETURNING r.*) "
+                             "SELECT r.id, " USER_VERSION_SQL ", " USER_JSON
+                             " FROM u r, "
+                             "(SELECT %s::text AS url) b",
+                             11, w->name, w->external_id, w->display_name,
+                             bool_arg(w->active), w->doc, tenant_id, id,
+                             if_version, if_version, w->name, base_url);
     }
     else {
-        rv = scim_db_selectv(
-            db, p, &rows,
-            "UPDATE groups r SET display_name = %s, external_id = %s, "
-            "doc = %s::jsonb, version = r.version + 1, updated_at = now() "
-            "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
-            "AND (%s::text IS NULL OR " GROUP_VERSION_SQL " = %s) "
-            "AND NOT EXISTS (SELECT 1 FROM groups o WHERE "
-            "o.tenant_id = r.tenant_id AND o.id <> r.id AND "
-            "lower(upper(o.display_name)) = lower(upper(%s))) RETURNING r.id",
-            8, w->name, w->external_id, w->doc, tenant_id, id, if_version,
-            if_version, w->name);
+        rv = scim_db_selectv(db, p, &rows,
+                             "UPDATE groups r SET display_name = %s, external_id = %s, "
+                             "doc = %s::jsonb, version = r.version + 1, updated_at = now() "
+                             "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
+                             "AND (%s::text IS NULL OR " GROUP_VERSION_SQL " = %s) "
+                             "AND NOT EXISTS (SELECT 1 FROM groups o WHERE "
+                             "o.tenant_id = r.tenant_id AND o.id <> r.id AND "
+                             "lower(upper(o.display_name)) = lower(upper(%s))) RETURNING r.id",
+                             8, w->name, w->external_id, w->doc, tenant_id, id,
+                             if_version, if_version, w->name);
     }
     if (rv != APR_SUCCESS && is_duplicate(db)) {
         rv = APR_EEXIST;
@@ -373,9 +369,8 @@ apr_status_t scim_store_res_load(scim_db_t *db, apr_pool_t *p,
 }
 
 apr_status_t scim_store_res_delete(scim_db_t *db, apr_pool_t *p,
-                                   scim_res_type_e type,
-                                   const char *tenant_id, const char *id,
-                                   const char *if_version)
+                                   scim_res_type_e type, const char *tenant_id,
+                                   const char *id, const char *if_version)
 {
     scim_rows_t *rows;
     apr_status_t rv;
@@ -385,16 +380,16 @@ apr_status_t scim_store_res_delete(scim_db_t *db, apr_pool_t *p,
     }
     if (type == SCIM_RES_USER) {
         /* The user's groups change too: their ETags move on. */
-        rv = scim_db_selectv(
-            db, p, &rows,
-            "WITH d AS (DELETE FROM accounts r WHERE r.tenant_id = %s::uuid "
-            "AND r.id = %s::uuid AND r.kind = 'user' AND (%s::text IS NULL "
-            "OR " USER_VERSION_SQL " = %s) RETURNING r.id), "
-            "g AS (UPDATE groups SET version = version + 1, "
-            "updated_at = now() WHERE tenant_id = %s::uuid AND id IN "
-            "(SELECT group_id FROM group_members WHERE tenant_id = %s::uuid "
-            "AND account_id IN (SELECT id FROM d))) SELECT id FROM d",
-            6, tenant_id, id, if_version, if_version, tenant_id, tenant_id);
+        rv = scim_db_selectv(db, p, &rows,
+                             "WITH d AS (DELETE FROM accounts r WHERE r.tenant_id = %s::uuid "
+                             "AND r.id = %s::uuid AND r.kind = 'user' AND (%s::text IS NULL "
+                             "OR " USER_VERSION_SQL " = %s) RETURNING r.id), "
+                             "g AS (UPDATE groups SET version = version + 1, "
+                             "updated_at = now() WHERE tenant_id = %s::uuid AND id IN "
+                             "(SELECT group_id FROM group_members WHERE tenant_id = %s::uuid "
+                             "AND account_id IN (SELECT id FROM d))) SELECT id FROM d",
+                             6, tenant_id, id, if_version, if_version,
+                             tenant_id, tenant_id);
     }
     else {
         rv = scim_db_selectv(db, p, &rows,
@@ -415,9 +410,8 @@ apr_status_t scim_store_res_delete(scim_db_t *db, apr_pool_t *p,
 
 apr_status_t scim_store_res_list(scim_db_t *db, apr_pool_t *p,
                                  scim_res_type_e type, const char *tenant_id,
-                                 const scim_res_query_t *q,
-                                 const char *base_url, int *total,
-                                 apr_array_header_t **out)
+                                 const scim_res_query_t *q, const char *base_url,
+                                 int *total, apr_array_header_t **out)
 {
     apr_array_header_t *args = apr_array_make(p, 8, sizeof(const char *));
     const char *sql, *where;
@@ -435,8 +429,10 @@ apr_status_t scim_store_res_list(scim_db_t *db, apr_pool_t *p,
     }
     if (q->count > 0) {
         APR_ARRAY_PUSH(args, const char *) = apr_itoa(p, q->count);
-        APR_ARRAY_PUSH(args, const char *) =
-            apr_itoa(p, q->start_index > 1 ? q->start_index - 1 : 0);
+        APR_ARRAY_PUSH(args, const char *) = apr_itoa(p,
+                                                      q->start_index > 1
+                                                          ? q->start_index - 1
+                                                          : 0);
         sql = apr_pstrcat(p, "SELECT r.id, ", version_sql(type), ", ",
                           json_expr(type, q->with_members),
                           ", count(*) OVER () FROM ", from_where(type), where,
@@ -458,8 +454,7 @@ apr_status_t scim_store_res_list(scim_db_t *db, apr_pool_t *p,
         /* An empty page: the total still counts. */
         args->nelts -= 2;
     }
-    sql = apr_pstrcat(p, "SELECT count(*) FROM ", from_where(type), where,
-                      NULL);
+    sql = apr_pstrcat(p, "SELECT count(*) FROM ", from_where(type), where, NULL);
     rv = scim_db_select(db, p, &rows, sql, args->nelts,
                         (const char **)args->elts);
     if (rv == APR_SUCCESS) {
@@ -511,11 +506,11 @@ apr_status_t scim_store_account_active(scim_db_t *db, apr_pool_t *p,
     apr_status_t rv;
 
     rv = scim_db_readv(db, p, &rows,
-                         "SELECT a.active FROM accounts a "
-                         "JOIN tenants n ON n.id = a.tenant_id "
-                         "WHERE n.slug = %s AND a.kind = 'user' AND "
-                         "lower(upper(a.user_name)) = lower(upper(%s))",
-                         2, tenant_slug, user_name);
+                       "SELECT a.active FROM accounts a "
+                       "JOIN tenants n ON n.id = a.tenant_id "
+                       "WHERE n.slug = %s AND a.kind = 'user' AND "
+                       "lower(upper(a.user_name)) = lower(upper(%s))",
+                       2, tenant_slug, user_name);
     if (rv != APR_SUCCESS) {
         return rv;
     }

@@ -17,18 +17,18 @@ typedef scim_res_kind_e scim_res_type_e;
 /* One resource as the client sees it. */
 typedef struct scim_res {
     const char *id;
-    const char *json;    /* the whole resource, with id and meta */
+    const char *json; /* the whole resource, with id and meta */
     const char *version; /* ETag value, e.g. W/"3" */
 } scim_res_t;
 
 /* The columns that the store keeps beside the document. */
 typedef struct {
-    const char *doc;          /* normalised resource (no id, meta, groups,
+    const char *doc; /* normalised resource (no id, meta, groups,
                                * members) as JSON text */
-    const char *name;         /* userName or group displayName */
-    const char *external_id;  /* or NULL */
+    const char *name; /* userName or group displayName */
+    const char *external_id; /* or NULL */
     const char *display_name; /* users: or NULL */
-    int active;               /* users */
+    int active; /* users */
     /* groups: member account ids, NULL to leave membership alone */
     apr_array_header_t *members;
 } scim_res_write_t;
@@ -62,9 +62,8 @@ apr_status_t scim_store_res_create(scim_db_t *db, apr_pool_t *p,
  * not NULL, must equal the current version (else APR_EMISMATCH, nothing
  * written). APR_ENOENT, APR_EEXIST, APR_EINVAL as above. */
 apr_status_t scim_store_res_replace(scim_db_t *db, apr_pool_t *p,
-                                    scim_res_type_e type,
-                                    const char *tenant_id, const char *id,
-                                    const char *if_version,
+                                    scim_res_type_e type, const char *tenant_id,
+                                    const char *id, const char *if_version,
                                     const scim_res_write_t *w,
                                     const char *base_url, scim_res_t **out);
 
@@ -77,16 +76,14 @@ apr_status_t scim_store_res_load(scim_db_t *db, apr_pool_t *p,
 
 /* Delete (a user leaves its groups). APR_ENOENT, APR_EMISMATCH. */
 apr_status_t scim_store_res_delete(scim_db_t *db, apr_pool_t *p,
-                                   scim_res_type_e type,
-                                   const char *tenant_id, const char *id,
-                                   const char *if_version);
+                                   scim_res_type_e type, const char *tenant_id,
+                                   const char *id, const char *if_version);
 
 /* A page of resources and the total that match. */
 apr_status_t scim_store_res_list(scim_db_t *db, apr_pool_t *p,
                                  scim_res_type_e type, const char *tenant_id,
-                                 const scim_res_query_t *q,
-                                 const char *base_url, int *total,
-                                 apr_array_header_t **out);
+                                 const scim_res_query_t *q, const char *base_url,
+                                 int *total, apr_array_header_t **out);
 
 /* The hot path of GET /Users/{id}: the live token with this jti in the
  * tenant and, in the same round trip, the user (NULL when not found). The

@@ -23,7 +23,7 @@
 typedef struct {
     apr_pool_t *pool;
     const char *conninfo;
-    int argc;            /* words after the global options */
+    int argc; /* words after the global options */
     const char **argv;
 } ctl_t;
 
@@ -134,14 +134,13 @@ static int cmd_migrate(ctl_t *c, int argc, const char **argv)
                              "INSERT INTO scim_schema_migrations "
                              "(version, name) VALUES (%s::integer, %s)",
                              2, apr_itoa(c->pool, m->version), m->name)
-                   != APR_SUCCESS) {
+                != APR_SUCCESS) {
             const char *why = db->error;
 
             scim_db_rollback_only(db);
             scim_db_end(db, c->pool);
             db->error = why;
-            db_die(db, apr_psprintf(c->pool, "migration %s failed",
-                                    m->name));
+            db_die(db, apr_psprintf(c->pool, "migration %s failed", m->name));
         }
         if (scim_db_end(db, c->pool) != APR_SUCCESS) {
             db_die(db, apr_psprintf(c->pool, "migration %s failed", m->name));
@@ -176,8 +175,7 @@ static int cmd_keygen(ctl_t *c, int argc, const char **argv)
             kid = argv[++i];
         }
         else if (argv[i][0] == '-') {
-            die("keygen: unknown option %s (see scimctl keygen --help)",
-                argv[i]);
+            die("keygen: unknown option %s (see scimctl keygen --help)", argv[i]);
         }
         else if (!file) {
             file = argv[i];
@@ -203,12 +201,10 @@ static int cmd_keygen(ctl_t *c, int argc, const char **argv)
     json = scim_keyset_to_json(c->pool, ks);
     tmp = apr_pstrcat(c->pool, file, ".tmp", NULL);
     apr_file_remove(tmp, c->pool);
-    if (apr_file_open(&f, tmp,
-                      APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_EXCL,
+    if (apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_EXCL,
                       APR_FPROT_UREAD | APR_FPROT_UWRITE, c->pool)
             != APR_SUCCESS
-        || apr_file_perms_set(tmp, APR_FPROT_UREAD | APR_FPROT_UWRITE)
-               != APR_SUCCESS
+        || apr_file_perms_set(tmp, APR_FPROT_UREAD | APR_FPROT_UWRITE) != APR_SUCCESS
         || apr_file_write_full(f, json, strlen(json), &n) != APR_SUCCESS
         || apr_file_write_full(f, "\n", 1, &n) != APR_SUCCESS
         || apr_file_close(f) != APR_SUCCESS
@@ -310,9 +306,8 @@ static int cmd_admin_add(ctl_t *c, int argc, const char **argv)
     if (rv != APR_SUCCESS) {
         db_die(db, "admin add");
     }
-    printf("%s administrator %s added%s%s\n",
-           system ? "system" : "Customer", a->username,
-           system ? "" : " to tenant ", system ? "" : tenant);
+    printf("%s administrator %s added%s%s\n", system ? "system" : "Customer",
+           a->username, system ? "" : " to tenant ", system ? "" : tenant);
     return 0;
 }
 
@@ -439,8 +434,7 @@ int main(int argc, const char *const *argv)
         if (strcmp(commands[i].name, words[0])) {
             continue;
         }
-        if (!commands[i].sub
-            || (n > 1 && !strcmp(commands[i].sub, words[1]))) {
+        if (!commands[i].sub || (n > 1 && !strcmp(commands[i].sub, words[1]))) {
             cmd = &commands[i];
             break;
         }
@@ -450,8 +444,8 @@ int main(int argc, const char *const *argv)
             if (!strcmp(commands[i].name, words[0])) {
                 if (n > 1 && wants_help(n - 1, words + 1)) {
                     printf("usage: %s\n", commands[i].usage);
-                    for (i++; commands[i].name
-                              && !strcmp(commands[i].name, words[0]);
+                    for (i++;
+                         commands[i].name && !strcmp(commands[i].name, words[0]);
                          i++) {
                         printf("       %s\n", commands[i].usage);
                     }

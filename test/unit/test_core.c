@@ -12,10 +12,10 @@
 #include "scim_util.h"
 #include "unit_suites.h"
 
-#define NOW     1800000000
-#define ISS     "https://issuer.test"
-#define SUB     "0b6c7d2e-8f1a-4b3c-9d4e-5f6a7b8c9d0e"
-#define JTI     "AAECAwQFBgcICQoLDA0ODw"
+#define NOW 1800000000
+#define ISS "https://issuer.test"
+#define SUB "0b6c7d2e-8f1a-4b3c-9d4e-5f6a7b8c9d0e"
+#define JTI "AAECAwQFBgcICQoLDA0ODw"
 
 static apr_pool_t *pool;
 
@@ -73,30 +73,29 @@ static const char *good_token(const char *kid)
 }
 
 /* A token over exactly these header and claims texts, signed with key. */
-static const char *forge(const char *header, const char *payload,
-                         const char *key)
+static const char *forge(const char *header, const char *payload, const char *key)
 {
-    const char *input = apr_pstrcat(
-        pool,
-        scim_b64url_encode(pool, (const unsigned char *)header,
-                           strlen(header)),
-        ".",
-        scim_b64url_encode(pool, (const unsigned char *)payload,
-                           strlen(payload)),
-        NULL);
+    const char *input = apr_pstrcat(pool,
+                                    scim_b64url_encode(pool,
+                                                       (const unsigned char *)header,
+                                                       strlen(header)),
+                                    ".",
+                                    scim_b64url_encode(pool,
+                                                       (const unsigned char *)payload,
+                                                       strlen(payload)),
+                                    NULL);
     unsigned char mac[32];
     unsigned int n = 32;
 
     HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)input,
          strlen(input), mac, &n);
-    return apr_pstrcat(pool, input, ".", scim_b64url_encode(pool, mac, 32),
-                       NULL);
+    return apr_pstrcat(pool, input, ".", scim_b64url_encode(pool, mac, 32), NULL);
 }
 
 #define KEY_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define HDR   "{\"alg\":\"HS256\",\"typ\":\"scim-prov+jwt\",\"kid\":\"k1\"}"
-#define PAYLOAD_FMT                                                         \
-    "{\"iss\":\"" ISS "\",\"aud\":\"urn:scim-provision:tenant:acme\","      \
+#define PAYLOAD_FMT                                                        \
+    "{\"iss\":\"" ISS "\",\"aud\":\"urn:scim-provision:tenant:acme\","     \
     "\"tid\":\"acme\",\"sub\":\"" SUB "\",\"idp\":\"okta\",\"jti\":\"" JTI \
     "\",\"iat\":%s,\"nbf\":%s,\"exp\":%s%s}"
 
@@ -158,8 +157,7 @@ START_TEST(b64url_strict)
     /* "YR" decodes to 'a' with stray low bits: not canonical */
     ck_assert_int_eq(scim_b64url_decode(pool, "YR", 2, &out, &n), APR_EINVAL);
     ck_assert_int_eq(scim_b64url_decode(pool, "YQ", 2, &out, &n), APR_SUCCESS);
-    ck_assert_int_eq(scim_b64url_decode(pool, "YWI", 3, &out, &n),
-                     APR_SUCCESS);
+    ck_assert_int_eq(scim_b64url_decode(pool, "YWI", 3, &out, &n), APR_SUCCESS);
     ck_assert_int_eq(scim_b64url_decode(pool, "YWJ", 3, &out, &n), APR_EINVAL);
 }
 END_TEST
@@ -172,12 +170,10 @@ START_TEST(b64_basic)
     ck_assert_int_eq(scim_b64_decode(pool, "dXNlcjpwYXNz", 12, &out, &n),
                      APR_SUCCESS);
     ck_assert_str_eq(out, "user:pass");
-    ck_assert_int_eq(scim_b64_decode(pool, "dXNlcg==", 8, &out, &n),
-                     APR_SUCCESS);
+    ck_assert_int_eq(scim_b64_decode(pool, "dXNlcg==", 8, &out, &n), APR_SUCCESS);
     ck_assert_str_eq(out, "user");
     ck_assert_int_eq(scim_b64_decode(pool, "dXNlcg", 6, &out, &n), APR_EINVAL);
-    ck_assert_int_eq(scim_b64_decode(pool, "dXN-cg==", 8, &out, &n),
-                     APR_EINVAL);
+    ck_assert_int_eq(scim_b64_decode(pool, "dXN-cg==", 8, &out, &n), APR_EINVAL);
 }
 END_TEST
 
@@ -222,8 +218,9 @@ START_TEST(sha_hex_ct)
     unsigned char h[32];
 
     scim_sha256("abc", 3, h);
-    ck_assert_str_eq(scim_hex(pool, h, 32), "ba7816bf8f01cfea414140de5dae2223"
-                                            "b00361a396177a9cb410ff61f20015ad");
+    ck_assert_str_eq(scim_hex(pool, h, 32),
+                     "ba7816bf8f01cfea414140de5dae2223"
+                     "b00361a396177a9cb410ff61f20015ad");
     ck_assert(scim_ct_equal("abcd", "abcd", 4));
     ck_assert(!scim_ct_equal("abcd", "abce", 4));
 }
@@ -279,13 +276,11 @@ START_TEST(keyset_rules)
 
     for (i = 0; bad[i]; i++) {
         err = NULL;
-        ck_assert_msg(scim_keyset_parse(pool, bad[i], strlen(bad[i]), &ks,
-                                        &err)
+        ck_assert_msg(scim_keyset_parse(pool, bad[i], strlen(bad[i]), &ks, &err)
                           != APR_SUCCESS,
                       "accepted bad key set %d", i);
         ck_assert_ptr_nonnull(err);
-        ck_assert_msg(!strstr(err, "YWFh"), "error shows key material: %s",
-                      err);
+        ck_assert_msg(!strstr(err, "YWFh"), "error shows key material: %s", err);
     }
     ks = keys();
     ck_assert_int_eq(ks->keys->nelts, 2);
@@ -391,9 +386,8 @@ START_TEST(jwt_structure_rules)
                                 apr_pstrmemdup(pool, tok,
                                                (apr_size_t)(dot2 - tok + 1)),
                                 scim_b64url_encode(pool,
-                                                   (const unsigned char *)
-                                                   "0123456789012345678901"
-                                                   "234567890",
+                                                   (const unsigned char *)"0123456789012345678901"
+                                                                          "234567890",
                                                    31),
                                 NULL),
                     "signature");
@@ -414,8 +408,8 @@ START_TEST(jwt_structure_rules)
 
         memcpy(buf, tok, n);
         buf[10] = '\0';
-        ck_assert_int_ne(scim_jwt_verify(pool, keys(), buf, n, ISS, "acme",
-                                         NOW, &out, &reason),
+        ck_assert_int_ne(scim_jwt_verify(pool, keys(), buf, n, ISS, "acme", NOW,
+                                         &out, &reason),
                          APR_SUCCESS);
     }
 }
@@ -439,13 +433,11 @@ START_TEST(jwt_claim_rules)
                           KEY_A),
                     "claims");
     assert_rejected(forge(HDR,
-                          payload("\"1799999900\"", "1799999900",
-                                  "1800086400", ""),
+                          payload("\"1799999900\"", "1799999900", "1800086400", ""),
                           KEY_A),
                     "iat");
     assert_rejected(forge(HDR,
-                          payload("1799999900", "1799999900", "1800086400.5",
-                                  ""),
+                          payload("1799999900", "1799999900", "1800086400.5", ""),
                           KEY_A),
                     "exp");
     assert_rejected(forge(HDR,
@@ -461,18 +453,15 @@ START_TEST(jwt_claim_rules)
                             &reason),
                      APR_SUCCESS);
     assert_rejected(forge(HDR,
-                          payload("1799000000", "1799000000", "1799999940",
-                                  ""),
+                          payload("1799000000", "1799000000", "1799999940", ""),
                           KEY_A),
                     "expired");
     assert_rejected(forge(HDR,
-                          payload("1799999900", "1800000061", "1800086400",
-                                  ""),
+                          payload("1799999900", "1800000061", "1800086400", ""),
                           KEY_A),
                     "not yet");
     assert_rejected(forge(HDR,
-                          payload("1800000061", "1799999900", "1800086400",
-                                  ""),
+                          payload("1800000061", "1799999900", "1800086400", ""),
                           KEY_A),
                     "not yet");
     /* lifetime: 366 days allowed, 367 not */
@@ -483,8 +472,7 @@ START_TEST(jwt_claim_rules)
                             &reason),
                      APR_SUCCESS);
     assert_rejected(forge(HDR,
-                          payload("1799999900", "1799999900", "1831708700",
-                                  ""),
+                          payload("1799999900", "1799999900", "1831708700", ""),
                           KEY_A),
                     "lifetime");
 }
@@ -498,8 +486,7 @@ START_TEST(jwt_identity_rules)
 
     tok = scim_jwt_sign(pool, k, &c);
     ck_assert_int_ne(scim_jwt_verify(pool, keys(), tok, strlen(tok),
-                                     "https://other", "acme", NOW, &out,
-                                     &reason),
+                                     "https://other", "acme", NOW, &out, &reason),
                      APR_SUCCESS);
     ck_assert_str_eq(reason, "wrong issuer");
     ck_assert_int_ne(scim_jwt_verify(pool, keys(), tok, strlen(tok), ISS,

@@ -280,20 +280,18 @@ START_TEST(addresses_are_checked)
 {
     scim_reminder_t r = sample();
     const char *msg = NULL, *err = NULL;
-    static const char *const bad[] = {
-        "alice@acme.example\r\nBcc: x@example.com",
-        "Alice <alice@acme.example>",
-        "alice@acme.example, bob@example.com",
-        "alice",
-        "@acme.example",
-        "alice@",
-        "a@b@c",
-        "-oQ/tmp/x@example.com",
-        "al ice@example.com",
-        "al\"ice@example.com",
-        "\xc3\xa4lice@example.com",
-        NULL
-    };
+    static const char *const bad[] = { "alice@acme.example\r\nBcc: x@example.com",
+                                       "Alice <alice@acme.example>",
+                                       "alice@acme.example, bob@example.com",
+                                       "alice",
+                                       "@acme.example",
+                                       "alice@",
+                                       "a@b@c",
+                                       "-oQ/tmp/x@example.com",
+                                       "al ice@example.com",
+                                       "al\"ice@example.com",
+                                       "\xc3\xa4lice@example.com",
+                                       NULL };
     int i;
 
     for (i = 0; bad[i]; i++) {
@@ -361,8 +359,7 @@ START_TEST(invalid_utf8_is_replaced)
                      "c\xef\xbf\xbd"
                      "\xef\xbf\xbd\xef\xbf\xbd"
                      "d");
-    ck_assert_str_eq(scim_mail_header_value(pool, "  a \r\n\r\n b  ", 9),
-                     "a b");
+    ck_assert_str_eq(scim_mail_header_value(pool, "  a \r\n\r\n b  ", 9), "a b");
 }
 END_TEST
 
@@ -429,8 +426,7 @@ START_TEST(run_delivers_on_stdin)
     const char *msg = compose_ok(&r);
     apr_status_t rv;
 
-    rv = scim_mail_run(pool, argv, msg, strlen(msg), apr_time_from_sec(10),
-                       &err);
+    rv = scim_mail_run(pool, argv, msg, strlen(msg), apr_time_from_sec(10), &err);
     ck_assert_msg(rv == APR_SUCCESS, "run failed: %s", err ? err : "?");
     ck_assert_str_eq(slurp(out), msg);
     apr_file_remove(out, pool);
@@ -470,8 +466,7 @@ START_TEST(run_nonzero_exit_is_failure)
 
     ck_assert_int_ne(rv, APR_SUCCESS);
     ck_assert_ptr_nonnull(err);
-    ck_assert_msg(strstr(err, "status 3")
-                      && strstr(err, "no route to mail hub"),
+    ck_assert_msg(strstr(err, "status 3") && strstr(err, "no route to mail hub"),
                   "error: %s", err);
 }
 END_TEST
@@ -528,8 +523,7 @@ START_TEST(run_timeout_kills_hard)
 {
     const char *err = NULL;
     /* ignores SIGTERM (and keeps ignoring it across exec) */
-    const char *argv[] = { "/bin/sh", "-c", "trap '' TERM; exec sleep 30",
-                           NULL };
+    const char *argv[] = { "/bin/sh", "-c", "trap '' TERM; exec sleep 30", NULL };
     apr_time_t start = apr_time_now(), took;
     apr_status_t rv = scim_mail_run(pool, argv, "x", 1, apr_time_from_msec(300),
                                     &err);
