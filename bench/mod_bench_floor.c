@@ -36,10 +36,11 @@
 module AP_MODULE_DECLARE_DATA bench_floor_module;
 
 /* one line each: bench/run copies these texts into DBDPrepareSQL */
-#define SELECT_SQL \
-    "SELECT id, user_name, external_id, display_name, active, version, replace(to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', replace(to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', doc FROM accounts WHERE id = %s::uuid"
-#define INSERT_SQL \
-    "INSERT INTO bench_floor (user_name, doc) VALUES (%s, %s::jsonb) RETURNING id"
+/* bench/run reads these two lines with sed: keep each on one line. */
+/* clang-format off */
+#define SELECT_SQL "SELECT id, user_name, external_id, display_name, active, version, replace(to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', replace(to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', doc FROM accounts WHERE id = %s::uuid"
+#define INSERT_SQL "INSERT INTO bench_floor (user_name, doc) VALUES (%s, %s::jsonb) RETURNING id"
+/* clang-format on */
 /* labels given to the same texts by DBDPrepareSQL in the generated config */
 #define SELECT_LABEL "bench_floor_select"
 #define INSERT_LABEL "bench_floor_insert"

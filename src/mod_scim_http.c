@@ -28,6 +28,7 @@ void mod_scim_set_dbd_acquire(void *fn)
 scim_db_t *mod_scim_db(request_rec *r)
 {
     ap_dbd_t *dbd = dbd_acquire ? dbd_acquire(r) : NULL;
+    scim_db_t *db;
 
     if (!dbd) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -35,7 +36,11 @@ scim_db_t *mod_scim_db(request_rec *r)
                                        "(is the database up?)");
         return NULL;
     }
-    return scim_db_wrap(r->pool, dbd->driver, dbd->handle);
+    db = scim_db_wrap(r->pool, dbd->driver, dbd->handle);
+    /* the hot statements stay prepared on the pooled connection */
+    db->prepared = dbd->prepared;
+    db->conn_pool = dbd->pool;
+    return db;
 }
 
 const char *mod_scim_subpath(request_rec *r)

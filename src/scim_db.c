@@ -47,10 +47,111 @@ static apr_status_t prepare(scim_db_t *db, apr_pool_t *p, const char *sql,
     return APR_SUCCESS;
 }
 
+/* The variadic const char * arguments of a *v function into args[]. */
+#define COLLECT_ARGS(db, args, nargs)                     \
+    do {                                                  \
+        va_list ap_;                                      \
+        va_start(ap_, nargs);                             \
+        rv = collect_args(args, nargs, ap_);              \
+        va_end(ap_);                                      \
+        if (rv != APR_SUCCESS) {                          \
+            (db)->error = "too many statement arguments"; \
+            return rv;                                    \
+        }                                                 \
+    } while (0)
+
+static apr_status_t collect_args(const char **args, int nargs, va_list ap)
+{
+    int i;
+
+    if (nargs > SCIM_DB_MAX_ARGS) {
+        return APR_EINVAL;
+    }
+    for (i = 0; i < nargs; i++) {
+        args[i] = va_arg(ap, const char *);
+    }
+    return APR_SUCCESS;
+}
+
+/* Run a prepared statement and copy its rows out. */
+static apr_status_t run_select(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
+                               apr_dbd_prepared_t *stmt, int nargs,
+                               const char **args);
+
 apr_status_t scim_db_select(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
                             const char *sql, int nargs, const char **args)
 {
     apr_dbd_prepared_t *stmt = NULL;
+    apr_status_t rv;
+
+    *rows = NULL;
+    if (APR_SUCCESS != (rv = prepare(db, p, sql, &stmt))) {
+        return rv;
+    }
+    return run_select(db, p, rows, stmt, nargs, args);
+}
+
+/* The labelled statement on this connection, prepared now if needed. */
+static apr_dbd_prepared_t *labelled(scim_db_t *db, const char *label,
+                                    const char *sql, int fresh)
+{
+    apr_dbd_prepared_t *stmt = NULL;
+
+    if (!fresh) {
+        stmt = apr_hash_get(db->prepared, label, APR_HASH_KEY_STRING);
+        if (stmt) {
+            return stmt;
+        }
+    }
+    if (fresh) {
+        int n = 0;
+
+        /* a statement that survived would make PREPARE fail */
+        apr_dbd_query(db->driver, db->handle, &n,
+                      apr_pstrcat(db->pool, "DEALLOCATE ", label, NULL));
+    }
+    if (apr_dbd_prepare(db->driver, db->conn_pool, db->handle, sql, label,
+                        &stmt)
+        != 0) {
+        stmt = NULL;
+    }
+    apr_hash_set(db->prepared, label, APR_HASH_KEY_STRING, stmt);
+    return stmt;
+}
+
+apr_status_t scim_db_hotv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
+                          const char *label, const char *sql, int nargs, ...)
+{
+    const char *args[SCIM_DB_MAX_ARGS];
+    apr_dbd_prepared_t *stmt;
+    apr_status_t rv;
+
+    COLLECT_ARGS(db, args, nargs);
+    if (db->prepared && db->conn_pool && !db->txn) {
+        if ((stmt = labelled(db, label, sql, 0)) != NULL
+            && run_select(db, p, rows, stmt, nargs, args) == APR_SUCCESS) {
+            return APR_SUCCESS;
+        }
+        /* A database restart: the driver reconnects, the statement is gone
+         * from the server and is prepared again. */
+        if (apr_dbd_check_conn(db->driver, p, db->handle) == APR_SUCCESS
+            && (stmt = labelled(db, label, sql, 1)) != NULL
+            && run_select(db, p, rows, stmt, nargs, args) == APR_SUCCESS) {
+            return APR_SUCCESS;
+        }
+    }
+    rv = scim_db_select(db, p, rows, sql, nargs, args);
+    if (rv != APR_SUCCESS && !db->txn
+        && apr_dbd_check_conn(db->driver, p, db->handle) == APR_SUCCESS) {
+        rv = scim_db_select(db, p, rows, sql, nargs, args);
+    }
+    return rv;
+}
+
+static apr_status_t run_select(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
+                               apr_dbd_prepared_t *stmt, int nargs,
+                               const char **args)
+{
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
     scim_rows_t *out;
@@ -58,9 +159,6 @@ apr_status_t scim_db_select(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
     int rc, i, j;
 
     *rows = NULL;
-    if (APR_SUCCESS != (rv = prepare(db, p, sql, &stmt))) {
-        goto leave;
-    }
     rc = apr_dbd_pselect(db->driver, p, db->handle, &res, stmt, 1, nargs, args);
     if (rc != 0) {
         set_error(db, p, rc);
@@ -99,31 +197,6 @@ leave:
     return rv;
 }
 
-/* The variadic const char * arguments of a *v function into args[]. */
-#define COLLECT_ARGS(db, args, nargs)                     \
-    do {                                                  \
-        va_list ap_;                                      \
-        va_start(ap_, nargs);                             \
-        rv = collect_args(args, nargs, ap_);              \
-        va_end(ap_);                                      \
-        if (rv != APR_SUCCESS) {                          \
-            (db)->error = "too many statement arguments"; \
-            return rv;                                    \
-        }                                                 \
-    } while (0)
-
-static apr_status_t collect_args(const char **args, int nargs, va_list ap)
-{
-    int i;
-
-    if (nargs > SCIM_DB_MAX_ARGS) {
-        return APR_EINVAL;
-    }
-    for (i = 0; i < nargs; i++) {
-        args[i] = va_arg(ap, const char *);
-    }
-    return APR_SUCCESS;
-}
 
 apr_status_t scim_db_selectv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
                              const char *sql, int nargs, ...)

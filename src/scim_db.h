@@ -8,6 +8,7 @@
 
 #include <apr_pools.h>
 #include <apr_dbd.h>
+#include <apr_hash.h>
 
 typedef struct scim_db {
     const apr_dbd_driver_t *driver;
@@ -15,6 +16,11 @@ typedef struct scim_db {
     apr_pool_t *pool; /* pool of the connection's user (e.g. r->pool) */
     apr_dbd_transaction_t *txn; /* open transaction, or NULL */
     const char *error; /* driver message of the last failure (no data) */
+    /* Statements prepared on this connection under a label, and the pool
+     * that lives as long as the connection (mod_dbd's ap_dbd_t); NULL when
+     * the connection is not pooled (scimctl). */
+    apr_hash_t *prepared;
+    apr_pool_t *conn_pool;
 } scim_db_t;
 
 /* SQL text of a timestamptz column as ISO 8601 UTC ("2026-11-22T08:00:00Z"). */
@@ -47,6 +53,14 @@ apr_status_t scim_db_select(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
  * pooled connection that a database restart broke costs no error. */
 apr_status_t scim_db_readv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
                            const char *sql, int nargs, ...);
+
+/* scim_db_readv for the hot statements: prepared once per pooled connection
+ * under label (PostgreSQL then neither parses nor plans it again), and
+ * prepared anew when a reconnect has lost it; the unlabelled text is the
+ * fallback. Parameters of labelled statements arrive as varchar: cast them
+ * in sql where another type is meant. */
+apr_status_t scim_db_hotv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
+                          const char *label, const char *sql, int nargs, ...);
 
 /* Like scim_db_select with variadic arguments (const char *), nargs of them. */
 apr_status_t scim_db_selectv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,

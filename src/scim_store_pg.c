@@ -650,10 +650,10 @@ apr_status_t scim_store_token_lookup(scim_db_t *db, apr_pool_t *p,
     scim_rows_t *rows;
     apr_status_t rv;
 
-    rv = scim_db_readv(db, p, &rows,
-                       "SELECT token_id, tenant_id, account_id, user_name, "
-                       "idp_type, token_hash FROM scim_token_live(%s, %s)",
-                       2, jti, tenant_slug);
+    rv = scim_db_hotv(db, p, &rows, "scim_hot_token",
+                      "SELECT token_id, tenant_id, account_id, user_name, "
+                      "idp_type, token_hash FROM scim_token_live(%s, %s)",
+                      2, jti, tenant_slug);
     if (rv != APR_SUCCESS) {
         return rv;
     }

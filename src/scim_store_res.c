@@ -475,11 +475,11 @@ apr_status_t scim_store_token_lookup_user(scim_db_t *db, apr_pool_t *p,
 
     *user = NULL;
     /* One round trip: the token row, and the user of the same tenant. */
-    rv = scim_db_readv(db, p, &rows,
-                       "SELECT token_id, tenant_id, account_id, user_name, "
-                       "idp_type, token_hash, user_id, user_version, "
-                       "user_json FROM scim_token_user(%s, %s, %s::uuid, %s)",
-                       4, jti, tenant_slug, user_id, base_url);
+    rv = scim_db_hotv(db, p, &rows, "scim_hot_token_user",
+                      "SELECT token_id, tenant_id, account_id, user_name, "
+                      "idp_type, token_hash, user_id, user_version, "
+                      "user_json FROM scim_token_user(%s, %s, %s::uuid, %s)",
+                      4, jti, tenant_slug, user_id, base_url);
     if (rv != APR_SUCCESS) {
         return rv;
     }
