@@ -110,8 +110,7 @@ static apr_dbd_prepared_t *labelled(scim_db_t *db, const char *label,
         apr_dbd_query(db->driver, db->handle, &n,
                       apr_pstrcat(db->pool, "DEALLOCATE ", label, NULL));
     }
-    if (apr_dbd_prepare(db->driver, db->conn_pool, db->handle, sql, label,
-                        &stmt)
+    if (apr_dbd_prepare(db->driver, db->conn_pool, db->handle, sql, label, &stmt)
         != 0) {
         stmt = NULL;
     }
