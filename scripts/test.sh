@@ -23,7 +23,7 @@ if [ "$(id -u)" = 0 ]; then
     chown -R scimtest: "$work"
     set +e
     runuser -u scimtest -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/home/scimtest \
-        LANG=C.UTF-8 CI="${CI:-}" bash "$work/scripts/test.sh"
+        LANG=C.UTF-8 CI="${CI:-}" bash "$work/scripts/test.sh" "$@"
     rc=$?
     set -e
     rm -rf "$here/test-artifacts"
@@ -36,4 +36,4 @@ scim_install_packages
 echo "== build"
 scim_build
 mkdir -p test-artifacts
-exec bash scripts/run-suite.sh
+exec bash scripts/run-suite.sh "$@"

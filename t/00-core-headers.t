@@ -7,7 +7,7 @@ use Apache::Test ();
 use ScimTest;
 
 my $root = root_dir();
-my @core = sort glob("$root/src/scim_*.[ch]");
+my @core = sort glob("$root/mod_scim_provision/scim_*.[ch]");
 ok(@core >= 8, 'core files found: ' . scalar @core);
 for my $f (@core) {
     open(my $fh, '<', $f) or die "$f: $!";
@@ -17,7 +17,7 @@ for my $f (@core) {
 my $flags = `pkg-config --cflags apr-1 apr-util-1 jansson libcrypto`;
 chomp $flags;
 for my $f (grep { /\.c$/ } @core) {
-    my $out = `cc -std=gnu99 -fsyntax-only -I$root/src $flags '$f' 2>&1`;
+    my $out = `cc -std=gnu99 -fsyntax-only -I$root/mod_scim_provision $flags '$f' 2>&1`;
     is($?, 0, 'compiles without httpd: ' . substr($f, length($root) + 1)) or diag $out;
 }
 done_testing();

@@ -7,9 +7,9 @@
  * parameter, and no parameter text appears in the SQL (a violation aborts,
  * so the fuzzer reports it).
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(pkg-config \
- *       --cflags apr-1 jansson) src/scim_util.c src/scim_json.c \
- *       src/scim_schema.c src/scim_filter.c test/fuzz/fuzz_filter.c \
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Imod_scim_provision $(pkg-config \
+ *       --cflags apr-1 jansson) mod_scim_provision/scim_util.c mod_scim_provision/scim_json.c \
+ *       mod_scim_provision/scim_schema.c mod_scim_provision/scim_filter.c test/fuzz/fuzz_filter.c \
  *       -o fuzz_filter $(pkg-config --libs apr-1 jansson libcrypto)
  *   ./fuzz_filter -max_len=4096 corpus/
  */

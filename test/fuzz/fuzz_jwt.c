@@ -7,9 +7,9 @@
  * after the MAC check (claim parsing and rules), which it could never reach
  * by guessing a signature.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address -Isrc $(pkg-config --cflags \
- *       apr-1 jansson libcrypto) src/scim_util.c src/scim_json.c \
- *       src/scim_jwt.c test/fuzz/fuzz_jwt.c -o fuzz_jwt \
+ *   clang -g -O1 -fsanitize=fuzzer,address -Imod_scim_provision $(pkg-config --cflags \
+ *       apr-1 jansson libcrypto) mod_scim_provision/scim_util.c mod_scim_provision/scim_json.c \
+ *       mod_scim_provision/scim_jwt.c test/fuzz/fuzz_jwt.c -o fuzz_jwt \
  *       $(pkg-config --libs apr-1 jansson libcrypto)
  *   ./fuzz_jwt -max_len=8192 corpus/
  */

@@ -41,13 +41,13 @@ as_pg() {
 }
 
 # Build the checker.
-srcs="$top/src/scim_schema.c $top/src/scim_filter.c"
+srcs="$top/mod_scim_provision/scim_schema.c $top/mod_scim_provision/scim_filter.c"
 for f in scim_json.c scim_util.c; do
-    [ -f "$top/src/$f" ] && srcs="$srcs $top/src/$f"
+    [ -f "$top/mod_scim_provision/$f" ] && srcs="$srcs $top/mod_scim_provision/$f"
 done
 # shellcheck disable=SC2086,SC2046 # word splitting of flags is wanted
 $CC -std=c99 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
-    -I"$top/src" $(pkg-config --cflags apr-1 apr-util-1 jansson) \
+    -I"$top/mod_scim_provision" $(pkg-config --cflags apr-1 apr-util-1 jansson) \
     $srcs "$top/test/unit/filter_sql_check.c" \
     -o "$work/filter_sql_check" \
     $(pkg-config --libs apr-1 apr-util-1 jansson libcrypto)
