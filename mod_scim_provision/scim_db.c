@@ -32,6 +32,26 @@ static void set_error(scim_db_t *db, apr_pool_t *p, int rc)
     db->error = apr_pstrdup(p, (msg && *msg) ? msg : "database error");
 }
 
+/* In a transaction, a failed statement fails the rest (as PostgreSQL does)
+ * without a round trip, keeping the first statement's error. */
+static int txn_refuses(scim_db_t *db)
+{
+    if (db->txn && db->txn_failed) {
+        if (!db->error) {
+            db->error = "an earlier statement of the transaction failed";
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static void txn_note(scim_db_t *db, int rc)
+{
+    if (db->txn && rc != 0) {
+        db->txn_failed = 1;
+    }
+}
+
 static apr_status_t prepare(scim_db_t *db, apr_pool_t *p, const char *sql,
                             apr_dbd_prepared_t **stmt)
 {
@@ -158,7 +178,12 @@ static apr_status_t run_select(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
     int rc, i, j;
 
     *rows = NULL;
+    if (txn_refuses(db)) {
+        rv = APR_EGENERAL;
+        goto leave;
+    }
     rc = apr_dbd_pselect(db->driver, p, db->handle, &res, stmt, 1, nargs, args);
+    txn_note(db, rc);
     if (rc != 0) {
         set_error(db, p, rc);
         rv = APR_EGENERAL;
@@ -232,7 +257,12 @@ apr_status_t scim_db_exec(scim_db_t *db, apr_pool_t *p, int *affected,
     if (APR_SUCCESS != (rv = prepare(db, p, sql, &stmt))) {
         goto leave;
     }
+    if (txn_refuses(db)) {
+        rv = APR_EGENERAL;
+        goto leave;
+    }
     rc = apr_dbd_pquery(db->driver, p, db->handle, &n, stmt, nargs, args);
+    txn_note(db, rc);
     if (rc != 0) {
         set_error(db, p, rc);
         rv = APR_EGENERAL;
@@ -259,7 +289,11 @@ apr_status_t scim_db_script(scim_db_t *db, apr_pool_t *p, const char *sql)
 {
     int rc, n = 0;
 
+    if (txn_refuses(db)) {
+        return APR_EGENERAL;
+    }
     rc = apr_dbd_query(db->driver, db->handle, &n, sql);
+    txn_note(db, rc);
     if (rc != 0) {
         set_error(db, p, rc);
         return APR_EGENERAL;
@@ -267,33 +301,38 @@ apr_status_t scim_db_script(scim_db_t *db, apr_pool_t *p, const char *sql)
     return APR_SUCCESS;
 }
 
+/* BEGIN, COMMIT and ROLLBACK go through apr_dbd_query: the driver's
+ * apr_dbd_transaction_start dereferences a NULL transaction when BEGIN fails
+ * with a result (a connection whose server went away, as at a failover) and
+ * would crash the child. */
 static apr_status_t txn_cleanup(void *data)
 {
     scim_db_t *db = data;
+    int n = 0;
 
     if (db->txn) {
-        apr_dbd_transaction_mode_set(db->driver, db->txn,
-                                     APR_DBD_TRANSACTION_ROLLBACK);
-        apr_dbd_transaction_end(db->driver, db->pool, db->txn);
-        db->txn = NULL;
+        db->txn = 0;
+        apr_dbd_query(db->driver, db->handle, &n, "ROLLBACK");
     }
     return APR_SUCCESS;
 }
 
 apr_status_t scim_db_begin(scim_db_t *db, apr_pool_t *p)
 {
-    int rc;
+    int rc, n = 0;
 
     if (db->txn) {
         db->error = "transaction already open";
         return APR_EGENERAL;
     }
-    rc = apr_dbd_transaction_start(db->driver, p, db->handle, &db->txn);
+    rc = apr_dbd_query(db->driver, db->handle, &n, "BEGIN");
     if (rc != 0) {
-        db->txn = NULL;
         set_error(db, p, rc);
         return APR_EGENERAL;
     }
+    db->txn = 1;
+    db->txn_failed = 0;
+    db->txn_rollback = 0;
     apr_pool_cleanup_register(p, db, txn_cleanup, apr_pool_cleanup_null);
     return APR_SUCCESS;
 }
@@ -301,25 +340,22 @@ apr_status_t scim_db_begin(scim_db_t *db, apr_pool_t *p)
 void scim_db_rollback_only(scim_db_t *db)
 {
     if (db->txn) {
-        apr_dbd_transaction_mode_set(db->driver, db->txn,
-                                     APR_DBD_TRANSACTION_ROLLBACK);
+        db->txn_rollback = 1;
     }
 }
 
 apr_status_t scim_db_end(scim_db_t *db, apr_pool_t *p)
 {
-    apr_dbd_transaction_t *txn = db->txn;
-    int rc, failed;
+    int rc, n = 0, failed;
 
-    if (!txn) {
+    if (!db->txn) {
         return APR_SUCCESS;
     }
-    /* The driver remembers a failed statement and rolls back instead. */
-    failed = apr_dbd_transaction_mode_get(db->driver, txn)
-        & APR_DBD_TRANSACTION_ROLLBACK;
-    db->txn = NULL;
+    failed = db->txn_failed || db->txn_rollback;
+    db->txn = 0;
     apr_pool_cleanup_kill(p, db, txn_cleanup);
-    rc = apr_dbd_transaction_end(db->driver, p, txn);
+    rc = apr_dbd_query(db->driver, db->handle, &n,
+                       failed ? "ROLLBACK" : "COMMIT");
     if (rc != 0) {
         set_error(db, p, rc);
         return APR_EGENERAL;

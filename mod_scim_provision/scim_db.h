@@ -14,7 +14,13 @@ typedef struct scim_db {
     const apr_dbd_driver_t *driver;
     apr_dbd_t *handle;
     apr_pool_t *pool; /* pool of the connection's user (e.g. r->pool) */
-    apr_dbd_transaction_t *txn; /* open transaction, or NULL */
+    /* Inside BEGIN ... COMMIT, run by this layer: the pgsql driver's own
+     * transaction start crashes when BEGIN fails on a connection the server
+     * dropped (APR-util 1.6.3). txn_failed: a statement failed, the rest is
+     * refused and the end rolls back; txn_rollback: the end rolls back. */
+    int txn;
+    int txn_failed;
+    int txn_rollback;
     const char *error; /* driver message of the last failure (no data) */
     /* Statements prepared on this connection under a label, and the pool
      * that lives as long as the connection (mod_dbd's ap_dbd_t); NULL when
