@@ -390,6 +390,7 @@ ok(kill(0, $pid), 'httpd was never restarted');
     my %tags;
     $tags{ (/(SCIM\d{5}):/)[0] // 'untagged' }++ for @mine;
     diag(join ', ', map { "$_ x$tags{$_}" } sort keys %tags);
+    is(scalar(grep { /Bearer ey|Authorization:/i } @log), 0, 'no token in the error log');
 }
 
 done_testing();
