@@ -6,82 +6,24 @@ use strict;
 use warnings FATAL => 'all';
 use Test::More;
 use Apache::Test ();
-use IO::Socket::INET ();
 use LWP::UserAgent ();
 use Time::HiRes ();
 use ScimTest;
 use ScimMail;
+use ScimHttpd;
 
 my $DAY = 86400;
-my $dir = run_dir() . '/second';
-my $maildir2 = "$dir/mail";
 my $maildir1 = mail_dir();
-system('rm', '-rf', $dir);
-mkdir $dir or die "$dir: $!";
-mkdir $maildir2 or die "$maildir2: $!";
-
-my $libexec = $ENV{SCIM_APXS_LIBEXECDIR};
-my $httpd = Apache::Test::vars('httpd');
-my $root = root_dir();
-my $run = run_dir();
-my $port = do {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0, ReuseAddr => 1)
-        or die "no free port: $!";
-    my $p = $s->sockport;
-    close $s;
-    $p;
-};
-my $conf = "$dir/httpd.conf";
-open(my $fh, '>', $conf) or die "$conf: $!";
-print $fh <<"CONF";
-ServerRoot $dir
-ServerName 127.0.0.1
-DefaultRuntimeDir $dir
-PidFile $dir/httpd.pid
-ErrorLog $dir/error_log
-LogLevel warn scim_provision:info
-Listen 127.0.0.1:$port
-LoadModule mpm_event_module $libexec/mod_mpm_event.so
-LoadModule authz_core_module $libexec/mod_authz_core.so
-LoadModule dbd_module $libexec/mod_dbd.so
-<IfModule !mod_watchdog.c>
-    LoadModule watchdog_module $libexec/mod_watchdog.so
-</IfModule>
-LoadModule scim_provision_module $root/.libs/mod_scim_provision.so
-StartServers 2
-DBDriver pgsql
-DBDParams "host=$ENV{SCIM_TEST_PGHOST} port=$ENV{SCIM_TEST_PGPORT} dbname=scim user=scim connect_timeout=5 options='-c statement_timeout=5000'"
-DBDMin 0
-DBDKeep 4
-DBDMax 64
-DBDExptime 60
-SCIMTokenKeyFile $run/keys.jwks
-SCIMTokenIssuer https://idp-gateway.test.example/scim
-SCIMAssetsDir $root/www
-SCIMMailCommand $root/t/bin/capture-mail $maildir2
-SCIMMailFrom provisioning\@test.example
-SCIMAdminURL https://admin.test.example/t/{tenant}/provisioning/
-SCIMNotifyInterval 1
-SCIMNotifyMaxAttempts 3
-SCIMMailTimeout 5
-<Location /t/acme/scim/v2>
-    SetHandler scim-provision
-    SCIMTenant acme
-</Location>
-CONF
-close $fh;
-
-my $out = `$httpd -f $conf -k start 2>&1`;
-is($?, 0, 'second httpd starts') or diag $out;
-my $pid;
-END {
-    if ($pid && kill(0, $pid)) {
-        kill 'TERM', $pid;
-    }
-}
-ok(wait_for(sub { -s "$dir/httpd.pid" }, 15), 'second httpd wrote its PID file');
-$pid = do { open(my $p, '<', "$dir/httpd.pid") or die $!; local $/; my $x = <$p>; $x =~ /(\d+)/; $1 };
-ok($pid && kill(0, $pid), "second httpd runs (pid $pid)");
+my ($root, $run) = (root_dir(), run_dir());
+my $srv = start_httpd(dir => "$run/second",
+                      dbparams => "host=$ENV{SCIM_TEST_PGHOST} port=$ENV{SCIM_TEST_PGPORT} dbname=scim "
+                                  . "user=scim connect_timeout=5 options='-c statement_timeout=5000'",
+                      mail => "$run/second/mail", conf => "SCIMAssetsDir $root/www");
+my ($dir, $port, $pid) = @$srv{qw(dir port pid)};
+my $maildir2 = "$dir/mail";
+-d $maildir2 or mkdir $maildir2 or die "$maildir2: $!";
+ok($pid, 'second httpd starts and writes its PID file') or diag $srv->{out};
+ok($pid && kill(0, $pid), "second httpd runs (pid " . ($pid // 'none') . ")");
 my $res = wait_for(sub {
     my $r = LWP::UserAgent->new(timeout => 5)->get("http://127.0.0.1:$port/t/acme/scim/v2/Users");
     $r->code == 401 ? $r : undef;

@@ -6,77 +6,18 @@ use strict;
 use warnings FATAL => 'all';
 use Test::More;
 use Apache::Test ();
-use IO::Socket::INET ();
 use JSON::PP ();
 use LWP::UserAgent ();
 use HTTP::Request ();
 use POSIX ();
 use ScimTest;
+use ScimHttpd;
 
-my $dir = run_dir() . '/second-tokens';
-system('rm', '-rf', $dir);
-mkdir $dir or die "$dir: $!";
-my $libexec = $ENV{SCIM_APXS_LIBEXECDIR};
-my $httpd = Apache::Test::vars('httpd');
-my ($root, $run) = (root_dir(), run_dir());
-my $port = do {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0, ReuseAddr => 1)
-        or die "no free port: $!";
-    my $p = $s->sockport;
-    close $s;
-    $p;
-};
-open(my $fh, '>', "$dir/httpd.conf") or die;
-print $fh <<"CONF";
-ServerRoot $dir
-ServerName 127.0.0.1
-DefaultRuntimeDir $dir
-PidFile $dir/httpd.pid
-ErrorLog $dir/error_log
-LogLevel warn scim_provision:info
-Listen 127.0.0.1:$port
-LoadModule mpm_event_module $libexec/mod_mpm_event.so
-LoadModule authz_core_module $libexec/mod_authz_core.so
-LoadModule authz_user_module $libexec/mod_authz_user.so
-LoadModule authn_core_module $libexec/mod_authn_core.so
-LoadModule authn_file_module $libexec/mod_authn_file.so
-LoadModule auth_basic_module $libexec/mod_auth_basic.so
-LoadModule dbd_module $libexec/mod_dbd.so
-LoadModule scim_provision_module $root/.libs/mod_scim_provision.so
-StartServers 2
-DBDriver pgsql
-DBDParams "host=$ENV{SCIM_TEST_PGHOST} port=$ENV{SCIM_TEST_PGPORT} dbname=scim user=scim connect_timeout=5"
-DBDMin 0
-DBDMax 64
-SCIMTokenKeyFile $run/keys.jwks
-SCIMTokenIssuer https://idp-gateway.test.example/scim
-<Location /t/acme/scim/v2>
-    SetHandler scim-provision
-    SCIMTenant acme
-</Location>
-<Location /t/acme/provisioning>
-    SetHandler scim-provision-admin
-    SCIMTenant acme
-    AuthType Basic
-    AuthName "acme administrators"
-    AuthUserFile $run/admins.htpasswd
-    Require valid-user
-</Location>
-CONF
-close $fh;
-my $out = `$httpd -f $dir/httpd.conf -k start 2>&1`;
-is($?, 0, 'second httpd starts') or diag $out;
-my $pid;
-for (1 .. 50) {
-    if (open(my $pf, '<', "$dir/httpd.pid")) {
-        $pid = <$pf>;
-        last if $pid;
-    }
-    select(undef, undef, undef, 0.1);
-}
-chomp $pid if $pid;
-END { kill 'TERM', $pid if $pid }
-ok($pid, "second httpd runs (pid $pid, port $port)");
+my $srv = start_httpd(dir => run_dir() . '/second-tokens',
+                      dbparams => "host=$ENV{SCIM_TEST_PGHOST} port=$ENV{SCIM_TEST_PGPORT} dbname=scim "
+                                  . 'user=scim connect_timeout=5');
+my ($dir, $port, $pid) = @$srv{qw(dir port pid)};
+ok($pid, "second httpd runs (pid " . ($pid // 'none') . ", port $port)") or diag $srv->{out};
 
 my $A = base_url();
 my $B = "http://127.0.0.1:$port";

@@ -11,7 +11,6 @@ use strict;
 use warnings FATAL => 'all';
 use Test::More;
 use Apache::Test ();
-use IO::Socket::INET ();
 use JSON::PP ();
 use LWP::UserAgent ();
 use HTTP::Request ();
@@ -19,6 +18,7 @@ use POSIX ();
 use Time::HiRes ();
 use ScimTest;
 use ScimMail qw(wait_for read_mails);
+use ScimHttpd;
 
 my $CLIENTS = 4;        # parallel POST /Users loops
 my $RECOVERY_MAX = 10;  # seconds from promotion to the first 201 (issue 9)
@@ -131,75 +131,14 @@ is(psql1($standby, 'SELECT pg_is_in_recovery()'), 't', 'the standby is read-only
 }
 
 # --- a second httpd pointed at both servers -------------------------------
-mkdir $httpd_dir or die;
-mkdir $maildir or die;
-my $libexec = $ENV{SCIM_APXS_LIBEXECDIR};
-my $httpd = Apache::Test::vars('httpd');
-my $port = do {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0, ReuseAddr => 1)
-        or die "no free port: $!";
-    my $p = $s->sockport;
-    close $s;
-    $p;
-};
 my $dbparams = "host=$primary->{dir},$standby->{dir} port=$primary->{port},$standby->{port} "
     . 'dbname=scim user=scim target_session_attrs=read-write connect_timeout=3 '
     . "options='-c statement_timeout=5000'";
-open(my $fh, '>', "$httpd_dir/httpd.conf") or die;
-print $fh <<"CONF";
-ServerRoot $httpd_dir
-ServerName 127.0.0.1
-DefaultRuntimeDir $httpd_dir
-PidFile $httpd_dir/httpd.pid
-ErrorLog $httpd_dir/error_log
-LogLevel warn scim_provision:info
-Listen 127.0.0.1:$port
-LoadModule mpm_event_module $libexec/mod_mpm_event.so
-LoadModule authz_core_module $libexec/mod_authz_core.so
-LoadModule authz_user_module $libexec/mod_authz_user.so
-LoadModule authn_core_module $libexec/mod_authn_core.so
-LoadModule authn_file_module $libexec/mod_authn_file.so
-LoadModule auth_basic_module $libexec/mod_auth_basic.so
-LoadModule dbd_module $libexec/mod_dbd.so
-<IfModule !mod_watchdog.c>
-    LoadModule watchdog_module $libexec/mod_watchdog.so
-</IfModule>
-LoadModule scim_provision_module $root/.libs/mod_scim_provision.so
-StartServers 2
-DBDriver pgsql
-DBDParams "$dbparams"
-DBDMin 0
-DBDKeep 4
-DBDMax 64
-DBDExptime 60
-SCIMTokenKeyFile $run/keys.jwks
-SCIMTokenIssuer https://idp-gateway.test.example/scim
-SCIMMailCommand $root/t/bin/capture-mail $maildir
-SCIMMailFrom provisioning\@test.example
-SCIMAdminURL https://admin.test.example/t/{tenant}/provisioning/
-SCIMNotifyInterval 1
-SCIMNotifyMaxAttempts 3
-SCIMMailTimeout 5
-<Location /t/acme/scim/v2>
-    SetHandler scim-provision
-    SCIMTenant acme
-</Location>
-<Location /t/acme/provisioning>
-    SetHandler scim-provision-admin
-    SCIMTenant acme
-    AuthType Basic
-    AuthName "acme administrators"
-    AuthUserFile $run/admins.htpasswd
-    Require valid-user
-</Location>
-CONF
-close $fh;
-my $out = `$httpd -f $httpd_dir/httpd.conf -k start 2>&1`;
-is($?, 0, 'second httpd starts') or diag $out;
-ok(wait_for(sub { -s "$httpd_dir/httpd.pid" }, 15), 'it wrote its PID file');
-$pid = do { open(my $p, '<', "$httpd_dir/httpd.pid") or die $!; local $/; my $x = <$p>; $x =~ /(\d+)/; $1 };
-ok($pid && kill(0, $pid), "second httpd runs (pid $pid, port $port)");
-
+my $srv = start_httpd(dir => $httpd_dir, dbparams => $dbparams, mail => $maildir);
+$pid = $srv->{pid};
+my $port = $srv->{port};
+ok($pid && kill(0, $pid), "second httpd runs (pid " . ($pid // 'none') . ", port $port)")
+    or diag $srv->{out};
 my $B = "http://127.0.0.1:$port";
 my $json = JSON::PP->new->canonical;
 
