@@ -37,6 +37,27 @@ static const char *find_directive(ap_directive_t *node, const char *name)
     return NULL;
 }
 
+/* Is a tenant configured anywhere: a SCIMTenant, or a `Require
+ * scim-account`? Without one the module is inert (it checks, opens and
+ * serves nothing), so that a package can install and enable it before the
+ * site is set up without stopping httpd. */
+static int tenant_configured(ap_directive_t *node)
+{
+    for (; node; node = node->next) {
+        if (!strcasecmp(node->directive, "SCIMTenant")) {
+            return 1;
+        }
+        if (!strcasecmp(node->directive, "Require") && node->args
+            && ap_strcasestr(node->args, "scim-account")) {
+            return 1;
+        }
+        if (node->first_child && tenant_configured(node->first_child)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Everything that must hold before httpd serves: a readable key set, a
  * signing key, and mod_dbd with the pgsql driver. */
 static const char *startup_checks(apr_pool_t *p, server_rec *s)
@@ -69,9 +90,12 @@ static const char *startup_checks(apr_pool_t *p, server_rec *s)
  * a configuration that would not start is reported and exits here. */
 static void test_config(apr_pool_t *pconf, server_rec *s)
 {
-    const char *err = startup_checks(pconf, s);
+    const char *err;
 
-    if (err) {
+    if (!tenant_configured(ap_conftree)) {
+        return;
+    }
+    if ((err = startup_checks(pconf, s)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, SCIMLOGNO(00001) "%s", err);
         exit(1);
     }
@@ -84,6 +108,15 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
     (void)plog;
     (void)ptemp;
+    if (!tenant_configured(ap_conftree)) {
+        if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                         SCIMLOGNO(00170) "no SCIMTenant and no Require "
+                                          "scim-account configured: "
+                                          "mod_scim_provision is inactive");
+        }
+        return OK;
+    }
     if ((err = startup_checks(pconf, s)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, SCIMLOGNO(00002) "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;

@@ -19,6 +19,9 @@ sub conf_test {
     my (%o) = @_;
     my $body = $o{body} // '';
     my $dbd = exists $o{dbd} ? $o{dbd} : "DBDriver pgsql\nDBDParams \"dbname=x\"\n";
+    # a tenant location, without which the module is inert and checks nothing
+    my $tenant = exists $o{tenant} ? $o{tenant}
+               : "<Location /t/b/scim/v2>\nSetHandler scim-provision\nSCIMTenant b\n</Location>\n";
     my $keyline = exists $o{keyfile} ? ($o{keyfile} ? "SCIMTokenKeyFile $o{keyfile}\n" : '')
                                      : "SCIMTokenKeyFile $keys\n";
     my $f = write_file("$run/httpd.conf", <<"CONF");
@@ -31,7 +34,7 @@ LoadModule mpm_event_module $libexec/mod_mpm_event.so
 LoadModule authz_core_module $libexec/mod_authz_core.so
 LoadModule dbd_module $libexec/mod_dbd.so
 LoadModule scim_provision_module $so
-$dbd$keyline$body
+$dbd$keyline$tenant$body
 CONF
     my $out = `$httpd -t -f $f 2>&1`;
     return ($? >> 8, $out);
@@ -69,6 +72,13 @@ refused('no DBDriver', qr/DBDriver is not set/, dbd => '');
 refused('another DBDriver', qr/DBDriver sqlite3: .*pgsql|driver file apr_dbd_sqlite3/,
         dbd => "DBDriver sqlite3\n");
 refused('bad body size', qr/SCIMMaxBodySize/, body => "SCIMMaxBodySize lots\n");
+# No tenant configured (the Debian package's default): inert, nothing required.
+($rc, $out) = conf_test(tenant => '', keyfile => undef, dbd => '');
+ok($rc == 0 && $out =~ /Syntax OK/, 'no tenant: inert, needs no key file and no DBDriver') or diag $out;
+refused('Require scim-account configures the module', qr/SCIMTokenKeyFile is not set/,
+        keyfile => undef, tenant => "<Location /app>\nRequire scim-account acme\n</Location>\n");
+refused('SCIMTenant in an admin location configures the module', qr/DBDriver is not set/, dbd => '',
+        tenant => "<Location /t/b/provisioning>\nSetHandler scim-provision-admin\nSCIMTenant b\n</Location>\n");
 ($rc, $out) = conf_test(body => "SCIMTokenSigningKey test-2026b\nSCIMTokenPolicy replace\n");
 ok($rc == 0, 'a known signing kid and a policy pass') or diag $out;
 
