@@ -50,6 +50,7 @@ DBDMin 0
 DBDMax 64
 SCIMTokenKeyFile $run/keys.jwks
 SCIMTokenIssuer https://idp-gateway.test.example/scim
+SCIMAssetsDir $root/www
 <Location /t/acme/scim/v2>
     SetHandler scim-provision
     SCIMTenant acme
