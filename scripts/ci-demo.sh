@@ -80,13 +80,23 @@ spc_ok() { # the printed "use it" line with the token: /ServiceProviderConfig
     [ "$code" = 200 ] && grep -q 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig' "$top/spc.json"
 }
 
-# demo_procs: processes (not zombies) of this demo: its httpd and PostgreSQL.
-demo_procs() { [ -n "$state" ] && pgrep -f -- "$state/" ; }
+# demo_procs: the processes (not zombies) whose command line names the demo's
+# state directory, its httpd and PostgreSQL ("pid: command"); fails if none.
+# (/proc, as a fresh machine may have no procps.)
+demo_procs() {
+    local d found=1 args=()
+    [ -n "$state" ] || return 1
+    for d in /proc/[0-9]*; do
+        { mapfile -d '' args <"$d/cmdline"; } 2>/dev/null || continue
+        case "${args[*]}" in *"$state/"*) echo "${d#/proc/}: ${args[*]}"; found=0 ;; esac
+    done
+    return $found
+}
 stopped_ok() {
     local i port=${url#http://127.0.0.1:}
     port=${port%%/*}
     for i in $(seq 100); do demo_procs >/dev/null || break; sleep 0.1; done
-    if demo_procs >/dev/null; then ps -o pid,user,args -p "$(demo_procs | paste -sd,)"; return 1; fi
+    if demo_procs >/dev/null; then echo "   still running:"; demo_procs; return 1; fi
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "   port $port still answers"; return 1; fi
 }
 
