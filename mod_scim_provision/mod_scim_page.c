@@ -10,6 +10,7 @@
 #include <http_config.h>
 #include <http_log.h>
 #include <http_protocol.h>
+#include <util_cfgtree.h>
 
 #include "mod_scim_provision.h"
 
@@ -118,4 +119,63 @@ int mod_scim_admin_page(request_rec *r, const char *path)
         return send_file(r, path + 8, ctype);
     }
     return mod_scim_admin_error(r, HTTP_NOT_FOUND, "not_found", "no such page");
+}
+
+/* Does a directive "SetHandler scim-provision-admin" appear under node? */
+static int serves_page(apr_pool_t *p, ap_directive_t *node)
+{
+    for (; node; node = node->next) {
+        if (!strcasecmp(node->directive, "SetHandler") && node->args) {
+            const char *args = node->args;
+
+            if (!strcasecmp(ap_getword_conf(p, &args), MOD_SCIM_ADMIN_HANDLER)) {
+                return 1;
+            }
+        }
+        if (node->first_child && serves_page(p, node->first_child)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int has_index(apr_pool_t *p, const char *dir)
+{
+    const char *path = apr_pstrcat(p, dir, "/index.html", NULL);
+    apr_finfo_t fi;
+    apr_file_t *f;
+
+    if (apr_stat(&fi, path, APR_FINFO_TYPE, p) != APR_SUCCESS
+        || fi.filetype != APR_REG
+        || apr_file_open(&f, path, APR_FOPEN_READ, 0, p) != APR_SUCCESS) {
+        return 0;
+    }
+    apr_file_close(f);
+    return 1;
+}
+
+void mod_scim_page_check_assets(apr_pool_t *p, server_rec *s)
+{
+    const char *checked = NULL;
+
+    if (!serves_page(p, ap_conftree)) {
+        return; /* no page configured: nothing to miss */
+    }
+    for (; s; s = s->next) {
+        const char *dir = mod_scim_srv_conf(s)->assets_dir;
+
+        if (!dir || (checked && !strcmp(dir, checked))) {
+            continue;
+        }
+        checked = dir;
+        if (!has_index(p, dir)) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                         SCIMLOGNO(00160) "SCIMAssetsDir %s holds no readable "
+                                          "index.html: the Auto Provisioning "
+                                          "Token page will answer 404 (install "
+                                          "the page's files there, or point "
+                                          "SCIMAssetsDir at them)",
+                         dir);
+        }
+    }
 }

@@ -129,6 +129,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         mod_scim_srv_conf_t *c = mod_scim_srv_conf(s);
 
         mod_scim_status_post_config(pconf, s);
+        mod_scim_page_check_assets(ptemp, s);
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      SCIMLOGNO(00003) "mod_scim_provision ready: %d key(s) "
                                       "from %s, signing with '%s'",

@@ -121,6 +121,9 @@ void mod_scim_auth_register(apr_pool_t *p);
 
 /* mod_scim_page.c: the page and its assets (path "/" or "/assets/NAME"). */
 int mod_scim_admin_page(request_rec *r, const char *path);
+/* Startup: warns when a location serves the page but SCIMAssetsDir holds no
+ * readable index.html. */
+void mod_scim_page_check_assets(apr_pool_t *p, server_rec *s);
 
 /* mod_scim_notify.c: expiry reminders (a child singleton watchdog). */
 void mod_scim_notify_register_hooks(apr_pool_t *p);

@@ -71,3 +71,17 @@ scim_build() {
     # the unit test program, without running it (the suite runs it)
     make -j"$(nproc)" check TESTS= >/dev/null || make check TESTS= || return 1
 }
+
+# The files of the source tree in DIR, one a line, relative to DIR: the tracked
+# files and the untracked ones git does not ignore (so no build products, logs
+# or demo state), or every file when DIR is no git work tree.
+scim_tree_files() {
+    (cd "$1" && { git ls-files -co --exclude-standard 2>/dev/null || find . -path ./.git -prune -o -type f -print; } \
+        | while IFS= read -r f; do if [ -e "$f" ]; then printf '%s\n' "$f"; fi; done)
+}
+
+# Copy the files of the source tree SRC into DEST (created if needed).
+scim_copy_tree() {
+    mkdir -p "$2"
+    scim_tree_files "$1" | (cd "$1" && tar -cf - -T -) | tar -xf - -C "$2"
+}

@@ -16,10 +16,7 @@ if [ "$(id -u)" = 0 ]; then
     # one build directory per checkout, so that two checkouts can test at once
     work=${SCIM_TEST_DIR:-/var/tmp/mod_scim_provision-test-$(printf %s "$here" | md5sum | cut -c1-8)}
     rm -rf "$work"
-    mkdir -p "$work"
-    # the tracked files and the untracked ones git does not ignore
-    (cd "$here" && { git ls-files -co --exclude-standard 2>/dev/null || find . -path ./.git -prune -o -type f -print; } \
-        | tar -cf - -T - ) | tar -xf - -C "$work"
+    scim_copy_tree "$here" "$work"
     chown -R scimtest: "$work"
     set +e
     runuser -u scimtest -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/home/scimtest \

@@ -4,6 +4,7 @@ use strict;
 use warnings FATAL => 'all';
 use Test::More;
 use Apache::Test ();
+use IO::Socket::INET ();
 use ScimTest;
 
 my $run = run_dir() . '/conftest';
@@ -81,5 +82,77 @@ refused('SCIMTenant in an admin location configures the module', qr/DBDriver is 
         tenant => "<Location /t/b/provisioning>\nSetHandler scim-provision-admin\nSCIMTenant b\n</Location>\n");
 ($rc, $out) = conf_test(body => "SCIMTokenSigningKey test-2026b\nSCIMTokenPolicy replace\n");
 ok($rc == 0, 'a known signing kid and a policy pass') or diag $out;
+
+# Startup proper (post_config, which `apache2 -t` does not run): a location
+# that serves the page while SCIMAssetsDir holds no readable index.html is
+# warned about in the error log, naming the directive; httpd still starts.
+sub start_log {
+    my (%o) = @_;
+    my $dir = "$run/start";
+    system('rm', '-rf', $dir);
+    mkdir $dir or die "$dir: $!";
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0, ReuseAddr => 1)
+        or die "no free port: $!";
+    my $port = $s->sockport;
+    close $s;
+    my $page = $o{page} ? "<Location /t/acme/provisioning>\nSetHandler scim-provision-admin\n"
+                          . "SCIMTenant acme\n</Location>\n" : '';
+    my $f = write_file("$dir/httpd.conf", <<"CONF");
+ServerRoot $dir
+ServerName localhost
+DefaultRuntimeDir $dir
+PidFile $dir/httpd.pid
+ErrorLog $dir/error_log
+LogLevel warn scim_provision:info
+Listen 127.0.0.1:$port
+LoadModule mpm_event_module $libexec/mod_mpm_event.so
+LoadModule authz_core_module $libexec/mod_authz_core.so
+LoadModule dbd_module $libexec/mod_dbd.so
+LoadModule scim_provision_module $so
+DBDriver pgsql
+DBDParams "host=$ENV{SCIM_TEST_PGHOST} port=$ENV{SCIM_TEST_PGPORT} dbname=scim user=scim"
+SCIMTokenKeyFile $keys
+SCIMAssetsDir $o{assets}
+<Location /t/acme/scim/v2>
+SetHandler scim-provision
+SCIMTenant acme
+</Location>
+$page
+CONF
+    my $out = `$httpd -f $f -k start 2>&1`;
+    my $rc = $? >> 8;
+    my $pid;
+    for (1 .. 100) {
+        if (open(my $p, '<', "$dir/httpd.pid")) { ($pid) = (<$p> // '') =~ /(\d+)/ }
+        last if $pid;
+        select(undef, undef, undef, 0.1);
+    }
+    if ($pid) {
+        kill 'TERM', $pid;
+        for (1 .. 100) { last unless kill 0, $pid; select(undef, undef, undef, 0.1) }
+    }
+    my $log = '';
+    if (open(my $l, '<', "$dir/error_log")) { local $/; $log = <$l> // '' }
+    return ($rc == 0 && $pid ? 1 : 0, "$out$log");
+}
+my $empty = "$run/empty-assets";
+mkdir $empty;
+my ($started, $log) = start_log(assets => $empty, page => 1);
+ok($started, 'httpd starts with an empty SCIMAssetsDir') or diag $log;
+like($log, qr/\[scim_provision:warn\].*SCIM00160: SCIMAssetsDir \Q$empty\E holds no readable index\.html/,
+     'and warns at startup that SCIMAssetsDir has no index.html');
+my $unreadable = "$run/unreadable-assets";
+mkdir $unreadable;
+write_file("$unreadable/index.html", "<!doctype html>\n");
+chmod 0, "$unreadable/index.html";
+SKIP: {
+    skip 'root reads every file', 1 if $> == 0;
+    ($started, $log) = start_log(assets => $unreadable, page => 1);
+    like($log, qr/SCIM00160: SCIMAssetsDir \Q$unreadable\E/, 'an unreadable index.html: the same warning');
+}
+($started, $log) = start_log(assets => root_dir() . '/www', page => 1);
+ok($started && $log !~ /SCIM00160/, 'the page\'s files in SCIMAssetsDir: no warning') or diag $log;
+($started, $log) = start_log(assets => $empty, page => 0);
+ok($started && $log !~ /SCIM00160/, 'an empty SCIMAssetsDir and no page location: no warning') or diag $log;
 
 done_testing();

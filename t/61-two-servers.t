@@ -18,7 +18,7 @@ my ($root, $run) = (root_dir(), run_dir());
 my $srv = start_httpd(dir => "$run/second",
                       dbparams => "host=$ENV{SCIM_TEST_PGHOST} port=$ENV{SCIM_TEST_PGPORT} dbname=scim "
                                   . "user=scim connect_timeout=5 options='-c statement_timeout=5000'",
-                      mail => "$run/second/mail", conf => "SCIMAssetsDir $root/www");
+                      mail => "$run/second/mail");
 my ($dir, $port, $pid) = @$srv{qw(dir port pid)};
 my $maildir2 = "$dir/mail";
 -d $maildir2 or mkdir $maildir2 or die "$maildir2: $!";

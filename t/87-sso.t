@@ -64,7 +64,7 @@ is(app($alive, 'pw1'), 403, 'and stays 403');
 is(set_active($u->{id}, JSON::PP::true), 200, 'reactivated');
 is(app($alive, 'pw1'), $in, 'reactivated: authorized again');
 is(set_active($u->{id}, 'False'), 200, 'deactivated with Entra\'s "False"');
-is(app($alive, 'pw1'), 403, '403');
+is(app($alive, 'pw1'), 403, 'deactivated with "False": 403 on the next request');
 ($res) = scim_req('acme', 'PATCH', "/Users/$u->{id}", $acme,
                   { schemas => [$PATCH], Operations => [{ op => 'replace', value => { active => JSON::PP::true } }] });
 is(app($alive, 'pw1'), $in, "reactivated with Okta's path-less replace: authorized");

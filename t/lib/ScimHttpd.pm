@@ -74,6 +74,7 @@ DBDMax 64
 DBDExptime 60
 SCIMTokenKeyFile $run/keys.jwks
 SCIMTokenIssuer https://idp-gateway.test.example/scim
+SCIMAssetsDir $root/www
 $extra
 <Location /t/acme/scim/v2>
     SetHandler scim-provision
