@@ -120,6 +120,8 @@ deb=$(ls "$work"/${pkg}_*.deb 2>/dev/null | head -n 1)
 cp "$deb" "$art/"
 grep -E "^(PASS|FAIL|# (TOTAL|PASS|FAIL))" "$art/build.log" | sed -n '/# TOTAL/,$p' | head -n 3
 check "the build ran the unit tests and they passed" grep -q "^# PASS: *[1-9]" "$art/build.log"
+check "debian/changelog's version is configure.ac's" [ "$(cd "$work/src" && dpkg-parsechangelog -S Version)" \
+    = "$(sed -n 's/^AC_INIT(\[[^]]*\], *\[\([^]]*\)\].*/\1/p' "$work/src/configure.ac")" ]
 check "this tree is untouched by the build" [ "$(cd "$here" && git status --porcelain 2>/dev/null)" = "$tree_status" ]
 
 phase "contents (dpkg -c)"
