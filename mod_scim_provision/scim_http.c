@@ -12,6 +12,37 @@
 /* How much of a client's parameter name a message quotes. */
 #define QUOTE_MAX 64
 
+/* A name for an error message: printable ASCII kept, every other byte as
+ * \xHH, at most QUOTE_MAX bytes of that then "..." (the messages of this
+ * file are ASCII; scim_util_quote would keep valid UTF-8). */
+static const char *ascii_quote(apr_pool_t *p, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = apr_palloc(p, QUOTE_MAX + 4), *o = out;
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        int k = (c >= 0x20 && c < 0x7F) ? 1 : 4;
+
+        if (o - out + k > QUOTE_MAX) {
+            memcpy(o, "...", 3);
+            o += 3;
+            break;
+        }
+        if (k == 1) {
+            *o++ = (char)c;
+        }
+        else {
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 static int hex_value(char c)
 {
     if (c >= '0' && c <= '9') {
@@ -109,7 +140,7 @@ apr_status_t scim_http_parse_query(apr_pool_t *p, const char *args,
         }
         if (apr_hash_get(seen, name, APR_HASH_KEY_STRING)) {
             *err = apr_psprintf(p, "query parameter \"%s\" is given twice",
-                                scim_util_quote(p, name, strlen(name), QUOTE_MAX));
+                                ascii_quote(p, name));
             return APR_EINVAL;
         }
         apr_hash_set(seen, name, APR_HASH_KEY_STRING, name);
