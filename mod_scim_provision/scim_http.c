@@ -118,7 +118,7 @@ apr_status_t scim_http_parse_query(apr_pool_t *p, const char *args,
     while (*s) {
         apr_size_t plen = strcspn(s, "&"), nlen;
         const char *eq = memchr(s, '=', plen);
-        char *name, *val;
+        char *name, *val, *key, *k;
 
         nlen = eq ? (apr_size_t)(eq - s) : plen;
         if (plen == 0) {
@@ -138,12 +138,17 @@ apr_status_t scim_http_parse_query(apr_pool_t *p, const char *args,
         if (!val) {
             return APR_EINVAL;
         }
-        if (apr_hash_get(seen, name, APR_HASH_KEY_STRING)) {
+        /* apr_table_get() ignores case: so does "given twice" */
+        key = apr_pstrdup(p, name);
+        for (k = key; *k; k++) {
+            *k = (char)((*k >= 'A' && *k <= 'Z') ? *k + 32 : *k);
+        }
+        if (apr_hash_get(seen, key, APR_HASH_KEY_STRING)) {
             *err = apr_psprintf(p, "query parameter \"%s\" is given twice",
                                 ascii_quote(p, name));
             return APR_EINVAL;
         }
-        apr_hash_set(seen, name, APR_HASH_KEY_STRING, name);
+        apr_hash_set(seen, key, APR_HASH_KEY_STRING, name);
         apr_table_addn(t, name, val);
         s += plen;
         if (*s == '&') {

@@ -13,7 +13,8 @@
 /* Query string -> table of decoded name/value pairs ('+' is a space, %HH a
  * byte; an empty pair is skipped). Rejects: malformed %-escapes, a decoded
  * NUL, bytes that are not valid UTF-8 (overlong and truncated sequences
- * included) in names or values, a parameter given twice, more than
+ * included) in names or values, a parameter given twice (names compared
+ * ignoring ASCII case, as apr_table_get() looks them up), more than
  * SCIM_HTTP_MAX_PARAMS parameters. On error returns APR_EINVAL and a safe
  * (ASCII) message in *err. args may be NULL (no parameters). */
 #define SCIM_HTTP_MAX_PARAMS 64

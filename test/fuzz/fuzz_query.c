@@ -8,7 +8,7 @@
  * - scim_util_quote's output is valid UTF-8 without C0/C1 controls, at
  *   most max + 3 bytes, and the input unchanged when it was already clean;
  * - a parsed query has only valid, NUL-free UTF-8 names and values, no name
- *   twice, at most SCIM_HTTP_MAX_PARAMS pairs, and %-encoding them again
+ *   twice (ignoring case), at most SCIM_HTTP_MAX_PARAMS pairs, and %-encoding them again
  *   parses to the same pairs; a refused one has a printable ASCII message.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Imod_scim_provision \
@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <apr_general.h>
 #include <apr_strings.h>
@@ -181,7 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(scim_utf8_valid(e[i].key, strlen(e[i].key)));
             CHECK(scim_utf8_valid(e[i].val, strlen(e[i].val)));
             for (k = 0; k < i; k++) {
-                CHECK(strcmp(e[k].key, e[i].key) != 0);
+                CHECK(strcasecmp(e[k].key, e[i].key) != 0);
             }
             again = apr_pstrcat(p, again, i ? "&" : "", encode(p, e[i].key),
                                 "=", encode(p, e[i].val), NULL);
