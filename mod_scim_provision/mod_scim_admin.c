@@ -11,6 +11,7 @@
 #include <http_core.h>
 
 #include "mod_scim_provision.h"
+#include "scim_http.h"
 #include "scim_json.h"
 
 APLOG_USE_MODULE(scim_provision);
@@ -69,6 +70,12 @@ static int db_failed(admin_req_t *a)
                                 "try again shortly.");
 }
 
+static int is_json_type(const char *ctype)
+{
+    return ctype && !strncasecmp(ctype, "application/json", 16)
+        && (!ctype[16] || ctype[16] == ';' || apr_isspace(ctype[16]));
+}
+
 /* The body of a POST as a JSON object, or an error response already sent
  * (*sent). An empty body is an empty object. */
 static json_t *read_json_object(admin_req_t *a, int *status)
@@ -91,17 +98,17 @@ static json_t *read_json_object(admin_req_t *a, int *status)
                                        err);
         return NULL;
     }
-    if (len == 0) {
-        return scim_json_pool_own(r->pool, json_object());
-    }
-    /* Only JSON: a cross-site HTML form cannot send this type. */
-    if (!ctype || strncasecmp(ctype, "application/json", 16)
-        || (ctype[16] && ctype[16] != ';' && !apr_isspace(ctype[16]))) {
+    /* Only JSON, even for an empty body: a cross-site HTML form cannot
+     * send this type, so it cannot create or rotate a token. */
+    if (!is_json_type(ctype)) {
         *status = mod_scim_admin_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE,
                                        "unsupported_media_type",
-                                       "request bodies must be "
+                                       "POST requests must be "
                                        "application/json");
         return NULL;
+    }
+    if (len == 0) {
+        return scim_json_pool_own(r->pool, json_object());
     }
     doc = scim_json_parse(r->pool, buf, len, 8, &err);
     if (!doc) {
@@ -344,7 +351,11 @@ static int notification_list(admin_req_t *a)
 static int notification_read(admin_req_t *a, const char *id)
 {
     apr_status_t rv;
+    int status;
 
+    if (!read_json_object(a, &status)) {
+        return status;
+    }
     rv = scim_store_notification_read(a->db, a->r->pool, a->admin, id);
     if (rv == APR_ENOENT) {
         return not_found(a->r, "no such notification");
@@ -468,11 +479,37 @@ static int is_cross_site(request_rec *r)
     return strcasecmp(origin, self) != 0;
 }
 
+/* What the module reads of a request besides its body, checked as on the
+ * SCIM location (SPEC 5.1): path, query string, If-Match/If-None-Match.
+ * NULL if fine, else why not. */
+static const char *request_problem(request_rec *r, const char *path)
+{
+    static const char *const conditional[] = { "If-Match", "If-None-Match", NULL };
+    const char *err = NULL, **tags, *v;
+    apr_table_t *q;
+    int any, i;
+
+    if (!scim_utf8_valid(path, strlen(path))) {
+        return "the request path is not valid UTF-8";
+    }
+    if (scim_http_parse_query(r->pool, r->args, &q, &err) != APR_SUCCESS) {
+        return err;
+    }
+    for (i = 0; conditional[i]; i++) {
+        if ((v = apr_table_get(r->headers_in, conditional[i]))
+            && scim_http_parse_etags(r->pool, v, &tags, &any, &err)
+                != APR_SUCCESS) {
+            return apr_pstrcat(r->pool, conditional[i], ": ", err, NULL);
+        }
+    }
+    return NULL;
+}
+
 int mod_scim_admin_handler(request_rec *r)
 {
     mod_scim_dir_conf_t *d;
     admin_req_t a;
-    const char *path;
+    const char *path, *problem;
     apr_status_t rv;
 
     if (!r->handler || strcmp(r->handler, MOD_SCIM_ADMIN_HANDLER)) {
@@ -537,6 +574,15 @@ int mod_scim_admin_handler(request_rec *r)
     }
     if (rv != APR_SUCCESS) {
         return db_failed(&a);
+    }
+    if (mod_scim_redact_query_token(r)) {
+        return mod_scim_admin_error(r, HTTP_BAD_REQUEST, "invalid_request",
+                                    "Tokens are not accepted in the query "
+                                    "string.");
+    }
+    if ((problem = request_problem(r, path)) != NULL) {
+        return mod_scim_admin_error(r, HTTP_BAD_REQUEST, "invalid_request",
+                                    problem);
     }
     if (!strncmp(path, "/api/", 5) || !strcmp(path, "/api")) {
         if (!split_path(&a, path)) {

@@ -11,6 +11,7 @@
 #include <mod_auth.h>
 
 #include "mod_scim_provision.h"
+#include "scim_http.h"
 #include "scim_store_res.h"
 
 APLOG_USE_MODULE(scim_provision);
@@ -45,50 +46,13 @@ static int unavailable(request_rec *r, const char *why)
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
-/* Split "Bearer <jwt>" or "Basic base64(user:jwt)". */
-static const char *parse_authorization(request_rec *r, const char *hdr,
-                                       const char **token, const char **user)
-{
-    const char *rest;
-
-    *user = NULL;
-    while (apr_isspace(*hdr)) {
-        hdr++;
-    }
-    if (!strncasecmp(hdr, "Bearer", 6) && apr_isspace(hdr[6])) {
-        rest = hdr + 7;
-        while (apr_isspace(*rest)) {
-            rest++;
-        }
-        *token = rest;
-        return NULL;
-    }
-    if (!strncasecmp(hdr, "Basic", 5) && apr_isspace(hdr[5])) {
-        char *plain = NULL, *colon;
-        apr_size_t n = 0;
-
-        rest = hdr + 6;
-        while (apr_isspace(*rest)) {
-            rest++;
-        }
-        if (scim_b64_decode(r->pool, rest, strlen(rest), &plain, &n) != APR_SUCCESS
-            || memchr(plain, '\0', n) || !(colon = strchr(plain, ':'))) {
-            return "malformed Basic credentials";
-        }
-        *colon = '\0';
-        *user = plain;
-        *token = colon + 1;
-        return NULL;
-    }
-    return "unsupported authorization scheme";
-}
-
 int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who,
                           mod_scim_prefetch_t *pf)
 {
     mod_scim_srv_conf_t *conf = mod_scim_srv_conf(r->server);
     const char *tenant = mod_scim_dir_conf(r)->tenant;
     const char *hdr, *token = NULL, *user = NULL, *reason = NULL;
+    scim_auth_scheme_e scheme;
     scim_token_claims_t claims;
     scim_live_token_t *row = NULL;
     unsigned char hash[32];
@@ -106,7 +70,8 @@ int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who,
     if (!hdr) {
         return unauthorized(r, 0, "no Authorization header");
     }
-    if ((reason = parse_authorization(r, hdr, &token, &user)) != NULL) {
+    if (scim_http_parse_authorization(r->pool, hdr, &scheme, &user, &token, &reason)
+        != APR_SUCCESS) {
         return unauthorized(r, 1, reason);
     }
     len = strlen(token);

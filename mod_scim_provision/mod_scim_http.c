@@ -146,15 +146,36 @@ void mod_scim_security_headers(request_rec *r)
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
 }
 
-int mod_scim_send_json(request_rec *r, int status, const char *ctype, json_t *doc)
-{
-    char *body = scim_json_dump(r->pool, doc, 0);
+/* Bodies that cannot fail: sent when a response could not be built. */
+#define SCIM_FALLBACK_FMT                                             \
+    "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:Error\"]," \
+    "\"status\":\"%d\",\"detail\":\"The response could not be built\"}"
+#define ADMIN_FALLBACK_FMT \
+    "{\"error\":\"internal\",\"message\":\"The response could not be built.\"}"
+/* The longest detail or message an error body quotes. */
+#define ERROR_TEXT_MAX 1024
 
+int mod_scim_send_text(request_rec *r, int status, const char *ctype,
+                       const char *body)
+{
     r->status = status;
-    ap_set_content_type(r, ctype);
-    if (status == HTTP_NO_CONTENT || !body) {
+    if (status == HTTP_NO_CONTENT || status == HTTP_NOT_MODIFIED) {
         return OK;
     }
+    if (!body) {
+        /* Only a bug gets here: say so, and still answer. */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      SCIMLOGNO(00120) "could not build the body of a %d "
+                                       "response",
+                      status);
+        if (status < 400) {
+            r->status = status = HTTP_INTERNAL_SERVER_ERROR;
+        }
+        body = !strncmp(ctype, "application/scim+json", 21)
+            ? apr_psprintf(r->pool, SCIM_FALLBACK_FMT, status)
+            : ADMIN_FALLBACK_FMT;
+    }
+    ap_set_content_type(r, ctype);
     ap_set_content_length(r, (apr_off_t)strlen(body));
     if (!r->header_only) {
         ap_rputs(body, r);
@@ -162,32 +183,69 @@ int mod_scim_send_json(request_rec *r, int status, const char *ctype, json_t *do
     return OK;
 }
 
+int mod_scim_send_json(request_rec *r, int status, const char *ctype, json_t *doc)
+{
+    return mod_scim_send_text(r, status, ctype,
+                              status == HTTP_NO_CONTENT
+                                  ? ""
+                                  : scim_json_dump(r->pool, doc, 0));
+}
+
+static const char *error_text(apr_pool_t *p, const char *s)
+{
+    return scim_util_quote(p, s ? s : "error", s ? strlen(s) : 5, ERROR_TEXT_MAX);
+}
+
+json_t *mod_scim_scim_error_doc(apr_pool_t *p, int status,
+                                const char *scim_type, const char *detail)
+{
+    json_t *doc = scim_json_pool_own(p,
+                                     json_pack("{s:[s], s:s, s:s}", "schemas",
+                                               "urn:ietf:params:scim:api:messages:2.0:Error",
+                                               "status", apr_itoa(p, status),
+                                               "detail", error_text(p, detail)));
+
+    if (doc && scim_type) {
+        json_object_set_new(doc, "scimType",
+                            json_string(error_text(p, scim_type)));
+    }
+    return doc;
+}
+
+const char *mod_scim_scim_error_body(apr_pool_t *p, int status,
+                                     const char *scim_type, const char *detail)
+{
+    const char *body = scim_json_dump(p,
+                                      mod_scim_scim_error_doc(p, status,
+                                                              scim_type, detail),
+                                      0);
+
+    return body ? body : apr_psprintf(p, SCIM_FALLBACK_FMT, status);
+}
+
 int mod_scim_admin_error(request_rec *r, int status, const char *code,
                          const char *message)
 {
     json_t *doc = scim_json_pool_own(r->pool,
-                                     json_pack("{s:s, s:s}", "error", code,
-                                               "message", message));
+                                     json_pack("{s:s, s:s}", "error",
+                                               error_text(r->pool, code),
+                                               "message",
+                                               error_text(r->pool, message)));
+    const char *body = scim_json_dump(r->pool, doc, 0);
 
-    return mod_scim_send_json(r, status, "application/json; charset=utf-8", doc);
+    return mod_scim_send_text(r, status, "application/json; charset=utf-8",
+                              body ? body : ADMIN_FALLBACK_FMT);
 }
 
 int mod_scim_scim_error(request_rec *r, int status, const char *scim_type,
                         const char *detail)
 {
-    json_t *doc = scim_json_pool_own(r->pool,
-                                     json_pack("{s:[s], s:s, s:s}", "schemas",
-                                               "urn:ietf:params:scim:api:messages:2.0:Error",
-                                               "status", apr_itoa(r->pool, status),
-                                               "detail", detail));
-
-    if (scim_type) {
-        json_object_set_new(doc, "scimType", json_string(scim_type));
-    }
     if (status == HTTP_SERVICE_UNAVAILABLE) {
         apr_table_setn(r->headers_out, "Retry-After", MOD_SCIM_RETRY_AFTER);
     }
-    return mod_scim_send_json(r, status, "application/scim+json", doc);
+    return mod_scim_send_text(r, status, "application/scim+json",
+                              mod_scim_scim_error_body(r->pool, status,
+                                                       scim_type, detail));
 }
 
 static int b64url_char(char c)
@@ -195,55 +253,117 @@ static int b64url_char(char c)
     return apr_isalnum(c) || c == '-' || c == '_';
 }
 
-/* At least "eyJxxxxxxxx.yyyyyyyyyy." : two dot-terminated base64url runs. */
-static int jws_shaped(const char *p)
+/* Whether s[0..len-1] holds a JWS-shaped run: "eyJ" and at least 10
+ * base64url characters, '.', at least 10 more, '.'. One pass: within a
+ * dot-separated segment only the first "eyJ" matters (its tail is the
+ * longest). */
+static int has_jws(const char *s, apr_size_t len)
 {
-    int seg, n;
+    apr_size_t i = 0;
 
-    for (seg = 0; seg < 2; seg++) {
-        for (n = 0; b64url_char(*p); p++) {
-            n++;
+    while (i < len) {
+        apr_size_t seg = i, tail = 0, next = 0, j;
+
+        while (i < len && b64url_char(s[i])) {
+            i++;
         }
-        if (n < 10 || *p != '.') {
-            return 0;
+        for (j = seg; j + 3 <= i; j++) {
+            if (!memcmp(s + j, "eyJ", 3)) {
+                tail = i - j;
+                break;
+            }
         }
-        p++;
-    }
-    return 1;
-}
-
-/* Something in a query string that could be a credential: a parameter
- * whose name says so, or a value shaped like a JWS. */
-static int looks_like_token(const char *args)
-{
-    static const char *const names[] = { "access_token=", "token=", "id_token=",
-                                         "bearer=", NULL };
-    const char *p;
-    int i;
-
-    for (i = 0; names[i]; i++) {
-        for (p = args; (p = ap_strcasestr(p, names[i])) != NULL; p++) {
-            if (p == args || p[-1] == '&' || p[-1] == ';') {
+        if (tail >= 10 && i < len && s[i] == '.') {
+            j = i + 1;
+            while (j < len && b64url_char(s[j])) {
+                j++;
+            }
+            next = j - (i + 1);
+            if (next >= 10 && j < len && s[j] == '.') {
                 return 1;
             }
         }
-    }
-    /* base64url of '{"' starts a JWS header: "eyJ" + segment "." segment "." */
-    for (p = args; (p = strstr(p, "eyJ")) != NULL; p++) {
-        if (jws_shaped(p)) {
-            return 1;
+        if (i < len) {
+            i++; /* the byte that ended the run */
         }
     }
     return 0;
 }
 
+/* Lenient %-decoding for the check below ('+' is a space; a malformed
+ * escape stays as it is): what the handler would see. */
+static char *decode_lenient(apr_pool_t *p, const char *s, apr_size_t len,
+                            apr_size_t *outlen)
+{
+    char *out = apr_palloc(p, len + 1);
+    apr_size_t i, o = 0;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == '%' && i + 2 < len && apr_isxdigit(s[i + 1])
+            && apr_isxdigit(s[i + 2])) {
+            char hex[3] = { s[i + 1], s[i + 2], '\0' };
+
+            out[o++] = (char)strtol(hex, NULL, 16);
+            i += 2;
+        }
+        else {
+            out[o++] = s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    out[o] = '\0';
+    *outlen = o;
+    return out;
+}
+
+/* Something in a query string that could be a credential, after
+ * %-decoding: a parameter whose name says so, or a value (or name) that
+ * holds a JWS. Linear in the length of args. */
+static int looks_like_token(apr_pool_t *p, const char *args)
+{
+    static const char *const names[] = { "access_token",  "token",  "id_token",
+                                         "refresh_token", "bearer", "jwt",
+                                         "authorization", NULL };
+    const char *s = args;
+
+    while (*s) {
+        apr_size_t plen = strcspn(s, "&;"), nlen, dlen;
+        const char *eq = memchr(s, '=', plen);
+        const char *name;
+        char *pair;
+        int i;
+
+        nlen = eq ? (apr_size_t)(eq - s) : plen;
+        name = decode_lenient(p, s, nlen, &dlen);
+        for (i = 0; names[i]; i++) {
+            if (!strcasecmp(name, names[i])) {
+                return 1;
+            }
+        }
+        pair = decode_lenient(p, s, plen, &dlen);
+        if (has_jws(pair, dlen)) {
+            return 1;
+        }
+        s += plen;
+        if (*s) {
+            s++;
+        }
+    }
+    return 0;
+}
+
+#define REDACTED_NOTE "scim-provision-token-redacted"
+
 int mod_scim_redact_query_token(request_rec *r)
 {
     const char *q;
 
-    if (!r->args || !*r->args || !looks_like_token(r->args)) {
+    if (apr_table_get(r->notes, REDACTED_NOTE)) {
+        return 1; /* done already (the header_parser hook) */
+    }
+    if (!r->args || !*r->args || !looks_like_token(r->pool, r->args)) {
         return 0;
     }
+    apr_table_setn(r->notes, REDACTED_NOTE, "1");
     r->args = NULL;
     r->parsed_uri.query = NULL;
     r->unparsed_uri = apr_pstrcat(r->pool, r->uri, "?REDACTED", NULL);
@@ -256,4 +376,14 @@ int mod_scim_redact_query_token(request_rec *r)
                                      "?REDACTED", sp ? sp : "", NULL);
     }
     return 1;
+}
+
+int mod_scim_redact_hook(request_rec *r)
+{
+    /* Both handlers' locations, before any authentication module can log
+     * or refuse the request: the access log must never see the token. */
+    if (mod_scim_dir_conf(r)->tenant) {
+        mod_scim_redact_query_token(r);
+    }
+    return DECLINED;
 }

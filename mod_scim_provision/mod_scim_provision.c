@@ -159,6 +159,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_test_config(test_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, need_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_header_parser(mod_scim_redact_hook, NULL, NULL, APR_HOOK_FIRST);
     mod_scim_auth_register(p);
     mod_scim_status_register(p);
     mod_scim_notify_register_hooks(p);

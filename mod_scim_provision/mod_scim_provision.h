@@ -82,10 +82,23 @@ int mod_scim_read_body(request_rec *r, apr_off_t max, char **buf,
                        apr_size_t *len, const char **err);
 /* Headers every response of the module carries. */
 void mod_scim_security_headers(request_rec *r);
-/* Write a JSON document with the given status and content type. */
+/* Write a body with the given status and content type. A NULL body (a
+ * response that could not be built) is logged and replaced by a constant
+ * error body of that content type (500 instead of a 2xx). */
+int mod_scim_send_text(request_rec *r, int status, const char *ctype,
+                       const char *body);
+/* Write a JSON document with the given status and content type (doc may be
+ * NULL: see mod_scim_send_text). */
 int mod_scim_send_json(request_rec *r, int status, const char *ctype,
                        json_t *doc);
-/* Admin API error: {"error": code, "message": message}. */
+/* A SCIM Error document / its text; client text in detail is made safe
+ * (scim_util_quote) and cut, and the text is never NULL. */
+json_t *mod_scim_scim_error_doc(apr_pool_t *p, int status,
+                                const char *scim_type, const char *detail);
+const char *mod_scim_scim_error_body(apr_pool_t *p, int status,
+                                     const char *scim_type, const char *detail);
+/* Admin API error: {"error": code, "message": message}; message made safe
+ * and cut like a SCIM detail, never failing. */
 int mod_scim_admin_error(request_rec *r, int status, const char *code,
                          const char *message);
 /* SCIM Error body (RFC 7644 3.12); scim_type may be NULL. */
@@ -94,6 +107,9 @@ int mod_scim_scim_error(request_rec *r, int status, const char *scim_type,
 /* True if the request's query string carries something token-like; the
  * request line, query and URI are redacted for the logs when it does. */
 int mod_scim_redact_query_token(request_rec *r);
+/* header_parser hook: the redaction above on every location with a
+ * SCIMTenant (SCIM and admin), before authentication. */
+int mod_scim_redact_hook(request_rec *r);
 
 /* mod_scim_auth.c: what a verified provisioning token grants. */
 typedef struct {

@@ -6,6 +6,9 @@
 #include <apr_strings.h>
 #include <apr_lib.h>
 
+#include <errno.h>
+#include <limits.h>
+
 #include <httpd.h>
 #include <http_config.h>
 #include <http_core.h>
@@ -15,6 +18,7 @@
 
 #include "mod_scim_provision.h"
 #include "scim_filter.h"
+#include "scim_http.h"
 #include "scim_json.h"
 #include "scim_patch.h"
 #include "scim_schema.h"
@@ -42,6 +46,9 @@ typedef struct {
     mod_scim_principal_t *who;
     const char *base; /* absolute URL of the SCIM root, no trailing '/' */
     mod_scim_prefetch_t prefetch;
+    const char **if_match; /* If-Match tags, NULL: none or "*" */
+    const char **if_none_match; /* If-None-Match tags, NULL: none */
+    int if_none_match_any; /* If-None-Match: * */
 } ctx_t;
 
 /* The outcome of one operation, for a response or a Bulk entry. */
@@ -79,21 +86,6 @@ static void unavailable(ctx_t *c, result_t *res)
          "The service is temporarily unavailable");
 }
 
-static const char *error_json(apr_pool_t *p, int status, const char *type,
-                              const char *detail)
-{
-    json_t *doc = scim_json_pool_own(p,
-                                     json_pack("{s:[s], s:s, s:s}", "schemas",
-                                               URN_ERROR, "status",
-                                               apr_itoa(p, status), "detail",
-                                               detail));
-
-    if (type) {
-        json_object_set_new(doc, "scimType", json_string(type));
-    }
-    return scim_json_dump(p, doc, 0);
-}
-
 /* Write a result as the HTTP response. */
 static int respond(ctx_t *c, const result_t *res)
 {
@@ -110,19 +102,12 @@ static int respond(ctx_t *c, const result_t *res)
     if (res->status == HTTP_SERVICE_UNAVAILABLE) {
         apr_table_setn(r->headers_out, "Retry-After", MOD_SCIM_RETRY_AFTER);
     }
-    if (res->status == HTTP_NO_CONTENT || res->status == HTTP_NOT_MODIFIED) {
-        return OK;
+    if (!body && res->status >= 400) {
+        body = mod_scim_scim_error_body(r->pool, res->status, res->scim_type,
+                                        res->detail);
     }
-    if (!body) {
-        body = error_json(r->pool, res->status, res->scim_type,
-                          res->detail ? res->detail : "error");
-    }
-    ap_set_content_type(r, SCIM_CTYPE);
-    ap_set_content_length(r, (apr_off_t)strlen(body));
-    if (!r->header_only) {
-        ap_rputs(body, r);
-    }
-    return OK;
+    /* a NULL body of a 2xx: logged, and a constant error body instead */
+    return mod_scim_send_text(r, res->status, SCIM_CTYPE, body);
 }
 
 static int reply_json(ctx_t *c, int status, json_t *doc)
@@ -148,45 +133,11 @@ static int method_not_allowed(ctx_t *c, const char *allow)
     apr_table_setn(c->r->headers_out, "Allow", allow);
     return reply_error(c, HTTP_METHOD_NOT_ALLOWED, NULL,
                        apr_psprintf(c->r->pool, "%s is not allowed here",
-                                    c->r->method));
+                                    scim_util_quote(c->r->pool, c->r->method,
+                                                    strlen(c->r->method), 32)));
 }
 
 /* ---- request parsing ---------------------------------------------------- */
-
-/* Query parameters, decoded; a parameter given twice is an error rather
- * than silently one of the two. */
-static const char *parse_query(request_rec *r, apr_table_t **out)
-{
-    apr_table_t *t = apr_table_make(r->pool, 8);
-    char *args, *pair, *last = NULL;
-
-    *out = t;
-    if (!r->args || !*r->args) {
-        return NULL;
-    }
-    args = apr_pstrdup(r->pool, r->args);
-    for (pair = apr_strtok(args, "&", &last); pair;
-         pair = apr_strtok(NULL, "&", &last)) {
-        char *eq = strchr(pair, '='), *val = (char *)"";
-
-        if (eq) {
-            *eq = '\0';
-            val = eq + 1;
-        }
-        if (ap_unescape_urlencoded(pair) != OK
-            || ap_unescape_urlencoded(val) != OK) {
-            return "malformed query string";
-        }
-        if (apr_table_get(t, pair)) {
-            return apr_psprintf(r->pool,
-                                "query parameter '%s' is given "
-                                "twice",
-                                pair);
-        }
-        apr_table_setn(t, pair, val);
-    }
-    return NULL;
-}
 
 /* The request body as JSON, or a result to send (res->status set). */
 static json_t *read_body(ctx_t *c, result_t *res)
@@ -219,7 +170,10 @@ static json_t *read_body(ctx_t *c, result_t *res)
     }
     doc = scim_json_parse(r->pool, buf, len, MAX_JSON_DEPTH, &err);
     if (!doc) {
-        fail(res, HTTP_BAD_REQUEST, "invalidSyntax",
+        fail(res, HTTP_BAD_REQUEST,
+             strncmp(err, SCIM_JSON_ERR_RANGE, strlen(SCIM_JSON_ERR_RANGE))
+                 ? "invalidSyntax"
+                 : "invalidValue",
              apr_psprintf(r->pool, "malformed JSON: %s", err));
         return NULL;
     }
@@ -231,30 +185,53 @@ static json_t *read_body(ctx_t *c, result_t *res)
     return doc;
 }
 
-/* If-Match: NULL (none or "*"), or the version the client holds. */
-static const char *if_match(request_rec *r)
+/* The opaque part of a version: W/"3-ab" -> 3-ab. */
+static const char *opaque_of(apr_pool_t *p, const char *v)
 {
-    const char *v = apr_table_get(r->headers_in, "If-Match");
+    apr_size_t n;
 
-    if (!v) {
-        return NULL;
+    if (!strncmp(v, "W/", 2)) {
+        v += 2;
     }
-    while (apr_isspace(*v)) {
-        v++;
+    n = strlen(v);
+    if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+        return apr_pstrmemdup(p, v + 1, n - 2);
     }
-    return strcmp(v, "*") ? v : NULL;
+    return v;
 }
 
-/* Weak comparison: W/"3" and "3" name the same version. */
-static int same_version(const char *a, const char *b)
+/* Whether one of tags names the version (weak comparison, RFC 7232 2.3.2:
+ * W/"3" and "3" name the same version). */
+static int tags_match(apr_pool_t *p, const char **tags, const char *version)
 {
-    if (!strncmp(a, "W/", 2)) {
-        a += 2;
+    const char *o = opaque_of(p, version);
+
+    for (; tags && *tags; tags++) {
+        if (!strcmp(*tags, o)) {
+            return 1;
+        }
     }
-    if (!strncmp(b, "W/", 2)) {
-        b += 2;
+    return 0;
+}
+
+/* A tag as this server writes versions ("<digits>-<hex>"); anything else
+ * matches nothing, and is never sent to the database. */
+static int is_our_tag(const char *t)
+{
+    const char *s = t;
+
+    while (*s >= '0' && *s <= '9') {
+        s++;
     }
-    return !strcmp(a, b);
+    if (s == t || *s++ != '-' || !*s) {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f'))) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 static const scim_resource_type_t *rtype(scim_res_type_e t)
@@ -433,7 +410,7 @@ static void op_patch(ctx_t *c, scim_res_type_e type, const char *id,
             store_failed(c, rv, type, res);
             return;
         }
-        if (version && !same_version(version, current)) {
+        if (version && strcmp(version, current)) {
             store_failed(c, APR_EMISMATCH, type, res);
             return;
         }
@@ -489,6 +466,72 @@ static void op_delete(ctx_t *c, scim_res_type_e type, const char *id,
     res->status = HTTP_NO_CONTENT;
 }
 
+/* The version a write must find (NULL: any) from the tags of If-Match or a
+ * Bulk operation's "version"; 0 with *res filled (412, 404 or 503) when
+ * none of them can match. Only versions this server could have written
+ * reach the database. */
+static int resolve_version(ctx_t *c, scim_res_type_e type, const char *id,
+                           const char **tags, const char **version, result_t *res)
+{
+    apr_pool_t *p = c->r->pool;
+    const char *ours = NULL;
+    scim_res_t *row;
+    apr_status_t rv;
+    int n = 0, i;
+
+    *version = NULL;
+    if (!tags) {
+        return 1;
+    }
+    for (i = 0; tags[i]; i++) {
+        if (is_our_tag(tags[i])) {
+            ours = tags[i];
+            n++;
+        }
+    }
+    if (n == 1) {
+        *version = apr_pstrcat(p, "W/\"", ours, "\"", NULL);
+        return 1;
+    }
+    if (n == 0) {
+        store_failed(c, APR_EMISMATCH, type, res);
+        return 0;
+    }
+    /* several candidates: the current version decides which one counts */
+    rv = scim_store_res_get(c->db, p, type, c->who->tenant_id, id, c->base, 0,
+                            &row);
+    if (rv != APR_SUCCESS) {
+        store_failed(c, rv, type, res);
+        return 0;
+    }
+    if (!tags_match(p, tags, row->version)) {
+        store_failed(c, APR_EMISMATCH, type, res);
+        return 0;
+    }
+    *version = row->version;
+    return 1;
+}
+
+/* A Bulk operation's "version" as entity tags; 0 with *res filled (400). */
+static int bulk_version(ctx_t *c, scim_res_type_e type, const char *id,
+                        const char *text, const char **version, result_t *res)
+{
+    const char **tags = NULL, *err = NULL;
+    int any = 0;
+
+    *version = NULL;
+    if (!text) {
+        return 1;
+    }
+    if (scim_http_parse_etags(c->r->pool, text, &tags, &any, &err)
+        != APR_SUCCESS) {
+        fail(res, HTTP_BAD_REQUEST, "invalidSyntax",
+             apr_pstrcat(c->r->pool, "version: ", err, NULL));
+        return 0;
+    }
+    return any ? 1 : resolve_version(c, type, id, tags, version, res);
+}
+
 /* ---- reads and searches ------------------------------------------------- */
 
 typedef struct {
@@ -497,24 +540,34 @@ typedef struct {
     const char *sort_order;
     const char *attributes;
     const char *excluded;
-    int start_index;
-    int count;
+    apr_int64_t start_index;
+    apr_int64_t count;
 } search_t;
 
-static int parse_int(const char *s, int *out)
+/* A decimal integer that fits 64 bits (optional sign, digits only). */
+static int parse_int64(const char *s, apr_int64_t *out)
 {
+    const char *d = (*s == '-' || *s == '+') ? s + 1 : s;
     char *end;
-    long v;
 
-    if (!s || !*s) {
+    if (*d < '0' || *d > '9') {
         return 0;
     }
-    v = strtol(s, &end, 10);
-    if (*end || v < -2147483647L || v > 2147483647L) {
-        return 0;
-    }
-    *out = (int)v;
-    return 1;
+    errno = 0;
+    *out = apr_strtoi64(s, &end, 10);
+    return !*end && errno != ERANGE;
+}
+
+/* startIndex and count as the store takes them (RFC 7644 3.4.2.4: less
+ * than 1 is 1; a negative count is 0). */
+static int clamp_start(apr_int64_t v)
+{
+    return v < 1 ? 1 : v > INT_MAX ? INT_MAX : (int)v;
+}
+
+static int clamp_count(apr_int64_t v)
+{
+    return v < 0 ? 0 : v > MAX_RESULTS ? MAX_RESULTS : (int)v;
 }
 
 /* Search parameters from the query string or a SearchRequest body. */
@@ -530,13 +583,14 @@ static int search_from_query(ctx_t *c, apr_table_t *q, search_t *s, result_t *re
     s->sort_order = apr_table_get(q, "sortOrder");
     s->attributes = apr_table_get(q, "attributes");
     s->excluded = apr_table_get(q, "excludedAttributes");
-    if ((v = apr_table_get(q, "startIndex")) && !parse_int(v, &s->start_index)) {
+    if ((v = apr_table_get(q, "startIndex")) && !parse_int64(v, &s->start_index)) {
         fail(res, HTTP_BAD_REQUEST, "invalidValue",
-             "startIndex must be an integer");
+             "startIndex must be an integer of at most 64 bits");
         return 0;
     }
-    if ((v = apr_table_get(q, "count")) && !parse_int(v, &s->count)) {
-        fail(res, HTTP_BAD_REQUEST, "invalidValue", "count must be an integer");
+    if ((v = apr_table_get(q, "count")) && !parse_int64(v, &s->count)) {
+        fail(res, HTTP_BAD_REQUEST, "invalidValue",
+             "count must be an integer of at most 64 bits");
         return 0;
     }
     (void)c;
@@ -600,7 +654,7 @@ static int search_from_body(ctx_t *c, const json_t *body, search_t *s,
                  "startIndex must be an integer");
             return 0;
         }
-        s->start_index = (int)json_integer_value(v);
+        s->start_index = (apr_int64_t)json_integer_value(v);
     }
     if ((v = json_object_get(body, "count"))) {
         if (!json_is_integer(v)) {
@@ -608,7 +662,7 @@ static int search_from_body(ctx_t *c, const json_t *body, search_t *s,
                  "count must be an integer");
             return 0;
         }
-        s->count = (int)json_integer_value(v);
+        s->count = (apr_int64_t)json_integer_value(v);
     }
     return 1;
 }
@@ -708,10 +762,8 @@ static int compile_search(ctx_t *c, scim_res_type_e type, const search_t *s,
         fail(res, HTTP_BAD_REQUEST, "invalidValue", err);
         return 0;
     }
-    q->start_index = s->start_index < 1 ? 1 : s->start_index;
-    q->count = s->count < 0      ? 0
-        : s->count > MAX_RESULTS ? MAX_RESULTS
-                                 : s->count;
+    q->start_index = clamp_start(s->start_index);
+    q->count = clamp_count(s->count);
     return 1;
 }
 
@@ -787,8 +839,8 @@ static void op_search_root(ctx_t *c, const search_t *s, result_t *res)
     result_t first;
 
     fail(&first, HTTP_BAD_REQUEST, "invalidFilter", "no resource type");
-    start = s->start_index < 1 ? 1 : s->start_index;
-    want = s->count < 0 ? 0 : s->count > MAX_RESULTS ? MAX_RESULTS : s->count;
+    start = clamp_start(s->start_index);
+    want = clamp_count(s->count);
     skip = start - 1;
     for (t = SCIM_RES_USER; t <= SCIM_RES_GROUP; t++) {
         scim_res_query_t q;
@@ -840,7 +892,6 @@ static void op_search_root(ctx_t *c, const search_t *s, result_t *res)
 static int get_one(ctx_t *c, scim_res_type_e type, const char *id, apr_table_t *q)
 {
     request_rec *r = c->r;
-    const char *inm = apr_table_get(r->headers_in, "If-None-Match");
     projection_t pr;
     scim_res_t *row;
     apr_status_t rv;
@@ -863,7 +914,8 @@ static int get_one(ctx_t *c, scim_res_type_e type, const char *id, apr_table_t *
         return respond(c, &res);
     }
     stored(row, HTTP_OK, &res);
-    if (inm && same_version(inm, row->version)) {
+    if (c->if_none_match_any
+        || tags_match(r->pool, c->if_none_match, row->version)) {
         res.status = HTTP_NOT_MODIFIED;
         return respond(c, &res);
     }
@@ -1019,7 +1071,8 @@ static void op_bulk(ctx_t *c, const json_t *body, result_t *res)
         }
         else if (!bulk_path(p, path, ids, &type, &id)) {
             fail(&r1, HTTP_BAD_REQUEST, "invalidPath",
-                 apr_psprintf(p, "cannot resolve path %s", path));
+                 apr_psprintf(p, "cannot resolve path %s",
+                              scim_util_quote(p, path, strlen(path), 64)));
         }
         else if (data && !resolve_bulk_ids(p, data, ids)) {
             fail(&r1, HTTP_CONFLICT, "invalidValue",
@@ -1039,17 +1092,25 @@ static void op_bulk(ctx_t *c, const json_t *body, result_t *res)
             }
         }
         else if (!strcasecmp(method, "PUT") && id && json_is_object(data)) {
-            op_replace(c, type, id, version, data, &r1);
+            if (bulk_version(c, type, id, version, &version, &r1)) {
+                op_replace(c, type, id, version, data, &r1);
+            }
         }
         else if (!strcasecmp(method, "PATCH") && id && json_is_object(data)) {
-            op_patch(c, type, id, version, data, &r1);
+            if (bulk_version(c, type, id, version, &version, &r1)) {
+                op_patch(c, type, id, version, data, &r1);
+            }
         }
         else if (!strcasecmp(method, "DELETE") && id) {
-            op_delete(c, type, id, version, &r1);
+            if (bulk_version(c, type, id, version, &version, &r1)) {
+                op_delete(c, type, id, version, &r1);
+            }
         }
         else {
             fail(&r1, HTTP_BAD_REQUEST, "invalidSyntax",
-                 apr_psprintf(p, "unsupported operation %s %s", method, path));
+                 apr_psprintf(p, "unsupported operation %s %s",
+                              scim_util_quote(p, method, strlen(method), 16),
+                              scim_util_quote(p, path, strlen(path), 64)));
         }
         if (r1.status == HTTP_SERVICE_UNAVAILABLE) {
             *res = r1;
@@ -1061,16 +1122,11 @@ static void op_bulk(ctx_t *c, const json_t *body, result_t *res)
             json_object_set_new(entry, "bulkId", json_string(bulk_id));
         }
         if (r1.status >= 400) {
+            json_t *e = mod_scim_scim_error_doc(p, r1.status, r1.scim_type,
+                                                r1.detail);
+
             errors++;
-            json_object_set_new(entry, "response",
-                                json_pack("{s:[s], s:s, s:s}", "schemas",
-                                          URN_ERROR, "status",
-                                          apr_itoa(p, r1.status), "detail",
-                                          r1.detail ? r1.detail : "error"));
-            if (r1.scim_type) {
-                json_object_set_new(json_object_get(entry, "response"),
-                                    "scimType", json_string(r1.scim_type));
-            }
+            json_object_set(entry, "response", e ? e : json_null());
         }
         else {
             if (r1.location) {
@@ -1138,6 +1194,7 @@ static int discovery(ctx_t *c, const char *path)
 
 static int with_body(ctx_t *c, scim_res_type_e type, const char *id, int method)
 {
+    const char *version = NULL;
     result_t res;
     json_t *body = read_body(c, &res);
 
@@ -1147,11 +1204,14 @@ static int with_body(ctx_t *c, scim_res_type_e type, const char *id, int method)
     if (method == M_POST) {
         op_create(c, type, body, &res);
     }
+    else if (!resolve_version(c, type, id, c->if_match, &version, &res)) {
+        return respond(c, &res);
+    }
     else if (method == M_PUT) {
-        op_replace(c, type, id, if_match(c->r), body, &res);
+        op_replace(c, type, id, version, body, &res);
     }
     else {
-        op_patch(c, type, id, if_match(c->r), body, &res);
+        op_patch(c, type, id, version, body, &res);
     }
     return respond(c, &res);
 }
@@ -1177,6 +1237,32 @@ static int search_post(ctx_t *c, int root, scim_res_type_e type)
     return respond(c, &res);
 }
 
+/* If-Match and If-None-Match into the context; 0 with *err if one of them
+ * is malformed. */
+static int conditional_headers(ctx_t *c, const char **err)
+{
+    request_rec *r = c->r;
+    const char *v, **tags = NULL;
+    int any = 0;
+
+    if ((v = apr_table_get(r->headers_in, "If-Match"))) {
+        if (scim_http_parse_etags(r->pool, v, &tags, &any, err) != APR_SUCCESS) {
+            *err = apr_pstrcat(r->pool, "If-Match: ", *err, NULL);
+            return 0;
+        }
+        c->if_match = tags;
+    }
+    if ((v = apr_table_get(r->headers_in, "If-None-Match"))) {
+        if (scim_http_parse_etags(r->pool, v, &tags, &any, err) != APR_SUCCESS) {
+            *err = apr_pstrcat(r->pool, "If-None-Match: ", *err, NULL);
+            return 0;
+        }
+        c->if_none_match = tags;
+        c->if_none_match_any = any;
+    }
+    return 1;
+}
+
 static int route(ctx_t *c, const char *path, apr_table_t *q)
 {
     request_rec *r = c->r;
@@ -1189,6 +1275,12 @@ static int route(ctx_t *c, const char *path, apr_table_t *q)
         || !strncmp(path, "/ResourceTypes", 14) || !strncmp(path, "/Schemas", 8)) {
         return m == M_GET ? discovery(c, path)
                           : method_not_allowed(c, "GET, HEAD");
+    }
+    if (!strcmp(path, "/Me") || !strncmp(path, "/Me/", 4)) {
+        /* RFC 7644 3.11: a token is not a user here */
+        return reply_error(c, HTTP_NOT_IMPLEMENTED, NULL,
+                           "/Me is not supported: provisioning tokens are "
+                           "not users");
     }
     if (!strcmp(path, "/.search")) {
         return m == M_POST ? search_post(c, 1, SCIM_RES_USER)
@@ -1244,9 +1336,14 @@ static int route(ctx_t *c, const char *path, apr_table_t *q)
         return with_body(c, type, rest, m);
     case M_PATCH:
         return with_body(c, type, rest, m);
-    case M_DELETE:
-        op_delete(c, type, rest, if_match(r), &res);
+    case M_DELETE: {
+        const char *version = NULL;
+
+        if (resolve_version(c, type, rest, c->if_match, &version, &res)) {
+            op_delete(c, type, rest, version, &res);
+        }
         return respond(c, &res);
+    }
     default:
         return method_not_allowed(c, "GET, HEAD, PUT, PATCH, DELETE");
     }
@@ -1292,8 +1389,15 @@ int mod_scim_scim_handler(request_rec *r)
         return reply_error(&c, HTTP_SERVICE_UNAVAILABLE, NULL,
                            "The service is temporarily unavailable");
     }
-    if ((err = parse_query(r, &q)) != NULL) {
+    if (!scim_utf8_valid(path, strlen(path))) {
+        return reply_error(&c, HTTP_BAD_REQUEST, "invalidValue",
+                           "the request path is not valid UTF-8");
+    }
+    if (scim_http_parse_query(r->pool, r->args, &q, &err) != APR_SUCCESS) {
         return reply_error(&c, HTTP_BAD_REQUEST, "invalidValue", err);
+    }
+    if (!conditional_headers(&c, &err)) {
+        return reply_error(&c, HTTP_BAD_REQUEST, "invalidSyntax", err);
     }
     return route(&c, path, q);
 }

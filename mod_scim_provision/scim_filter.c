@@ -8,6 +8,7 @@
 #include <apr_strings.h>
 
 #include "scim_filter.h"
+#include "scim_util.h"
 
 /* ---- parser ---- */
 
@@ -38,20 +39,7 @@ static scim_filter_t *fail(parser_t *ps, const char *fmt, const char *arg)
 /* A short, printable excerpt of the filter text for messages. */
 static const char *excerpt(parser_t *ps, apr_size_t start, apr_size_t end)
 {
-    apr_size_t n = end - start, i;
-    char *s;
-
-    if (n > 40) {
-        n = 40;
-    }
-    s = apr_pstrndup(ps->p, ps->s + start, n);
-    for (i = 0; s[i]; i++) {
-        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f
-            || s[i] == '"') {
-            s[i] = '?';
-        }
-    }
-    return s;
+    return scim_util_quote(ps->p, ps->s + start, end - start, 40);
 }
 
 static void skip_ws(parser_t *ps)
@@ -1574,7 +1562,8 @@ apr_status_t scim_filter_sort_sql(apr_pool_t *p, const scim_resource_type_t *rt,
     if (rv != APR_SUCCESS) {
         *err = apr_psprintf(p, "sortBy: %s attribute \"%s\"",
                             rv == APR_ENOENT ? "unknown" : "invalid",
-                            sort_by ? apr_pstrndup(p, sort_by, 64) : "");
+                            scim_util_quote(p, sort_by,
+                                            sort_by ? strlen(sort_by) : 0, 64));
         return APR_EINVAL;
     }
     if (ref.attr->type == SCIM_TYPE_COMPLEX && !ref.sub) {

@@ -6,6 +6,7 @@
 #include <apr_strings.h>
 
 #include "scim_json.h"
+#include "scim_util.h"
 
 static apr_status_t json_cleanup(void *data)
 {
@@ -84,8 +85,14 @@ json_t *scim_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
      * after the value but whitespace. */
     j = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!j) {
-        *err = apr_psprintf(p, "invalid JSON at line %d column %d: %s",
-                            jerr.line, jerr.column, jerr.text);
+        *err = apr_psprintf(p, "%s at line %d column %d: %s",
+                            json_error_code(&jerr) == json_error_numeric_overflow
+                                ? SCIM_JSON_ERR_RANGE
+                                : "invalid JSON",
+                            jerr.line, jerr.column,
+                            /* Jansson quotes the bytes near the error */
+                            scim_util_quote(p, jerr.text, strlen(jerr.text),
+                                            sizeof(jerr.text)));
         return NULL;
     }
     return scim_json_pool_own(p, j);

@@ -14,8 +14,11 @@
  * duplicate object keys, nesting deeper than max_depth (checked before
  * Jansson sees the text), trailing garbage, a NUL byte (raw or \u0000)
  * and invalid UTF-8 are rejected. The result is owned by p. On error
- * returns NULL and sets *err to a short message (no input bytes beyond
- * Jansson's own description). */
+ * returns NULL and sets *err to a short message (Jansson's description,
+ * with the input bytes it quotes made safe by scim_util_quote); a number
+ * that does not fit (64-bit integer, double) gives a message starting with
+ * SCIM_JSON_ERR_RANGE, so callers can answer invalidValue. */
+#define SCIM_JSON_ERR_RANGE "number out of range"
 json_t *scim_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
                         int max_depth, const char **err);
 

@@ -10,6 +10,7 @@
 
 #include "scim_json.h"
 #include "scim_schema.h"
+#include "scim_util.h"
 
 /* Characteristics shorthands for the tables below. */
 #define RW     SCIM_MUT_READ_WRITE
@@ -302,7 +303,10 @@ void scim_fault_set(scim_fault_t *f, apr_pool_t *p, int status,
     va_start(ap, fmt);
     f->status = status;
     f->scim_type = scim_type;
+    /* Details quote client text: only printable, valid UTF-8 leaves. */
     f->detail = apr_pvsprintf(p, fmt, ap);
+    f->detail = scim_util_quote(p, f->detail, strlen(f->detail),
+                                SCIM_FAULT_DETAIL_MAX);
     va_end(ap);
 }
 
@@ -603,19 +607,10 @@ static apr_size_t utf8_chars(const char *s)
     return n;
 }
 
-/* At most 80 bytes of a client-supplied name in messages. */
+/* At most 80 bytes of a client-supplied name in messages, sanitised. */
 static const char *shown(apr_pool_t *p, const char *s)
 {
-    apr_size_t n = strlen(s);
-
-    if (n <= 80) {
-        return s;
-    }
-    n = 77;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) {
-        n--;
-    }
-    return apr_pstrcat(p, apr_pstrndup(p, s, n), "...", NULL);
+    return scim_util_quote(p, s, s ? strlen(s) : 0, 80);
 }
 
 static apr_status_t bad_value(norm_t *n, const char *what, const char *msg)

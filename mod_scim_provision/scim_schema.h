@@ -60,7 +60,9 @@ typedef struct scim_fault_t {
     const char *detail; /* human-readable, pool-allocated, never NULL */
 } scim_fault_t;
 
-/* Fill *f (which may be NULL) with a printf-formatted detail. */
+/* Fill *f (which may be NULL) with a printf-formatted detail, made safe
+ * with scim_util_quote() and cut to SCIM_FAULT_DETAIL_MAX bytes. */
+#define SCIM_FAULT_DETAIL_MAX 512
 void scim_fault_set(scim_fault_t *f, apr_pool_t *p, int status,
                     const char *scim_type, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

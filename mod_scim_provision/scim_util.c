@@ -254,3 +254,132 @@ char *scim_generate_username(apr_pool_t *p, const char *idp_type, const char *sl
     }
     return apr_pstrcat(p, idp_type, "-provisioning-", suffix, "@", slug, NULL);
 }
+
+apr_size_t scim_utf8_next(const char *s, apr_size_t len, unsigned int *cp)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned int c, min;
+    apr_size_t n, i;
+
+    if (len == 0) {
+        return 0;
+    }
+    c = u[0];
+    if (c < 0x80) {
+        n = 1;
+        min = 0;
+    }
+    else if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        c &= 0x1F;
+        min = 0x80;
+    }
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        c &= 0x0F;
+        min = 0x800;
+    }
+    else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        c &= 0x07;
+        min = 0x10000;
+    }
+    else {
+        return 0; /* continuation byte, C0/C1 (overlong) or F5..FF */
+    }
+    if (n > len) {
+        return 0; /* truncated */
+    }
+    for (i = 1; i < n; i++) {
+        if ((u[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+        c = (c << 6) | (u[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+        return 0; /* overlong, too large or a surrogate */
+    }
+    if (cp) {
+        *cp = c;
+    }
+    return n;
+}
+
+int scim_utf8_valid(const char *s, apr_size_t len)
+{
+    apr_size_t i = 0, n;
+
+    if (!s) {
+        return len == 0;
+    }
+    while (i < len) {
+        if (!s[i] || !(n = scim_utf8_next(s + i, len - i, NULL))) {
+            return 0;
+        }
+        i += n;
+    }
+    return 1;
+}
+
+/* Code points that must not reach a message as such. */
+static int quote_escaped(unsigned int c)
+{
+    return c < 0x20 || (c >= 0x7F && c <= 0x9F) || (c >= 0x202A && c <= 0x202E)
+        || (c >= 0x2066 && c <= 0x2069) || c == 0x2028 || c == 0x2029
+        || c == 0xFEFF;
+}
+
+const char *scim_util_quote(apr_pool_t *p, const char *s, apr_size_t len,
+                            apr_size_t max)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    apr_size_t i = 0, o = 0, cap;
+    char *out;
+
+    if (!s) {
+        return "";
+    }
+    /* one input byte gives at most 6 output bytes ("\\u001B"); never more
+     * than max of them, then "..." and the NUL */
+    cap = len <= max / 6 ? len * 6 : max;
+    out = apr_palloc(p, cap + 3 + 1);
+    while (i < len) {
+        char piece[8];
+        unsigned int c = 0;
+        apr_size_t n = scim_utf8_next(s + i, len - i, &c), k;
+
+        if (n == 0) {
+            unsigned char b = (unsigned char)s[i];
+
+            piece[0] = '\\';
+            piece[1] = 'x';
+            piece[2] = hex[b >> 4];
+            piece[3] = hex[b & 15];
+            k = 4;
+            n = 1;
+        }
+        else if (quote_escaped(c)) {
+            piece[0] = '\\';
+            piece[1] = 'u';
+            piece[2] = hex[(c >> 12) & 15];
+            piece[3] = hex[(c >> 8) & 15];
+            piece[4] = hex[(c >> 4) & 15];
+            piece[5] = hex[c & 15];
+            k = 6;
+        }
+        else {
+            memcpy(piece, s + i, n);
+            k = n;
+        }
+        if (o + k > cap) {
+            memcpy(out + o, "...", 3);
+            o += 3;
+            break;
+        }
+        memcpy(out + o, piece, k);
+        o += k;
+        i += n;
+    }
+    out[o] = '\0';
+    return out;
+}

@@ -59,4 +59,24 @@ char *scim_generate_username(apr_pool_t *p, const char *idp_type,
  * (out has n + 1 bytes); APR_EGENERAL if the random generator fails. */
 apr_status_t scim_random_base32(char *out, apr_size_t n);
 
+/* Length of the strict UTF-8 sequence at s[0..len-1] (1 to 4), or 0 if the
+ * bytes there are not one: a stray continuation byte, a truncated or
+ * overlong sequence, a UTF-16 surrogate or a code point above U+10FFFF.
+ * *cp, if not NULL, receives the code point. */
+apr_size_t scim_utf8_next(const char *s, apr_size_t len, unsigned int *cp);
+
+/* 1 if the len bytes at s are strict UTF-8 (see scim_utf8_next) with no
+ * NUL, else 0. Linear in len. */
+int scim_utf8_valid(const char *s, apr_size_t len);
+
+/* Client text made safe to quote in an error message or a log line: never
+ * NULL, only printable ASCII and valid UTF-8. A byte that is not part of a
+ * valid UTF-8 sequence becomes "\xHH"; a control character (C0, DEL, C1),
+ * a bidi control (U+202A-U+202E, U+2066-U+2069), U+2028/U+2029 or U+FEFF
+ * becomes "\uHHHH". At most max bytes of that, cut at a character boundary,
+ * then "..." if something was cut (so at most max + 3 bytes). s may be NULL
+ * (""). Time and memory linear in min(len, max). */
+const char *scim_util_quote(apr_pool_t *p, const char *s, apr_size_t len,
+                            apr_size_t max);
+
 #endif /* SCIM_UTIL_H */

@@ -4,6 +4,8 @@ use strict;
 use warnings FATAL => 'all';
 use Test::More;
 use Apache::Test ();
+use HTTP::Request ();
+use LWP::UserAgent ();
 use ScimTest;
 
 
@@ -107,9 +109,9 @@ is($res->code, 404, 'malformed provider id: 404');
 is($res->code, 404, 'unknown provider id: 404');
 ($res, $j) = admin_req('bob', 'GET', 'globex', "api/identity-providers/$okta/tokens");
 is($res->code, 404, "another tenant's provider id behaves like an unknown one");
-($res, $j) = admin_req('bob', 'POST', 'globex', "api/identity-providers/$okta/tokens");
+($res, $j) = admin_req('bob', 'POST', 'globex', "api/identity-providers/$okta/tokens", {});
 is($res->code, 404, "no token for another tenant's provider");
-($res, $j) = admin_req('alice', 'POST', 'acme', 'api/notifications/nope/read');
+($res, $j) = admin_req('alice', 'POST', 'acme', 'api/notifications/nope/read', {});
 is($res->code, 404, 'unknown notification: 404');
 ($res, $j) = admin_req('alice', 'GET', 'acme', 'api/identity-providers/a/b/c/d/e/f/g');
 is($res->code, 404, 'too deep a path: 404');
@@ -152,6 +154,43 @@ is($res->code, 404, 'no path traversal through assets');
     $req->authorization_basic('alice', 'pw-alice');
     my $r = $ua->request($req);
     is($r->code, 301, 'location without slash redirects');
+}
+
+# --- a POST without Content-Type: application/json changes nothing, even
+# with an empty body (a cross-site text/plain form must not mint a token)
+{
+    my $idp_ct = new_idp('alice', 'acme', 'okta', 'Content-Type checks');
+    my $tokens = sub { sql("SELECT count(*) FROM tokens WHERE account_id IN (SELECT id FROM accounts WHERE idp_id = '$idp_ct')") };
+    my $idps = sql('SELECT count(*) FROM identity_providers');
+    my $post = sub {
+        my ($path, $ctype, $body) = @_;
+        my $req = HTTP::Request->new(POST => base_url() . "/t/acme/provisioning/$path");
+        $req->authorization_basic('alice', 'pw-alice');
+        $req->header('Content-Type' => $ctype) if defined $ctype;
+        $req->content($body // '');
+        my $r = LWP::UserAgent->new(timeout => 30)->request($req);
+        return ($r, json_of($r));
+    };
+    for my $c ([undef, ''], ['text/plain', ''], ['text/plain', '{}'],
+               ['application/x-www-form-urlencoded', 'a=b'], ['multipart/form-data; boundary=x', ''],
+               ['application/jsonx', '']) {
+        my ($ct, $body) = @$c;
+        my $what = ($ct // 'no Content-Type') . ' with ' . (length $body ? 'a body' : 'an empty body');
+        my ($r, $rj) = $post->("api/identity-providers/$idp_ct/tokens", $ct, $body);
+        is($r->code, 415, "POST tokens, $what: 415");
+        ok(($rj->{error} // '') eq 'unsupported_media_type' && length($rj->{message} // ''), '... with a JSON error and message');
+        ($r) = $post->('api/identity-providers', $ct, $body);
+        is($r->code, 415, "POST identity-providers, $what: 415");
+    }
+    is($tokens->(), 0, 'no token was created by any of them');
+    is(sql('SELECT count(*) FROM identity_providers'), $idps, 'no identity provider was created');
+    my ($r) = $post->("api/identity-providers/$idp_ct/tokens", 'application/json', '');
+    is($r->code, 201, 'the same empty POST as application/json creates the token');
+    ($r) = $post->("api/identity-providers/$idp_ct/tokens", 'Application/JSON; charset=utf-8', '{}');
+    is($r->code, 201, 'application/json with parameters, any case: accepted');
+    is($tokens->(), 2, 'two tokens now');
+    ($r) = $post->('api/notifications/00000000-0000-4000-8000-000000000000/read', 'text/plain', '');
+    is($r->code, 415, 'POST notifications/{id}/read as text/plain: 415');
 }
 
 done_testing();

@@ -84,12 +84,12 @@ my ($note) = grep { !$_->{read} } @{ $j->{notifications} };
 like($note->{message} // '', qr/too many provisioning tokens already exist/, 'the bell explains why');
 is(sql("SELECT count(*) FROM notifications n JOIN administrators a ON a.id = n.administrator_id WHERE a.username = 'alice'"),
    $notes_before + 1, 'exactly one notification for the requesting administrator');
-($res) = admin_req('alice', 'POST', 'acme', "api/notifications/$note->{id}/read");
+($res) = admin_req('alice', 'POST', 'acme', "api/notifications/$note->{id}/read", {});
 is($res->code, 204, 'mark notification read: 204');
 ($res, $j) = admin_req('alice', 'GET', 'acme', 'api/notifications');
 my ($again) = grep { $_->{id} eq $note->{id} } @{ $j->{notifications} };
 ok($again->{read}, 'notification is read');
-($res) = admin_req('alex', 'POST', 'acme', "api/notifications/$note->{id}/read");
+($res) = admin_req('alex', 'POST', 'acme', "api/notifications/$note->{id}/read", {});
 is($res->code, 404, "another administrator cannot touch alice's notification");
 
 # --- deletion (3.5): revoked, listed as deleted with who and when

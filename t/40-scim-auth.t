@@ -103,6 +103,52 @@ is((scim_req('globex', 'GET', '/ServiceProviderConfig', "Bearer $jwt"))[0]->code
     like($log, qr/\?REDACTED/, 'the request line is redacted');
 }
 
+# --- the redaction %-decodes first, and covers the admin location too
+{
+    my $enc = sub { join '', map { sprintf '%%%02X', ord } split //, shift };
+    (my $jwt_half = $enc->(substr($jwt, 0, 3))) .= substr($jwt, 3);
+    my @queries = (
+        ["access%5Ftoken=$jwt",  'access%5Ftoken'],
+        ["%61ccess_token=$jwt",  '%61ccess_token'],
+        ["ACCESS_TOKEN=$jwt",    'upper-case name'],
+        ["x=1&token=$jwt",       'token after another parameter'],
+        ["x=1;id_token=$jwt",    'after a semicolon'],
+        ['x=' . $enc->($jwt),    'a JWT %-encoded entirely'],
+        ["x=$jwt_half",          'a JWT with its "eyJ" %-encoded'],
+        ['x=' . $enc->("pre $jwt post"), 'a JWT inside a %-encoded value'],
+    );
+    my $log_file = Apache::Test::vars('t_logs') . '/scim_access_log';
+    my $err_file = Apache::Test::vars('t_logs') . '/error_log';
+    my $size = -s $log_file;
+    my $err_size = -s $err_file;
+    for my $q (@queries) {
+        my ($query, $what) = @$q;
+        my ($r) = scim_req('acme', 'GET', "/ServiceProviderConfig?$query", "Bearer $jwt");
+        is($r->code, 401, "SCIM location, $what: 401");
+        ($r, my $rj) = admin_req('alice', 'GET', 'acme', "api/identity-providers?$query");
+        is($r->code, 400, "admin location, $what: 400");
+        ok(length($rj->{message} // '') && ($r->header('Content-Type') // '') =~ m{^application/json},
+           '... with a JSON message');
+        # refused by httpd's own authentication, before the handler runs
+        ($r) = admin_req('mallory-nobody', 'GET', 'acme', "api/accounts?$query");
+        is($r->code, 401, "admin location, unknown user, $what: 401");
+    }
+    open(my $fh, '<', $log_file) or die $!;
+    seek $fh, $size, 0;
+    my $log = do { local $/; <$fh> };
+    my $hits = () = $log =~ /\?REDACTED/g;
+    is($hits, 3 * @queries, 'every one of those request lines is redacted in the access log');
+    ok(index($log, $s64) < 0 && index($log, $enc->($s64)) < 0 && index($log, $c64) < 0,
+       'no token, %-encoded or not, reaches the access log');
+    open(my $eh, '<', $err_file) or die $!;
+    seek $eh, $err_size, 0;
+    my $elog = do { local $/; <$eh> };
+    ok(index($elog, $s64) < 0 && index($elog, $c64) < 0, 'nor the error log');
+    # a harmless query is left alone
+    my ($r) = admin_req('alice', 'GET', 'acme', 'api/identity-providers?tokenish=1&x=eyJhbGciOi');
+    is($r->code, 200, 'a query with no token in it is served');
+}
+
 # --- deletion revokes at once; expiry likewise
 {
     (undef, my $t2) = create_token('alice', 'acme', $idp);

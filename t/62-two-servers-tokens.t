@@ -38,7 +38,7 @@ sub req {
 
 # --- revocation is immediate on the other server
 my $idp = new_idp('alice', 'acme', 'okta', 'Two servers');
-my ($res, $t) = req($A, 'POST', "/t/acme/provisioning/api/identity-providers/$idp/tokens", user => 'alice');
+my ($res, $t) = req($A, 'POST', "/t/acme/provisioning/api/identity-providers/$idp/tokens", user => 'alice', body => {});
 is($res->code, 201, 'token created through server A');
 my $auth = "Bearer $t->{token}";
 ($res) = req($B, 'GET', '/t/acme/scim/v2/ServiceProviderConfig', auth => $auth);
@@ -81,14 +81,14 @@ sub parallel {
 my $idp2 = new_idp('alice', 'acme', 'entra', 'Two servers race');
 my $codes = parallel(20, sub {
     my ($base) = @_;
-    my ($r) = req($base, 'POST', "/t/acme/provisioning/api/identity-providers/$idp2/tokens", user => 'alice');
+    my ($r) = req($base, 'POST', "/t/acme/provisioning/api/identity-providers/$idp2/tokens", user => 'alice', body => {});
     return $r->code;
 });
 is($codes->{201}, 2, '20 creations split over two servers: exactly two 201');
 is($codes->{409}, 18, 'and eighteen 409');
 is(sql("SELECT count(*) FROM accounts WHERE idp_id = '$idp2'"), 1, 'one provisioning account');
 
-(undef, my $t2) = req($A, 'POST', "/t/acme/provisioning/api/identity-providers/$idp/tokens", user => 'alice');
+(undef, my $t2) = req($A, 'POST', "/t/acme/provisioning/api/identity-providers/$idp/tokens", user => 'alice', body => {});
 my $auth2 = "Bearer $t2->{token}";
 my $name = 'Race.User.' . time() . '@acme.example';
 $codes = parallel(20, sub {

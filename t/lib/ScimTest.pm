@@ -111,7 +111,7 @@ sub new_idp {
 
 sub create_token {
     my ($user, $tenant, $idp) = @_;
-    return admin_req($user, 'POST', $tenant, "api/identity-providers/$idp/tokens");
+    return admin_req($user, 'POST', $tenant, "api/identity-providers/$idp/tokens", {});
 }
 
 sub b64url {

@@ -22,6 +22,7 @@ static const struct {
     { "scim_filter_suite", scim_filter_suite },
     { "scim_schema_suite", scim_schema_suite },
     { "scim_patch_suite", scim_patch_suite },
+    { "scim_http_suite", scim_http_suite },
 };
 
 /* Build the runner, run all suites, exit 1 if any test failed. */

@@ -14,5 +14,6 @@ Suite *scim_mail_suite(void);
 Suite *scim_filter_suite(void);
 Suite *scim_schema_suite(void);
 Suite *scim_patch_suite(void);
+Suite *scim_http_suite(void);
 
 #endif /* UNIT_SUITES_H */
