@@ -68,18 +68,33 @@ if [ "$(id -u)" = 0 ]; then
     esac
     scim_install_packages curl
     id "$user" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$user"
+    # $base has a predictable name in a world-writable directory: use it
+    # only if it is a real directory that root or the demo user owns, and
+    # touch what is inside only as the demo user, so that nobody can plant
+    # a symlink that makes root write or delete elsewhere.
+    if [ -e "$base" ] || [ -L "$base" ]; then
+        owner=$(stat -c %U "$base" 2>/dev/null || echo '?')
+        if [ -L "$base" ] || [ ! -d "$base" ] || { [ "$owner" != root ] && [ "$owner" != "$user" ]; }; then
+            echo "demo.sh: $base exists but is not a directory owned by root or $user; remove it or set SCIM_DEMO_BASE" >&2
+            exit 1
+        fi
+    else
+        mkdir -m 755 "$base"
+    fi
+    chown "$user": "$base"
     [ -d "$base/state" ] && demo_stop "$base/state" as_demo
     # Refresh the copy: files gone from the clone go, the others are copied
     # with their times, so that the build after a first run is incremental.
-    mkdir -p "$base/src" "$base/state"
-    scim_tree_files "$here" >"$base/files.new"
-    if [ -f "$base/files" ]; then
-        sort "$base/files.new" | comm -23 <(sort "$base/files") - | (cd "$base/src" && xargs -r -d '\n' rm -f --)
+    scim_tree_files "$here" >/tmp/scim-demo-files.$$
+    as_demo mkdir -p "$base/src" "$base/state"
+    as_demo chmod 700 "$base/state"
+    if as_demo test -f "$base/files"; then
+        sort /tmp/scim-demo-files.$$ | comm -23 <(as_demo sort "$base/files") - \
+            | as_demo bash -c 'cd "$1" && xargs -r -d "\n" rm -f --' _ "$base/src"
     fi
-    (cd "$here" && tar -cf - -T "$base/files.new") | tar -xf - -C "$base/src"
-    mv "$base/files.new" "$base/files"
-    chown -R "$user": "$base"
-    chmod 700 "$base/state"
+    (cd "$here" && tar -cf - -T /tmp/scim-demo-files.$$) | as_demo tar -xf - --no-same-owner -C "$base/src"
+    as_demo tee "$base/files" </tmp/scim-demo-files.$$ >/dev/null
+    rm -f /tmp/scim-demo-files.$$
     exec runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$(getent passwd "$user" | cut -d: -f6)" \
         LANG=C.UTF-8 SCIM_DEMO_DIR="$base/state" SCIM_DEMO_PORT="${SCIM_DEMO_PORT:-}" SCIM_DEMO_ORIGIN="$here" \
         bash "$base/src/scripts/demo.sh" start
@@ -146,7 +161,8 @@ esac
 [ -s "$demo/admin.password" ] \
     || (umask 077; head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 16 >"$demo/admin.password")
 pass=$(cat "$demo/admin.password")
-htpasswd -bcB "$demo/admins.htpasswd" admin "$pass" >/dev/null 2>&1
+# -i: the password comes on stdin, never in a command line that ps shows
+printf '%s\n' "$pass" | htpasswd -icB "$demo/admins.htpasswd" admin >/dev/null 2>&1
 
 echo "== httpd on 127.0.0.1:$port"
 libexec=$(apxs -q LIBEXECDIR)
@@ -223,7 +239,7 @@ mod_scim_provision demo is running (httpd pid $pid, PostgreSQL in $demo/pg).
   SCIM endpoint for Okta/Entra: $base/scim/v2
 
 Create a provisioning token for the demo Okta provider from the command line:
-  curl -u 'admin:$pass' -X POST $base/provisioning/api/identity-providers/$idp/tokens
+  curl -u 'admin:$pass' -H 'Content-Type: application/json' -X POST $base/provisioning/api/identity-providers/$idp/tokens
 Then use it:
   curl -H "Authorization: Bearer <token>" $base/scim/v2/ServiceProviderConfig
 INFO

@@ -149,7 +149,12 @@ check "lintian: no E: line" bash -c "! grep -q '^E:' '$art/lintian.txt'"
 
 phase "install"
 if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q installed; then
-    echo "$pkg was installed before: purging it first"
+    # This script purges what it installs: on a machine that uses the
+    # package for real, that would throw away the site's edited conffiles.
+    if [ -z "${SCIM_PACKAGE_TEST_FORCE:-}" ]; then
+        die "$pkg is already installed on this machine; this test would purge it (set SCIM_PACKAGE_TEST_FORCE=1 to allow that)"
+    fi
+    echo "$pkg was installed before: purging it first (SCIM_PACKAGE_TEST_FORCE)"
     policy_on; DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "$pkg" >/dev/null; policy_off
 fi
 policy_on
@@ -243,7 +248,7 @@ check "scimctl keygen" scimctl keygen --kid pkg-test "$run/keys.jwks"
 check "scimctl tenant add acme" as_user scimctl --db "$db" tenant add acme "Acme Corp"
 check "scimctl admin add alice" as_user scimctl --db "$db" admin add --tenant acme --email alice@acme.example alice
 pass=$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
-htpasswd -bc "$run/admins.htpasswd" alice "$pass" >/dev/null 2>&1
+printf '%s\n' "$pass" | htpasswd -icB "$run/admins.htpasswd" alice >/dev/null 2>&1
 chown "$user": "$run/admins.htpasswd"
 : >"$run/error.log"
 write_conf "DBDriver pgsql
@@ -273,7 +278,7 @@ idp=$(curl -fsS -u "alice:$pass" -H 'Content-Type: application/json' \
       -d '{"type":"okta","name":"Package Okta"}' "$api" \
       | perl -MJSON::PP -0ne 'print decode_json($_)->{id} // ""' 2>/dev/null)
 check "admin API: identity provider created" [ -n "$idp" ]
-tok=$(curl -fsS -u "alice:$pass" -X POST "$api/$idp/tokens" \
+tok=$(curl -fsS -u "alice:$pass" -H 'Content-Type: application/json' -X POST "$api/$idp/tokens" \
       | perl -MJSON::PP -0ne 'print decode_json($_)->{token} // ""' 2>/dev/null)
 check "admin API: provisioning token created" [ -n "$tok" ]
 spc=$(curl -sS -H "Authorization: Bearer $tok" -w '\n%{http_code}' "$base/t/acme/scim/v2/ServiceProviderConfig")
