@@ -159,7 +159,7 @@ my ($res, $j) = req('POST', '/t/acme/provisioning/api/identity-providers', user 
                     body => { type => 'okta', name => 'Failover Okta' });
 is($res->code, 201, 'identity provider created through the second httpd') or diag $res->as_string;
 my $idp = ($j // {})->{id} // '';
-($res, my $tok) = req('POST', "/t/acme/provisioning/api/identity-providers/$idp/tokens", user => 'alice');
+($res, my $tok) = req('POST', "/t/acme/provisioning/api/identity-providers/$idp/tokens", user => 'alice', body => {});
 is($res->code, 201, 'token created') or diag $res->as_string;
 my $auth = 'Bearer ' . (($tok // {})->{token} // '');
 my $tag = 'fo' . time() . $$;
@@ -289,12 +289,12 @@ my $ambiguous = grep { $names{ $_->{name} } } @unavail;
 diag("answered 503 yet stored (commit outcome unknown to the client): $ambiguous");
 
 # --- tokens on the new primary --------------------------------------------
-($res, my $t2) = req('POST', "/t/acme/provisioning/api/identity-providers/$idp/tokens", user => 'alice');
+($res, my $t2) = req('POST', "/t/acme/provisioning/api/identity-providers/$idp/tokens", user => 'alice', body => {});
 is($res->code, 201, 'a second token created after the failover') or diag $res->as_string;
 my $auth2 = 'Bearer ' . (($t2 // {})->{token} // '');
 ($res) = req('GET', '/t/acme/scim/v2/ServiceProviderConfig', auth => $auth2);
 is($res->code, 200, 'it works');
-($res) = req('POST', "/t/acme/provisioning/api/identity-providers/$idp/tokens", user => 'alice');
+($res) = req('POST', "/t/acme/provisioning/api/identity-providers/$idp/tokens", user => 'alice', body => {});
 is($res->code, 409, 'a third live token: 409 (the two-token limit holds)');
 ($res) = req('DELETE', "/t/acme/provisioning/api/identity-providers/$idp/tokens/$t2->{id}", user => 'alice');
 is($res->code, 204, 'the second token deleted');
