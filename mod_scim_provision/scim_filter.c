@@ -1572,9 +1572,15 @@ apr_status_t scim_filter_sort_sql(apr_pool_t *p, const scim_resource_type_t *rt,
     rv = scim_schema_resolve(rt, sort_by ? sort_by : "",
                              sort_by ? strlen(sort_by) : 0, 0, &ref);
     if (rv != APR_SUCCESS) {
+        /* Quoted as a printable excerpt: the client's bytes need not be
+         * UTF-8, and the message goes into a JSON error body. */
+        parser_t ps = { 0 };
+
+        ps.p = p;
+        ps.s = sort_by ? sort_by : "";
         *err = apr_psprintf(p, "sortBy: %s attribute \"%s\"",
                             rv == APR_ENOENT ? "unknown" : "invalid",
-                            sort_by ? apr_pstrndup(p, sort_by, 64) : "");
+                            excerpt(&ps, 0, strlen(ps.s)));
         return APR_EINVAL;
     }
     if (ref.attr->type == SCIM_TYPE_COMPLEX && !ref.sub) {

@@ -55,6 +55,21 @@ static int nesting_exceeds(const char *buf, apr_size_t len, int max)
     return 0;
 }
 
+/* Jansson's error text quotes the offending token, which may hold any
+ * bytes of the input (invalid UTF-8, control characters): keep printable
+ * ASCII only, so that the message can go into a JSON error body. */
+static const char *safe_text(apr_pool_t *p, const char *text)
+{
+    char *s = apr_pstrdup(p, text), *c;
+
+    for (c = s; *c; c++) {
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7E) {
+            *c = '?';
+        }
+    }
+    return s;
+}
+
 json_t *scim_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
                         int max_depth, const char **err)
 {
@@ -85,7 +100,7 @@ json_t *scim_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
     j = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!j) {
         *err = apr_psprintf(p, "invalid JSON at line %d column %d: %s",
-                            jerr.line, jerr.column, jerr.text);
+                            jerr.line, jerr.column, safe_text(p, jerr.text));
         return NULL;
     }
     return scim_json_pool_own(p, j);

@@ -1,4 +1,4 @@
-/* libFuzzer entry point over the SCIM filter parser, the SQL compiler, the
+/* libFuzzer target: the SCIM filter parser, the SQL compiler, the
  * in-memory matcher, the sortBy compiler and the PATCH path parser.
  *
  * The first byte picks Users or Groups; the rest is the filter text. Each
@@ -7,11 +7,9 @@
  * parameter, and no parameter text appears in the SQL (a violation aborts,
  * so the fuzzer reports it).
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Imod_scim_provision $(pkg-config \
- *       --cflags apr-1 jansson) mod_scim_provision/scim_util.c mod_scim_provision/scim_json.c \
- *       mod_scim_provision/scim_schema.c mod_scim_provision/scim_filter.c test/fuzz/fuzz_filter.c \
- *       -o fuzz_filter $(pkg-config --libs apr-1 jansson libcrypto)
- *   ./fuzz_filter -max_len=4096 corpus/
+ * Every error message must be able to go into a JSON error body (valid
+ * UTF-8), since the SCIM error response quotes it.
+ * Build and run: see test/fuzz/README.md (make fuzz).
  */
 
 #include <stdint.h>
@@ -21,6 +19,7 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 
+#include "fuzz_util.h"
 #include "scim_filter.h"
 #include "scim_json.h"
 
@@ -96,21 +95,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (scim_filter_sql(p, rt, f, params, &sql, &err) == APR_SUCCESS) {
             check_sql(sql, params);
         }
-        else if (!err || params->nelts) {
-            abort();
+        else {
+            FUZZ_ASSERT(params->nelts == 0);
+            fuzz_check_message(err);
         }
     }
-    else if (!err) {
-        abort();
+    else {
+        fuzz_check_message(err);
     }
     if (scim_path_parse(p, rt, text, 1024, 8, &path, &err) == APR_SUCCESS) {
         if (path.filter) {
             scim_filter_match(path.filter, user);
         }
     }
+    else {
+        fuzz_check_message(err);
+    }
     if (scim_filter_sort_sql(p, rt, text, data[0] & 2, &sql, &err)
         == APR_SUCCESS) {
         check_sql(sql, apr_array_make(p, 1, sizeof(const char *)));
+    }
+    else {
+        fuzz_check_message(err);
     }
     apr_pool_destroy(p);
     return 0;
