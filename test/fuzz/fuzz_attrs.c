@@ -13,7 +13,6 @@
 
 #include <stdint.h>
 
-#include <apr_general.h>
 
 #include "fuzz_util.h"
 #include "scim_json.h"
@@ -26,8 +25,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
+    root = fuzz_root();
     user = json_loads(
         "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\","
         "\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\"],"

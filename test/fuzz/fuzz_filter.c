@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <apr_general.h>
 #include <apr_strings.h>
 
 #include "fuzz_util.h"
@@ -30,8 +29,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
+    root = fuzz_root();
     user = json_loads("{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\","
                       "\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\"],"
                       "\"id\":\"2819c223-7f76-453a-919d-413861904646\",\"userName\":"

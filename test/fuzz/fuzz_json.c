@@ -11,21 +11,8 @@
 
 #include <stdint.h>
 
-#include <apr_general.h>
-
 #include "fuzz_util.h"
 #include "scim_json.h"
-
-static apr_pool_t *root;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
-    return 0;
-}
 
 /* Nesting of arrays and objects ("1" is 0, "[]" is 1), stopping at max. */
 static int depth_of(const json_t *j, int max)
@@ -71,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     max = data[0] % 40;
-    apr_pool_create(&p, root);
+    apr_pool_create(&p, fuzz_root());
     j = scim_json_parse(p, (const char *)data + 1, size - 1, max, &err);
     if (!j) {
         fuzz_check_message(err);

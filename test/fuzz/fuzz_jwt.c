@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <apr_general.h>
 #include <apr_strings.h>
 
 #include "scim_json.h"
@@ -41,8 +40,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
     (void)argc;
     (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
+    root = fuzz_root();
     if (scim_keyset_parse(root, ks, sizeof(ks) - 1, &keys, &err) != APR_SUCCESS) {
         __builtin_trap();
     }

@@ -19,22 +19,9 @@
 
 #include <stdint.h>
 
-#include <apr_general.h>
-
 #include "fuzz_util.h"
 #include "scim_mail.h"
 #include "scim_util.h"
-
-static apr_pool_t *root;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
-    return 0;
-}
 
 /* No bare CR or LF, lines of at most 998 characters. */
 static void check_lines(const char *m)
@@ -109,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *tail;
     size_t tail_len;
 
-    apr_pool_create(&p, root);
+    apr_pool_create(&p, fuzz_root());
 
     /* The value functions on the whole input. */
     v = scim_mail_header_value(p, apr_pstrmemdup(p, (const char *)data, size),

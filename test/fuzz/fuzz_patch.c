@@ -15,7 +15,6 @@
 
 #include <stdint.h>
 
-#include <apr_general.h>
 
 #include "fuzz_scim.h"
 #include "scim_patch.h"
@@ -30,8 +29,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
+    root = fuzz_root();
     user_doc = json_loads(
         "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\","
         "\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\"],"

@@ -14,23 +14,10 @@
 
 #include <stdint.h>
 
-#include <apr_general.h>
-
 #include "fuzz_scim.h"
 #include "fuzz_util.h"
 #include "scim_json.h"
 #include "scim_schema.h"
-
-static apr_pool_t *root;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
-    return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -46,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     rt = data[0] & 1 ? scim_schema_group() : scim_schema_user();
     flags = data[0] & 2 ? SCIM_NORM_IGNORE_UNKNOWN : 0;
-    apr_pool_create(&p, root);
+    apr_pool_create(&p, fuzz_root());
     in = scim_json_parse(p, (const char *)data + 1, size - 1, 32, &err);
     if (in) {
         if (scim_schema_normalize(p, rt, in, flags, &out, &f) == APR_SUCCESS) {

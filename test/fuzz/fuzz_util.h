@@ -9,12 +9,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
 
 /* A failed property: abort, so that libFuzzer (and the replay driver)
  * report the input. */
 #define FUZZ_ASSERT(c) ((c) ? (void)0 : abort())
+
+/* APR and the root pool of every input's pool, made on first use. */
+static inline apr_pool_t *fuzz_root(void)
+{
+    static apr_pool_t *root;
+
+    if (!root) {
+        apr_initialize();
+        apr_pool_create(&root, NULL);
+    }
+    return root;
+}
 
 /* Structured input: the fields of one input are separated by a byte
  * sequence the fuzzer learns quickly (it is in every dictionary). */
