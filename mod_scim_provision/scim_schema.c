@@ -1231,12 +1231,18 @@ apr_status_t scim_schema_attr_list(apr_pool_t *p, const scim_resource_type_t *rt
             else if (rv == APR_EINVAL) {
                 /* Not even a well-formed name; an unknown one selects
                  * nothing and is skipped. */
-                const char *n = apr_pstrndup(p, b, t - b);
+                char *n = apr_pstrndup(p, b, t - b);
                 apr_size_t i;
                 int ok = 1;
 
                 for (i = 0; n[i]; i++) {
                     ok &= apr_isalnum(n[i]) || strchr("-_$:.", n[i]) != NULL;
+                    /* Quoted below: only printable ASCII (the bytes come
+                     * from a query string, need not be UTF-8, and the
+                     * message goes into a JSON error body). */
+                    if ((unsigned char)n[i] < 0x20 || (unsigned char)n[i] > 0x7E) {
+                        n[i] = '?';
+                    }
                 }
                 if (!ok) {
                     *err = apr_psprintf(p, "invalid attribute name \"%s\"",

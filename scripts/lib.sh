@@ -64,8 +64,16 @@ scim_build() {
     if [ ! -x configure ] || [ configure.ac -nt configure ]; then
         autoreconf -fi >/dev/null 2>&1 || autoreconf -fi || return 1
     fi
-    if [ ! -f Makefile ] || [ configure -nt Makefile ]; then
-        ./configure --prefix="${SCIM_PREFIX:-$PWD/_inst}" >/dev/null || return 1
+    # SCIM_SANITIZE=1: ASan + UBSan build (./configure --enable-sanitizers);
+    # switching between the two builds starts from clean objects.
+    local want="" have=""
+    [ "${SCIM_SANITIZE:-}" = 1 ] && want=--enable-sanitizers
+    [ -f config.status ] && grep -q -e "--enable-sanitizers" config.status && have=--enable-sanitizers
+    if [ -f Makefile ] && [ "$want" != "$have" ]; then
+        make clean >/dev/null 2>&1
+    fi
+    if [ ! -f Makefile ] || [ configure -nt Makefile ] || [ "$want" != "$have" ]; then
+        ./configure --prefix="${SCIM_PREFIX:-$PWD/_inst}" $want >/dev/null || return 1
     fi
     make -j"$(nproc)" >/dev/null || make || return 1
     # the unit test program, without running it (the suite runs it)

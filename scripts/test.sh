@@ -5,9 +5,16 @@
 #   suite and the browser tests, stops everything it started.
 # Apache::Test and PostgreSQL refuse root, so as root the tree is copied to a
 # build directory owned by the unprivileged user "scimtest" and run there.
+# --sanitizers (or SCIM_SANITIZE=1): the same on a build with ASan and UBSan
+# (./configure --enable-sanitizers); any sanitizer report fails the run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/lib.sh"
+if [ "${1:-}" = --sanitizers ]; then
+    export SCIM_SANITIZE=1
+    shift
+fi
+[ "${SCIM_SANITIZE:-}" = 1 ] || SCIM_SANITIZE=""
 
 if [ "$(id -u)" = 0 ]; then
     scim_install_packages chromium
@@ -20,7 +27,7 @@ if [ "$(id -u)" = 0 ]; then
     chown -R scimtest: "$work"
     set +e
     runuser -u scimtest -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/home/scimtest \
-        LANG=C.UTF-8 CI="${CI:-}" bash "$work/scripts/test.sh" "$@"
+        LANG=C.UTF-8 CI="${CI:-}" SCIM_SANITIZE="${SCIM_SANITIZE:-}" bash "$work/scripts/test.sh" "$@"
     rc=$?
     set -e
     rm -rf "$here/test-artifacts"
@@ -30,7 +37,7 @@ fi
 
 cd "$here"
 scim_install_packages
-echo "== build"
+echo "== build${SCIM_SANITIZE:+ (ASan + UBSan)}"
 scim_build
 mkdir -p test-artifacts
 exec bash scripts/run-suite.sh "$@"

@@ -53,8 +53,23 @@ static void die(const char *fmt, ...)
     exit(1);
 }
 
+/* The connection is closed when the pool goes (at exit, by apr_terminate,
+ * also after die()), before the driver's library is unloaded. */
+typedef struct {
+    const apr_dbd_driver_t *driver;
+    apr_dbd_t *handle;
+} db_conn_t;
+
+static apr_status_t close_db(void *data)
+{
+    db_conn_t *conn = data;
+
+    return apr_dbd_close(conn->driver, conn->handle);
+}
+
 static scim_db_t *connect_db(ctl_t *c)
 {
+    db_conn_t *conn;
     const apr_dbd_driver_t *driver = NULL;
     apr_dbd_t *handle = NULL;
     const char *err = NULL;
@@ -81,6 +96,10 @@ static scim_db_t *connect_db(ctl_t *c)
         }
         die("cannot connect to the database: %s", msg);
     }
+    conn = apr_palloc(c->pool, sizeof(*conn));
+    conn->driver = driver;
+    conn->handle = handle;
+    apr_pool_cleanup_register(c->pool, conn, close_db, apr_pool_cleanup_null);
     return scim_db_wrap(c->pool, driver, handle);
 }
 

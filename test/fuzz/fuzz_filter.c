@@ -1,4 +1,4 @@
-/* libFuzzer entry point over the SCIM filter parser, the SQL compiler, the
+/* libFuzzer target: the SCIM filter parser, the SQL compiler, the
  * in-memory matcher, the sortBy compiler and the PATCH path parser.
  *
  * The first byte picks Users or Groups; the rest is the filter text. Each
@@ -7,20 +7,18 @@
  * parameter, and no parameter text appears in the SQL (a violation aborts,
  * so the fuzzer reports it).
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Imod_scim_provision $(pkg-config \
- *       --cflags apr-1 jansson) mod_scim_provision/scim_util.c mod_scim_provision/scim_json.c \
- *       mod_scim_provision/scim_schema.c mod_scim_provision/scim_filter.c test/fuzz/fuzz_filter.c \
- *       -o fuzz_filter $(pkg-config --libs apr-1 jansson libcrypto)
- *   ./fuzz_filter -max_len=4096 corpus/
+ * Every error message must be able to go into a JSON error body (valid
+ * UTF-8), since the SCIM error response quotes it.
+ * Build and run: see test/fuzz/README.md (make fuzz).
  */
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <apr_general.h>
 #include <apr_strings.h>
 
+#include "fuzz_util.h"
 #include "scim_filter.h"
 #include "scim_json.h"
 
@@ -31,8 +29,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
+    root = fuzz_root();
     user = json_loads("{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\","
                       "\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\"],"
                       "\"id\":\"2819c223-7f76-453a-919d-413861904646\",\"userName\":"
@@ -96,21 +93,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (scim_filter_sql(p, rt, f, params, &sql, &err) == APR_SUCCESS) {
             check_sql(sql, params);
         }
-        else if (!err || params->nelts) {
-            abort();
+        else {
+            FUZZ_ASSERT(params->nelts == 0);
+            fuzz_check_message(err);
         }
     }
-    else if (!err) {
-        abort();
+    else {
+        fuzz_check_message(err);
     }
     if (scim_path_parse(p, rt, text, 1024, 8, &path, &err) == APR_SUCCESS) {
         if (path.filter) {
             scim_filter_match(path.filter, user);
         }
     }
+    else {
+        fuzz_check_message(err);
+    }
     if (scim_filter_sort_sql(p, rt, text, data[0] & 2, &sql, &err)
         == APR_SUCCESS) {
         check_sql(sql, apr_array_make(p, 1, sizeof(const char *)));
+    }
+    else {
+        fuzz_check_message(err);
     }
     apr_pool_destroy(p);
     return 0;

@@ -1,27 +1,23 @@
-/* libFuzzer entry point over the token verifier and the key set parser.
+/* libFuzzer target: the token verifier, base64url and the key set parser.
  *
- * Each input is used three ways: as a token for scim_jwt_verify (the
- * shape, base64url and header checks), as a JWK Set for scim_keyset_parse,
- * and split at the first newline into header and claims texts that are
- * correctly signed and then verified, so the fuzzer also reaches the code
- * after the MAC check (claim parsing and rules), which it could never reach
- * by guessing a signature.
- *
- *   clang -g -O1 -fsanitize=fuzzer,address -Imod_scim_provision $(pkg-config --cflags \
- *       apr-1 jansson libcrypto) mod_scim_provision/scim_util.c mod_scim_provision/scim_json.c \
- *       mod_scim_provision/scim_jwt.c test/fuzz/fuzz_jwt.c -o fuzz_jwt \
- *       $(pkg-config --libs apr-1 jansson libcrypto)
- *   ./fuzz_jwt -max_len=8192 corpus/
- */
+ * Each input is used five ways: as a token for scim_jwt_verify (the
+ * shape, base64url and header checks), as a JWK Set for scim_keyset_parse
+ * (an accepted set is written back and must parse to the same keys), as
+ * base64url and base64 text (base64url is canonical: what decodes encodes
+ * back to the same text), and split at the first newline into header and
+ * claims texts that are correctly signed and then verified, so the fuzzer
+ * also reaches the code after the MAC check (claim parsing and rules),
+ * which it could never reach by guessing a signature.
+ * Build and run: see test/fuzz/README.md (make fuzz). */
 
 #include <stdint.h>
 #include <string.h>
 
-#include <apr_general.h>
 #include <apr_strings.h>
 
 #include "scim_json.h"
 #include "scim_jwt.h"
+#include "fuzz_util.h"
 #include "scim_util.h"
 
 #define FUZZ_NOW    APR_INT64_C(1800000000)
@@ -44,8 +40,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
     (void)argc;
     (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
+    root = fuzz_root();
     if (scim_keyset_parse(root, ks, sizeof(ks) - 1, &keys, &err) != APR_SUCCESS) {
         __builtin_trap();
     }
@@ -85,7 +80,46 @@ static void verify_signed(apr_pool_t *p, const char *hdr, apr_size_t hlen,
     }
 }
 
-/* libFuzzer entry point: one input, three uses (see the file comment). */
+/* A parsed key set, written back, parses to the same keys. */
+static void check_keyset_roundtrip(apr_pool_t *p, const scim_keyset_t *ks)
+{
+    const char *json = scim_keyset_to_json(p, ks), *err = NULL;
+    scim_keyset_t *again = NULL;
+    int i;
+
+    FUZZ_ASSERT(json != NULL);
+    FUZZ_ASSERT(scim_keyset_parse(p, json, strlen(json), &again, &err)
+                == APR_SUCCESS);
+    FUZZ_ASSERT(again->keys->nelts == ks->keys->nelts);
+    for (i = 0; i < ks->keys->nelts; i++) {
+        const scim_jwk_t *a = &APR_ARRAY_IDX(ks->keys, i, scim_jwk_t);
+        const scim_jwk_t *b = &APR_ARRAY_IDX(again->keys, i, scim_jwk_t);
+
+        FUZZ_ASSERT(!strcmp(a->kid, b->kid) && a->key_len == b->key_len
+                    && !memcmp(a->key, b->key, a->key_len));
+        FUZZ_ASSERT(scim_keyset_find(again, a->kid) != NULL);
+    }
+}
+
+/* Strict base64url is canonical; strict base64 decodes to at most 3/4. */
+static void check_base64(apr_pool_t *p, const char *s, apr_size_t len)
+{
+    unsigned char *out = NULL;
+    char *b = NULL;
+    apr_size_t n = 0;
+
+    if (scim_b64url_decode(p, s, len, &out, &n) == APR_SUCCESS) {
+        const char *back = scim_b64url_encode(p, out, n);
+
+        FUZZ_ASSERT(out[n] == '\0');
+        FUZZ_ASSERT(strlen(back) == len && !memcmp(back, s, len));
+    }
+    if (scim_b64_decode(p, s, len, &b, &n) == APR_SUCCESS) {
+        FUZZ_ASSERT(len % 4 == 0 && n <= len / 4 * 3 && b[n] == '\0');
+    }
+}
+
+/* libFuzzer entry point: one input, five uses (see the file comment). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *s = (const char *)data;
@@ -105,6 +139,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((rv == APR_SUCCESS) != (ks != NULL) || (rv != APR_SUCCESS && !err)) {
         __builtin_trap();
     }
+    if (rv == APR_SUCCESS) {
+        check_keyset_roundtrip(p, ks);
+    }
+    else {
+        fuzz_check_message(err);
+    }
+    check_base64(p, s, size);
     if (size <= SCIM_JWT_MAX_LEN && (nl = memchr(s, '\n', size)) != NULL) {
         verify_signed(p, s, (apr_size_t)(nl - s), nl + 1,
                       size - (apr_size_t)(nl + 1 - s));
