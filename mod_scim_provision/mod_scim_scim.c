@@ -346,6 +346,7 @@ static int bulk_budget(ctx_t *c, int n, result_t *res)
     if (!c->bulk || (c->bulk_members += (apr_size_t)n) <= MAX_BULK_MEMBERS) {
         return 1;
     }
+    c->bulk_members = MAX_BULK_MEMBERS + 1; /* spent */
     fail(res, HTTP_BAD_REQUEST, "tooMany",
          apr_psprintf(c->r->pool,
                       "the group operations of one Bulk request may handle "
@@ -450,6 +451,10 @@ static void op_patch(ctx_t *c, scim_res_type_e type, const char *id,
         apr_status_t rv;
         int members_changed = 0;
 
+        /* spent: refused before the group is even loaded */
+        if (type == SCIM_RES_GROUP && !bulk_budget(c, 0, res)) {
+            return;
+        }
         rv = scim_store_res_load(c->db, p, type, c->who->tenant_id, id,
                                  &doc_text, &current, &members);
         if (rv != APR_SUCCESS) {
