@@ -1080,11 +1080,18 @@ static apr_status_t check_name(norm_t *n, json_t *doc, const char *attr)
     return APR_SUCCESS;
 }
 
-/* The next code point of valid UTF-8 (Jansson's strings are). */
-static unsigned int next_cp(const unsigned char **s)
+/* The next code point of UTF-8 (Jansson's strings are valid; a sequence
+ * cut by the end counts as U+FFFD, one byte). */
+static unsigned int next_cp(const unsigned char **s, const unsigned char *end)
 {
     const unsigned char *p = *s;
     unsigned int c = *p++;
+    apr_size_t need = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+
+    if ((apr_size_t)(end - p) < need) {
+        *s = p;
+        return 0xFFFD;
+    }
 
     if (c >= 0xF0) {
         c = ((c & 0x07) << 18) | ((p[0] & 0x3F) << 12) | ((p[1] & 0x3F) << 6)
@@ -1136,7 +1143,7 @@ static apr_status_t check_name_text(norm_t *n, json_t *doc, const char *attr)
     s = (const unsigned char *)json_string_value(v);
     end = s + json_string_length(v);
     while (s < end) {
-        c = next_cp(&s);
+        c = next_cp(&s, end);
         if (is_control(c)) {
             scim_fault_set(n->fault, n->p, 400, "invalidValue",
                            "%s must not contain control or bidi characters "
