@@ -710,6 +710,11 @@ static apr_status_t norm_simple(norm_t *n, const scim_attr_t *a,
         if (json_string_length(v) == 0) {
             return APR_SUCCESS; /* "" is unassigned */
         }
+        if (json_string_length(v) > SCIM_MAX_STRING_BYTES) {
+            return bad_value(n, what,
+                             "is longer than " APR_STRINGIFY(
+                                 SCIM_MAX_STRING_BYTES) " bytes");
+        }
         break;
     }
     *out = json_incref((json_t *)v);

@@ -195,6 +195,8 @@ apr_status_t scim_schema_datetime_parse(const char *s, apr_size_t len,
 #define SCIM_MAX_ATTR_NAMES    1000 /* names per attributes/excludedAttributes */
 #define SCIM_MAX_MEMBER_VALUES 10000 /* Group members given in one request */
 #define SCIM_MAX_MULTI_VALUES  100 /* elements of emails, roles, ... */
+/* One string value: a filter reads it once per comparison. */
+#define SCIM_MAX_STRING_BYTES 16384
 
 /* Turn an incoming resource (POST/PUT body, or a document after PATCH) into
  * the stored document described at the top of this file:

@@ -242,20 +242,22 @@ measure('PATCH add members, value array of 10 000 already there', 'scim', 'PATCH
         qq({"schemas":["$PATCH"],"Operations":[{"op":"add","path":"members","value":$ten}]}), expect => 200);
 is(group_count($big), $G, 'a group of 10 000 members');
 {
-    my @ops = map { my $k = $_;
-                    '{"op":"add","path":"members","value":['
-                    . join(',', map { qq({"value":"$second[($k*100+$_) % @second]"}) } 0 .. 99) . ']}' } 0 .. 99;
-    measure('PATCH 100 ops x add 100 members, group of 10 000', 'scim', 'PATCH', "/Groups/$big",
-            qq({"schemas":["$PATCH"],"Operations":[) . join(',', @ops) . ']}', expect => 200);
-    is(group_count($big), $NMEMBERS, 'now 20 000 members');
-    @ops = map { my $k = $_;
-                 '{"op":"add","path":"members","value":['
-                 . join(',', map { qq({"value":"$ids[($k*100+$_) % @ids]"}) } 0 .. 100) . ']}' } 0 .. 99;
-    measure('PATCH 100 ops x add 101 members (over the cap)', 'scim', 'PATCH', "/Groups/$big",
-            qq({"schemas":["$PATCH"],"Operations":[) . join(',', @ops) . ']}', expect => 400);
-    # back to 10 000 (not measured)
-    scim_req('acme', 'PUT', "/Groups/$big", $auth, group_doc("$tag-big", $ten));
-    is(group_count($big), $G, 'a group of 10 000 members again');
+    my $adds = sub {
+        my ($list, $n) = @_;
+        return join ',', map { my $k = $_;
+            '{"op":"add","path":"members","value":['
+            . join(',', map { qq({"value":"$list->[($k*100+$_) % @$list]"}) } 0 .. $n - 1) . ']}' } 0 .. 99;
+    };
+    measure('PATCH 100 ops x add 100 members already there, group of 10 000', 'scim', 'PATCH', "/Groups/$big",
+            qq({"schemas":["$PATCH"],"Operations":[) . $adds->(\@first, 100) . ']}', expect => 200);
+    my (undef, $e) = scim_req('acme', 'POST', '/Groups', $auth, group_doc("$tag-empty", '[]'));
+    measure('PATCH 100 ops x add 100 members, empty group to 10 000', 'scim', 'PATCH', "/Groups/$e->{id}",
+            qq({"schemas":["$PATCH"],"Operations":[) . $adds->(\@second, 100) . ']}', expect => 200);
+    is(group_count($e->{id}), $G, 'now 10 000 members');
+    measure('PATCH 100 ops x add 101 members (over the cap)', 'scim', 'PATCH', "/Groups/$e->{id}",
+            qq({"schemas":["$PATCH"],"Operations":[) . $adds->(\@ids, 101) . ']}', expect => 400);
+    is(group_count($big), $G, 'a group of 10 000 members');
+    my @ops;
     @ops = map { qq({"op":"remove","path":"members[value eq \\"$ids[$_]\\"]"}) } 0 .. 99;
     measure('PATCH 100 ops x remove members[value eq id], group of 10 000', 'scim', 'PATCH', "/Groups/$big",
             qq({"schemas":["$PATCH"],"Operations":[) . join(',', @ops) . ']}', expect => 200);
