@@ -19,8 +19,9 @@ CREATE FUNCTION scim_name_key(name text) RETURNS text
 -- first of each set (oldest, then lowest id) keeps the name; the later ones
 -- are marked exempt (name_key_exempt = their own id, which makes them
 -- distinct in the unique index) until they are renamed, and each is named in
--- a WARNING, which `scimctl migrate` prints. An exempt row is still found by
--- every lookup of its name.
+-- a WARNING here; `scimctl migrate` names them too, on every run until they
+-- are renamed (the DBD driver does not pass WARNINGs on). An exempt row is
+-- still found by every lookup of its name.
 --
 -- The key is a stored column: computed once per write, and a comparison
 -- with it costs a plain text comparison per row (a filter of many terms
@@ -49,28 +50,23 @@ DECLARE
     r record;
 BEGIN
     FOR r IN
-        SELECT t.slug, x.user_name, x.id,
+        SELECT t.slug, 'userName' AS what, x.user_name AS name, x.id,
                (SELECT o.user_name FROM accounts o
                 WHERE o.tenant_id = x.tenant_id AND o.name_key_exempt IS NULL
                   AND o.user_name_key = x.user_name_key) AS kept
         FROM accounts x JOIN tenants t ON t.id = x.tenant_id
         WHERE x.name_key_exempt IS NOT NULL
-        ORDER BY t.slug, x.created_at, x.id
-    LOOP
-        RAISE WARNING 'tenant %: userName % (account %) is the same name as % under NFKC and case folding; it keeps working but must be renamed',
-            r.slug, quote_literal(r.user_name), r.id, quote_literal(r.kept);
-    END LOOP;
-    FOR r IN
-        SELECT t.slug, x.display_name, x.id,
+        UNION ALL
+        SELECT t.slug, 'group displayName', x.display_name, x.id,
                (SELECT o.display_name FROM groups o
                 WHERE o.tenant_id = x.tenant_id AND o.name_key_exempt IS NULL
-                  AND o.display_name_key = x.display_name_key) AS kept
+                  AND o.display_name_key = x.display_name_key)
         FROM groups x JOIN tenants t ON t.id = x.tenant_id
         WHERE x.name_key_exempt IS NOT NULL
-        ORDER BY t.slug, x.created_at, x.id
+        ORDER BY 1, 2, 3
     LOOP
-        RAISE WARNING 'tenant %: group displayName % (group %) is the same name as % under NFKC and case folding; it keeps working but must be renamed',
-            r.slug, quote_literal(r.display_name), r.id, quote_literal(r.kept);
+        RAISE WARNING 'tenant %: % % (id %) is the same name as % under NFKC and case folding; it keeps working but must be renamed',
+            r.slug, r.what, quote_literal(r.name), r.id, quote_literal(r.kept);
     END LOOP;
 END
 $$;
