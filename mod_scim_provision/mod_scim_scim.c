@@ -37,6 +37,7 @@ APLOG_USE_MODULE(scim_provision);
 #define MAX_RESULTS       200
 #define MAX_PATCH_OPS     100
 #define MAX_BULK_OPS      100
+#define MAX_BULK_MEMBERS  5000 /* group members a Bulk request handles */
 #define PATCH_RETRIES     5
 
 /* One request of the SCIM endpoint. */
@@ -49,6 +50,8 @@ typedef struct {
     const char **if_match; /* If-Match tags, NULL: none or "*" */
     const char **if_none_match; /* If-None-Match tags, NULL: none */
     int if_none_match_any; /* If-None-Match: * */
+    int bulk; /* inside a Bulk request */
+    apr_size_t bulk_members; /* group members its operations handled */
 } ctx_t;
 
 /* The outcome of one operation, for a response or a Bulk entry. */
@@ -311,6 +314,24 @@ static const char *location_of(ctx_t *c, scim_res_type_e type, const char *id)
                        type == SCIM_RES_USER ? "/Users/" : "/Groups/", id, NULL);
 }
 
+/* Each operation on a group costs time linear in its members: a Bulk
+ * request handles at most MAX_BULK_MEMBERS of them in all (Okta and Entra
+ * send groups in requests of their own, which have SCIM_MAX_MEMBER_VALUES).
+ * 0 with *res filled when this operation's n members are over. */
+static int bulk_budget(ctx_t *c, int n, result_t *res)
+{
+    if (!c->bulk || (c->bulk_members += (apr_size_t)n) <= MAX_BULK_MEMBERS) {
+        return 1;
+    }
+    c->bulk_members = MAX_BULK_MEMBERS + 1; /* spent */
+    fail(res, HTTP_BAD_REQUEST, "tooMany",
+         apr_psprintf(c->r->pool,
+                      "the group operations of one Bulk request may handle "
+                      "%d members in all; send this one on its own",
+                      MAX_BULK_MEMBERS));
+    return 0;
+}
+
 /* A POST or PUT body as the columns and document to store; 0 with *res
  * filled when the body is not a valid resource. PUT and POST give the whole
  * resource, members included. */
@@ -329,6 +350,9 @@ static int body_to_write(ctx_t *c, scim_res_type_e type, const json_t *body,
     write_from(p, type, doc, 1, w);
     if (type == SCIM_RES_GROUP && !w->members) {
         w->members = apr_array_make(p, 0, sizeof(const char *));
+    }
+    if (type == SCIM_RES_GROUP && !bulk_budget(c, w->members->nelts, res)) {
+        return 0;
     }
     return 1;
 }
@@ -404,6 +428,10 @@ static void op_patch(ctx_t *c, scim_res_type_e type, const char *id,
         apr_status_t rv;
         int members_changed = 0;
 
+        /* spent: refused before the group is even loaded */
+        if (type == SCIM_RES_GROUP && !bulk_budget(c, 0, res)) {
+            return;
+        }
         rv = scim_store_res_load(c->db, p, type, c->who->tenant_id, id,
                                  &doc_text, &current, &members);
         if (rv != APR_SUCCESS) {
@@ -412,6 +440,9 @@ static void op_patch(ctx_t *c, scim_res_type_e type, const char *id,
         }
         if (version && strcmp(version, current)) {
             store_failed(c, APR_EMISMATCH, type, res);
+            return;
+        }
+        if (type == SCIM_RES_GROUP && !bulk_budget(c, members->nelts, res)) {
             return;
         }
         doc = scim_json_parse(p, doc_text, strlen(doc_text), 64, &err);
@@ -622,11 +653,20 @@ static int search_from_body(ctx_t *c, const json_t *body, search_t *s,
             continue;
         }
         if (json_is_array(v) && i >= 3) {
-            /* attributes may be an array of names */
+            /* attributes may be an array of names: joined in one pass */
             size_t k;
             json_t *e;
-            const char *joined = "";
+            apr_array_header_t *names;
 
+            if (json_array_size(v) > SCIM_MAX_ATTR_NAMES) {
+                fail(res, HTTP_BAD_REQUEST, "invalidValue",
+                     apr_psprintf(c->r->pool,
+                                  "%s lists more than %d attribute names",
+                                  strs[i], SCIM_MAX_ATTR_NAMES));
+                return 0;
+            }
+            names = apr_array_make(c->r->pool, (int)json_array_size(v) + 1,
+                                   sizeof(const char *));
             json_array_foreach(v, k, e)
             {
                 if (!json_is_string(e)) {
@@ -635,10 +675,9 @@ static int search_from_body(ctx_t *c, const json_t *body, search_t *s,
                                       strs[i]));
                     return 0;
                 }
-                joined = apr_pstrcat(c->r->pool, joined, k ? "," : "",
-                                     json_string_value(e), NULL);
+                APR_ARRAY_PUSH(names, const char *) = json_string_value(e);
             }
-            *dst[i] = joined;
+            *dst[i] = apr_array_pstrcat(c->r->pool, names, ',');
             continue;
         }
         if (!json_is_string(v)) {
@@ -1051,6 +1090,7 @@ static void op_bulk(ctx_t *c, const json_t *body, result_t *res)
         }
         fail_on = (int)json_integer_value(fo);
     }
+    c->bulk = 1;
     json_array_foreach(ops, i, op)
     {
         const char *method = json_string_value(json_object_get(op, "method"));

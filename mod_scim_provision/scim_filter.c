@@ -23,6 +23,7 @@ typedef struct {
     apr_size_t pos;
     int depth;
     int max_depth;
+    int terms; /* attribute expressions so far */
     const scim_attr_ref_t *elem; /* inside a value path: its attribute */
     const char *err;
 } parser_t;
@@ -545,6 +546,15 @@ static scim_filter_t *parse_attr_exp(parser_t *ps)
     apr_size_t start, end;
     const char *name;
 
+    /* The database compares every row with every term: a bound on the
+     * terms bounds the cost of a search (SPEC 5.1). */
+    if (++ps->terms > SCIM_FILTER_MAX_TERMS) {
+        return fail(ps,
+                    "the filter has more than " APR_STRINGIFY(
+                        SCIM_FILTER_MAX_TERMS) " comparisons%s",
+                    "");
+    }
+
     if (attr_name(ps, &f->ref, &start, &end) != APR_SUCCESS) {
         return NULL;
     }
@@ -1044,6 +1054,7 @@ typedef struct {
     vkind_e kind;
     int nullable;
     int case_exact;
+    const char *name_key; /* userName, group displayName: the key column */
 } sqlval_t;
 
 typedef struct {
@@ -1119,6 +1130,7 @@ static sqlval_t json_val(sqlc_t *c, const char *base, const scim_attr_t *a)
     v.kind = kind_of(a);
     v.nullable = 1;
     v.case_exact = a->case_exact;
+    v.name_key = NULL;
     return v;
 }
 
@@ -1131,6 +1143,7 @@ static sqlval_t col(const char *expr, vkind_e kind, int nullable, int case_exact
     v.kind = kind;
     v.nullable = nullable;
     v.case_exact = case_exact;
+    v.name_key = NULL;
     return v;
 }
 
@@ -1182,10 +1195,12 @@ static int row_val(sqlc_t *c, const scim_attr_ref_t *ref, sqlval_t *v)
         }
         if (named(a, "displayName")) {
             *v = col("r.display_name", V_TEXT, is_user(c), a->case_exact);
+            v->name_key = is_user(c) ? NULL : "r.display_name_key";
             return 1;
         }
         if (named(a, "userName")) {
             *v = col("r.user_name", V_TEXT, 0, a->case_exact);
+            v->name_key = "r.user_name_key";
             return 1;
         }
         if (named(a, "active")) {
@@ -1372,6 +1387,12 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v, const scim_filter_t *
                                       param(c, like_pattern(c, f->op, f->value))));
             break;
         case SCIM_OP_EQ:
+            if (v->name_key) {
+                /* the key of sql/003_name_keys.sql: its index serves this */
+                p = apr_psprintf(c->p, "%s = scim_name_key(%s)", v->name_key,
+                                 param(c, f->value));
+                break;
+            }
             p = apr_psprintf(c->p, "%s = %s", fold_sql(c, v, x),
                              fold_sql(c, v, param(c, f->value)));
             break;
@@ -1497,24 +1518,31 @@ static const char *compile(sqlc_t *c, const scim_filter_t *f, const ctx_t *ctx)
          * come in text order, without deep recursion. */
         apr_array_header_t *chain = apr_array_make(c->p, 8,
                                                    sizeof(scim_filter_t *));
+        apr_array_header_t *parts;
         scim_filter_kind_e k = f->kind;
-        const char *sql, *s;
+        const char *s;
         int i;
 
         for (; f->kind == k; f = f->left) {
             APR_ARRAY_PUSH(chain, scim_filter_t *) = f->right;
         }
-        if (!(sql = compile(c, f, ctx))) {
+        /* joined once at the end: linear in the number of terms */
+        parts = apr_array_make(c->p, 2 * chain->nelts + 3, sizeof(const char *));
+        APR_ARRAY_PUSH(parts, const char *) = "(";
+        if (!(s = compile(c, f, ctx))) {
             return NULL;
         }
+        APR_ARRAY_PUSH(parts, const char *) = s;
         for (i = chain->nelts - 1; i >= 0; i--) {
             if (!(s = compile(c, APR_ARRAY_IDX(chain, i, scim_filter_t *), ctx))) {
                 return NULL;
             }
-            sql = apr_pstrcat(c->p, sql,
-                              k == SCIM_FILTER_AND ? " AND " : " OR ", s, NULL);
+            APR_ARRAY_PUSH(parts, const char *) = k == SCIM_FILTER_AND ? " AND "
+                                                                       : " OR ";
+            APR_ARRAY_PUSH(parts, const char *) = s;
         }
-        return apr_pstrcat(c->p, "(", sql, ")", NULL);
+        APR_ARRAY_PUSH(parts, const char *) = ")";
+        return apr_array_pstrcat(c->p, parts, 0);
     }
     switch (f->kind) {
     case SCIM_FILTER_NOT: {

@@ -79,8 +79,12 @@ struct scim_filter_t {
     scim_filter_t *right; /* AND/OR */
 };
 
+/* Comparisons (attribute expressions, value paths included) in one filter. */
+#define SCIM_FILTER_MAX_TERMS 32
+
 /* Parse a filter for resources of type rt. max_len (bytes) and max_depth
- * (nesting of parentheses, not and value paths) are limits; 0 means none.
+ * (nesting of parentheses, not and value paths) are limits; 0 means none;
+ * more than SCIM_FILTER_MAX_TERMS comparisons is always refused.
  * On error APR_EINVAL with *err, a message for a 400 invalidFilter. */
 apr_status_t scim_filter_parse(apr_pool_t *p, const scim_resource_type_t *rt,
                                const char *text, apr_size_t max_len,

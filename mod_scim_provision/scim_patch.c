@@ -26,6 +26,12 @@ typedef struct {
     json_t *doc; /* the document being changed */
     scim_fault_t *fault;
     const char *where; /* "Operations[2]: " */
+    /* The member ids of members_arr, kept from one add to the next so that
+     * many add operations cost one pass over a large group; NULL when
+     * another operation may have changed the members. */
+    apr_hash_t *member_ids;
+    json_t *members_arr;
+    apr_size_t member_values; /* members given in this request */
 } patch_t;
 
 static apr_status_t failf(patch_t *pt, const char *type, const char *msg)
@@ -69,7 +75,8 @@ static void del_ci(json_t *obj, const char *name)
     }
 }
 
-/* The lower-cased member id of a members element, or NULL. */
+/* The lower-cased member id of a members element, or NULL; may be the
+ * element's own string, valid as long as the element. */
 static const char *member_id(apr_pool_t *p, const json_t *e)
 {
     const char *v = json_string_value(scim_schema_obj_get(e, "value"));
@@ -77,6 +84,11 @@ static const char *member_id(apr_pool_t *p, const json_t *e)
 
     if (!v) {
         return NULL;
+    }
+    for (x = (char *)v; *x && !apr_isupper(*x); x++) {
+    }
+    if (!*x) {
+        return v; /* already lower-case (stored and normalised ids are) */
     }
     l = apr_pstrdup(p, v);
     for (x = l; *x; x++) {
@@ -113,6 +125,15 @@ static apr_status_t norm(patch_t *pt, const scim_attr_ref_t *ref,
 
     rv = scim_schema_normalize_value(pt->p, pt->rt, ref, v, element, pt->flags,
                                      out, pt->fault);
+    if (rv == APR_SUCCESS && *out && !ref->sub && is_members(pt, ref->attr)) {
+        pt->member_values += json_is_array(*out) ? json_array_size(*out) : 1;
+        if (pt->member_values > SCIM_MAX_MEMBER_VALUES) {
+            scim_fault_set(pt->fault, pt->p, 400, "invalidValue",
+                           "more than %d members in one request",
+                           SCIM_MAX_MEMBER_VALUES);
+            rv = APR_EINVAL;
+        }
+    }
     if (rv != APR_SUCCESS && pt->fault && pt->fault->detail) {
         pt->fault->detail = apr_pstrcat(pt->p, pt->where, pt->fault->detail,
                                         NULL);
@@ -182,22 +203,29 @@ static int same_element(patch_t *pt, const scim_attr_t *a, const json_t *e,
 
 /* Append the elements of vals (a normalised array) to the multi-valued
  * attribute arr, skipping ones already there. */
-static void append_unique(patch_t *pt, const scim_attr_t *a, json_t *arr,
-                          json_t *vals)
+static apr_status_t append_unique(patch_t *pt, const scim_attr_t *a,
+                                  json_t *arr, json_t *vals)
 {
     apr_hash_t *ids = NULL;
     size_t i, j;
     json_t *v;
 
     if (is_members(pt, a)) {
-        ids = apr_hash_make(pt->p);
-        json_array_foreach(arr, i, v)
-        {
-            const char *id = member_id(pt->p, v);
+        if (pt->member_ids && pt->members_arr == arr) {
+            ids = pt->member_ids;
+        }
+        else {
+            ids = apr_hash_make(pt->p);
+            json_array_foreach(arr, i, v)
+            {
+                const char *id = member_id(pt->p, v);
 
-            if (id) {
-                apr_hash_set(ids, id, APR_HASH_KEY_STRING, "");
+                if (id) {
+                    apr_hash_set(ids, id, APR_HASH_KEY_STRING, "");
+                }
             }
+            pt->member_ids = ids;
+            pt->members_arr = arr;
         }
     }
     json_array_foreach(vals, i, v)
@@ -218,6 +246,11 @@ static void append_unique(patch_t *pt, const scim_attr_t *a, json_t *arr,
             }
         }
         if (!dup) {
+            if (!ids && json_array_size(arr) >= SCIM_MAX_MULTI_VALUES) {
+                return failf(pt, "invalidValue",
+                             apr_psprintf(pt->p, "%s has more than %d values",
+                                          a->name, SCIM_MAX_MULTI_VALUES));
+            }
             json_array_append(arr, v);
             if (is_primary(v)) {
                 demote_primaries(arr,
@@ -225,6 +258,7 @@ static void append_unique(patch_t *pt, const scim_attr_t *a, json_t *arr,
             }
         }
     }
+    return APR_SUCCESS;
 }
 
 /* Merge the sub-attributes of obj (normalised) into target. */
@@ -264,6 +298,9 @@ static apr_status_t op_plain(patch_t *pt, op_e op, const scim_attr_ref_t *ref,
     apr_status_t rv;
     size_t i;
 
+    if (op != OP_ADD || s) {
+        pt->member_ids = NULL; /* the members may change otherwise */
+    }
     if (!c) {
         /* Removing from an absent extension: nothing to do. An extension
          * that is not an object cannot be patched. */
@@ -331,6 +368,29 @@ static apr_status_t op_plain(patch_t *pt, op_e op, const scim_attr_ref_t *ref,
             if ((rv = norm(pt, ref, value, 0, &gone)) != APR_SUCCESS) {
                 return rv;
             }
+            if (gone && is_members(pt, a) && json_is_array(cur)) {
+                /* by id, in one pass over each list (a large group and a
+                 * large value array are the normal case) */
+                apr_hash_t *ids = apr_hash_make(pt->p);
+                json_t *kept = json_array(), *e;
+                const char *id;
+
+                json_array_foreach(gone, i, e)
+                {
+                    if ((id = member_id(pt->p, e))) {
+                        apr_hash_set(ids, id, APR_HASH_KEY_STRING, "");
+                    }
+                }
+                json_array_foreach(cur, i, e)
+                {
+                    id = member_id(pt->p, e);
+                    if (!id || !apr_hash_get(ids, id, APR_HASH_KEY_STRING)) {
+                        json_array_append(kept, e);
+                    }
+                }
+                set_canon(c, a->name, kept);
+                return APR_SUCCESS;
+            }
             for (i = json_array_size(cur); gone && i-- > 0;) {
                 size_t j;
 
@@ -367,7 +427,7 @@ static apr_status_t op_plain(patch_t *pt, op_e op, const scim_attr_ref_t *ref,
             set_canon(c, a->name, json_incref(nv));
         }
         else {
-            append_unique(pt, a, array_of(c, a, 1), nv);
+            return append_unique(pt, a, array_of(c, a, 1), nv);
         }
         return APR_SUCCESS;
     }
@@ -390,7 +450,10 @@ static apr_status_t op_filtered(patch_t *pt, op_e op, const scim_path_t *path,
     apr_status_t rv;
     size_t i;
     int matched = 0;
+    /* the member ids of the array, kept up to date by a removal */
+    apr_hash_t *ids = pt->member_ids;
 
+    pt->member_ids = NULL; /* the members may change */
     if (!c) {
         return op == OP_REMOVE
             ? APR_SUCCESS
@@ -416,6 +479,35 @@ static apr_status_t op_filtered(patch_t *pt, op_e op, const scim_path_t *path,
     }
 
     arr = array_of(c, a, 0);
+    if (op == OP_REMOVE && !s) {
+        /* keep the others, in one pass (not one memmove per match) */
+        json_t *kept = json_array();
+
+        if (!is_members(pt, a) || pt->members_arr != arr) {
+            ids = NULL;
+        }
+        json_array_foreach(arr, i, e)
+        {
+            if (json_is_object(e) && scim_filter_match(path->filter, e)) {
+                const char *id = ids ? member_id(pt->p, e) : NULL;
+
+                if (id) {
+                    apr_hash_set(ids, id, APR_HASH_KEY_STRING, NULL);
+                }
+                continue;
+            }
+            json_array_append(kept, e);
+        }
+        if (arr) {
+            set_canon(c, a->name, kept);
+            pt->member_ids = ids;
+            pt->members_arr = kept;
+        }
+        else {
+            json_decref(kept);
+        }
+        return APR_SUCCESS;
+    }
     for (i = json_array_size(arr); arr && i-- > 0;) {
         e = json_array_get(arr, i);
         if (!json_is_object(e) || !scim_filter_match(path->filter, e)) {
@@ -503,8 +595,9 @@ static apr_status_t op_filtered(patch_t *pt, op_e op, const scim_path_t *path,
         if (is_members(pt, a)) {
             json_t *one = json_pack("[O]", elem);
 
-            append_unique(pt, a, arr, one);
+            rv = append_unique(pt, a, arr, one);
             json_decref(one);
+            return rv;
         }
         else {
             json_array_append(arr, elem);
@@ -736,7 +829,8 @@ static apr_array_header_t *members_of(apr_pool_t *p, const json_t *doc)
         const char *id = member_id(p, e);
 
         if (id) {
-            APR_ARRAY_PUSH(ids, const char *) = id;
+            /* a copy: the ids outlive the documents' strings */
+            APR_ARRAY_PUSH(ids, const char *) = apr_pstrdup(p, id);
         }
     }
     return ids;
@@ -766,7 +860,7 @@ apr_status_t scim_patch_apply_ex(apr_pool_t *p, const scim_resource_type_t *rt,
                                  const json_t *patch, int max_ops, int flags,
                                  scim_patch_result_t *res, scim_fault_t *fault)
 {
-    patch_t pt = { p, rt, id, flags, NULL, fault, "" };
+    patch_t pt = { p, rt, id, flags, NULL, fault, "", NULL, NULL, 0 };
     json_t *schemas, *ops;
     apr_array_header_t *before;
     apr_status_t rv = APR_SUCCESS;
@@ -814,7 +908,8 @@ apr_status_t scim_patch_apply_ex(apr_pool_t *p, const scim_resource_type_t *rt,
             return rv;
         }
     }
-    rv = scim_schema_normalize(p, rt, pt.doc, flags, &res->doc, fault);
+    rv = scim_schema_normalize(p, rt, pt.doc, flags | SCIM_NORM_STORED,
+                               &res->doc, fault);
     if (rv != APR_SUCCESS) {
         return rv;
     }

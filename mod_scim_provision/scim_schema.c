@@ -705,6 +705,11 @@ static apr_status_t norm_simple(norm_t *n, const scim_attr_t *a,
         if (json_string_length(v) == 0) {
             return APR_SUCCESS; /* "" is unassigned */
         }
+        if (json_string_length(v) > SCIM_MAX_STRING_BYTES) {
+            return bad_value(n, what,
+                             "is longer than " APR_STRINGIFY(
+                                 SCIM_MAX_STRING_BYTES) " bytes");
+        }
         break;
     }
     *out = json_incref((json_t *)v);
@@ -877,11 +882,23 @@ static apr_status_t norm_multi(norm_t *n, const scim_attr_t *a,
         json_array_append((json_t *)one, (json_t *)v);
         v = scim_json_pool_own(n->p, one);
     }
+    count = json_array_size(v);
     if (is_member_attr(a)) {
         seen = apr_hash_make(n->p);
+        if (count > SCIM_MAX_MEMBER_VALUES && !(n->flags & SCIM_NORM_STORED)) {
+            return bad_value(n, what,
+                             apr_psprintf(n->p,
+                                          "has more than %d values in one "
+                                          "request",
+                                          SCIM_MAX_MEMBER_VALUES));
+        }
+    }
+    else if (count > SCIM_MAX_MULTI_VALUES) {
+        return bad_value(n, what,
+                         apr_psprintf(n->p, "has more than %d values",
+                                      SCIM_MAX_MULTI_VALUES));
     }
     res = json_array();
-    count = json_array_size(v);
     for (i = 0; i < count; i++) {
         json_t *e, *pr;
 
@@ -1063,6 +1080,89 @@ static apr_status_t check_name(norm_t *n, json_t *doc, const char *attr)
     return APR_SUCCESS;
 }
 
+/* The next code point of UTF-8 (Jansson's strings are valid; a sequence
+ * cut by the end counts as U+FFFD, one byte). */
+static unsigned int next_cp(const unsigned char **s, const unsigned char *end)
+{
+    const unsigned char *p = *s;
+    unsigned int c = *p++;
+    apr_size_t need = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+
+    if ((apr_size_t)(end - p) < need) {
+        *s = p;
+        return 0xFFFD;
+    }
+
+    if (c >= 0xF0) {
+        c = ((c & 0x07) << 18) | ((p[0] & 0x3F) << 12) | ((p[1] & 0x3F) << 6)
+            | (p[2] & 0x3F);
+        p += 3;
+    }
+    else if (c >= 0xE0) {
+        c = ((c & 0x0F) << 12) | ((p[0] & 0x3F) << 6) | (p[1] & 0x3F);
+        p += 2;
+    }
+    else if (c >= 0xC0) {
+        c = ((c & 0x1F) << 6) | (p[0] & 0x3F);
+        p += 1;
+    }
+    *s = p;
+    return c;
+}
+
+/* Unicode White_Space. */
+static int is_uspace(unsigned int c)
+{
+    return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0
+        || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028
+        || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+/* C0 and C1 controls, DEL, and the bidi controls (marks, embeddings,
+ * overrides, isolates). */
+static int is_control(unsigned int c)
+{
+    return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x061C || c == 0x200E
+        || c == 0x200F || (c >= 0x202A && c <= 0x202E)
+        || (c >= 0x2066 && c <= 0x2069);
+}
+
+/* userName, externalId, group displayName: names people and programs
+ * compare, so no controls, no bidi tricks and no white space at either end
+ * (SPEC 5.1); a lookalike of an existing name is refused rather than
+ * created next to it. */
+static apr_status_t check_name_text(norm_t *n, json_t *doc, const char *attr)
+{
+    json_t *v = json_object_get(doc, attr);
+    const unsigned char *s, *end;
+    unsigned int c = 0, first = 0;
+
+    if (!json_is_string(v)) {
+        return APR_SUCCESS;
+    }
+    s = (const unsigned char *)json_string_value(v);
+    end = s + json_string_length(v);
+    while (s < end) {
+        c = next_cp(&s, end);
+        if (is_control(c)) {
+            scim_fault_set(n->fault, n->p, 400, "invalidValue",
+                           "%s must not contain control or bidi characters "
+                           "(U+%04X)",
+                           attr, c);
+            return APR_EINVAL;
+        }
+        if (!first) {
+            first = c;
+        }
+    }
+    if (is_uspace(first) || is_uspace(c)) {
+        scim_fault_set(n->fault, n->p, 400, "invalidValue",
+                       "%s must not begin or end with white space", attr);
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t scim_schema_normalize(apr_pool_t *p, const scim_resource_type_t *rt,
                                    const json_t *in, int flags, json_t **out,
                                    scim_fault_t *fault)
@@ -1178,6 +1278,14 @@ apr_status_t scim_schema_normalize(apr_pool_t *p, const scim_resource_type_t *rt
     rv = check_name(&n, doc,
                     rt->kind == SCIM_RES_USER ? "userName" : "displayName");
     if (rv == APR_SUCCESS) {
+        rv = check_name_text(&n, doc,
+                             rt->kind == SCIM_RES_USER ? "userName"
+                                                       : "displayName");
+    }
+    if (rv == APR_SUCCESS) {
+        rv = check_name_text(&n, doc, "externalId");
+    }
+    if (rv == APR_SUCCESS) {
         *out = doc;
     }
     return rv;
@@ -1207,7 +1315,9 @@ apr_status_t scim_schema_attr_list(apr_pool_t *p, const scim_resource_type_t *rt
                                    const char **err)
 {
     apr_array_header_t *arr = apr_array_make(p, 4, sizeof(scim_attr_ref_t));
+    apr_hash_t *seen = apr_hash_make(p);
     const char *s = list ? list : "";
+    int names = 0;
 
     *out = arr;
     while (*s) {
@@ -1223,10 +1333,22 @@ apr_status_t scim_schema_attr_list(apr_pool_t *p, const scim_resource_type_t *rt
         while (t > b && apr_isspace(t[-1])) {
             t--;
         }
+        if (t > b && ++names > SCIM_MAX_ATTR_NAMES) {
+            *err = apr_psprintf(p, "more than %d attribute names",
+                                SCIM_MAX_ATTR_NAMES);
+            return APR_EINVAL;
+        }
         if (t > b) {
             rv = scim_schema_resolve(rt, b, t - b, SCIM_RESOLVE_SCHEMA, &ref);
             if (rv == APR_SUCCESS) {
-                APR_ARRAY_PUSH(arr, scim_attr_ref_t) = ref;
+                /* each attribute once: projection is linear in the list */
+                const void *key[3] = { ref.schema, ref.attr, ref.sub };
+
+                if (!apr_hash_get(seen, key, sizeof(key))) {
+                    apr_hash_set(seen, apr_pmemdup(p, key, sizeof(key)),
+                                 sizeof(key), "");
+                    APR_ARRAY_PUSH(arr, scim_attr_ref_t) = ref;
+                }
             }
             else if (rv == APR_EINVAL) {
                 /* Not even a well-formed name; an unknown one selects

@@ -188,6 +188,18 @@ apr_status_t scim_schema_datetime_parse(const char *s, apr_size_t len,
     0x01 /* drop unknown attributes and schema
                                        * URNs instead of rejecting them */
 
+/* Whole-document normalisation after PATCH: the members of a group may
+ * exceed SCIM_MAX_MEMBER_VALUES (a group grows by many requests). */
+#define SCIM_NORM_STORED 0x02
+
+/* Limits that keep the cost of a request linear in its size (SPEC 5.1,
+ * README "Limits"); going over one is 400 invalidValue. */
+#define SCIM_MAX_ATTR_NAMES    1000 /* names per attributes/excludedAttributes */
+#define SCIM_MAX_MEMBER_VALUES 10000 /* Group members given in one request */
+#define SCIM_MAX_MULTI_VALUES  100 /* elements of emails, roles, ... */
+/* One string value: a filter reads it once per comparison. */
+#define SCIM_MAX_STRING_BYTES 16384
+
 /* Turn an incoming resource (POST/PUT body, or a document after PATCH) into
  * the stored document described at the top of this file:
  *  - "schemas" must be an array of strings naming the core schema; other
@@ -211,6 +223,9 @@ apr_status_t scim_schema_datetime_parse(const char *s, apr_size_t len,
  *  - userName (User) and displayName (Group) are required: non-empty, at
  *    most 256 characters (400 invalidValue);
  *  - at most one "primary": true per multi-valued attribute (invalidValue);
+ *  - at most SCIM_MAX_MEMBER_VALUES members (unless SCIM_NORM_STORED) and
+ *    SCIM_MAX_MULTI_VALUES elements of any other multi-valued attribute
+ *    (invalidValue);
  *  - unknown attributes: 400 invalidSyntax, or dropped with
  *    SCIM_NORM_IGNORE_UNKNOWN.
  * in is not modified. On failure *fault is filled and APR_EINVAL returned. */
@@ -232,8 +247,9 @@ apr_status_t scim_schema_normalize_value(apr_pool_t *p,
 /* Parse an "attributes" or "excludedAttributes" parameter (comma-separated
  * attribute paths, URN-qualified allowed, whitespace around names ignored)
  * into an array of scim_attr_ref_t. Unknown names are skipped (they can
- * select nothing); a malformed name is APR_EINVAL with *err. list may be
- * NULL or empty (empty array). */
+ * select nothing); a malformed name, or more than SCIM_MAX_ATTR_NAMES
+ * names, is APR_EINVAL with *err. Each attribute is listed once. list may
+ * be NULL or empty (empty array). */
 apr_status_t scim_schema_attr_list(apr_pool_t *p, const scim_resource_type_t *rt,
                                    const char *list, apr_array_header_t **out,
                                    const char **err);

@@ -1,7 +1,9 @@
 /* PostgreSQL storage of SCIM Users and Groups (see scim_store_res.h). */
 
+#include <stdlib.h>
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "scim_store.h"
@@ -17,6 +19,15 @@
 #define USER_JSON         "scim_user_json(r::accounts, b.url)"
 #define GROUP_JSON        "scim_group_json(r::groups, b.url, true)"
 #define GROUP_JSON_BARE   "scim_group_json(r::groups, b.url, false)"
+
+/* userName and group displayName compare under NFKC and case folding
+ * (sql/003_name_keys.sql): the stored key column against the key of the
+ * argument, which the unique index serves. */
+#define NAME_KEY_EQ(key, arg) key " = scim_name_key(" arg ")"
+/* A row marked exempt by migration 3 (its name collided) stays so while its
+ * name keeps the same key (the argument is the new name). */
+#define STAYS_EXEMPT(key) \
+    "(r.name_key_exempt IS NOT NULL AND " NAME_KEY_EQ(key, "%s") ")"
 
 static const char *version_sql(scim_res_type_e type)
 {
@@ -83,61 +94,121 @@ apr_status_t scim_store_res_get(scim_db_t *db, apr_pool_t *p,
 static apr_status_t uuid_array(apr_pool_t *p, const apr_array_header_t *ids,
                                const char **out)
 {
-    const char *s = "{";
+    char *s, *d;
     int i;
 
+    /* one allocation: 36 characters and a separator per id */
+    d = s = apr_palloc(p, (apr_size_t)ids->nelts * 37 + 3);
+    *d++ = '{';
     for (i = 0; i < ids->nelts; i++) {
         const char *id = APR_ARRAY_IDX(ids, i, const char *);
 
         if (!scim_is_uuid(id)) {
             return APR_EINVAL;
         }
-        s = apr_pstrcat(p, s, i ? "," : "", id, NULL);
+        if (i) {
+            *d++ = ',';
+        }
+        memcpy(d, id, 36);
+        d += 36;
     }
-    *out = apr_pstrcat(p, s, "}", NULL);
+    *d++ = '}';
+    *d = '\0';
+    *out = s;
     return APR_SUCCESS;
 }
 
-/* Make the group's members exactly the given accounts of the tenant. */
+/* ids as a uuid[] literal, or NULL when empty. */
+static const char *id_list(apr_pool_t *p, const apr_array_header_t *ids)
+{
+    const char *arr = NULL;
+
+    if (ids->nelts && uuid_array(p, ids, &arr) != APR_SUCCESS) {
+        return NULL;
+    }
+    return arr;
+}
+
+/* Make the group's members exactly the given accounts of the tenant. Only
+ * the difference with the current members is written, and every statement
+ * is an index lookup per id: linear in the size of the group and of the
+ * list (no "= ANY" over one list for each row of the other). */
 static apr_status_t set_members(scim_db_t *db, apr_pool_t *p,
                                 const char *tenant_id, const char *group_id,
                                 const apr_array_header_t *members)
 {
+    apr_hash_t *want = apr_hash_make(p), *have = apr_hash_make(p);
+    apr_array_header_t *add, *gone;
     scim_rows_t *rows;
     const char *arr;
     apr_status_t rv;
+    int i;
 
-    if (APR_SUCCESS != (rv = uuid_array(p, members, &arr))) {
-        db->error = "a member value is not a user id";
-        return rv;
+    for (i = 0; i < members->nelts; i++) {
+        const char *id = APR_ARRAY_IDX(members, i, const char *);
+
+        if (!scim_is_uuid(id)) {
+            db->error = "a member value is not a user id";
+            return APR_EINVAL;
+        }
+        apr_hash_set(want, id, APR_HASH_KEY_STRING, id);
     }
     rv = scim_db_selectv(db, p, &rows,
-                         "SELECT count(DISTINCT u) = (SELECT count(*) FROM "
-                         "accounts a WHERE a.tenant_id = %s::uuid AND "
-                         "a.kind = 'user' AND a.id = ANY(%s::uuid[])) "
-                         "FROM unnest(%s::uuid[]) u",
-                         3, tenant_id, arr, arr);
+                         "SELECT account_id FROM group_members "
+                         "WHERE group_id = %s::uuid AND tenant_id = %s::uuid",
+                         2, group_id, tenant_id);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (strcmp(scim_rows_get(rows, 0, 0) ? scim_rows_get(rows, 0, 0) : "", "t")) {
-        db->error = "a member is not a user of this tenant";
-        return APR_EINVAL;
+    gone = apr_array_make(p, 8, sizeof(const char *));
+    for (i = 0; i < rows->nrows; i++) {
+        const char *id = scim_rows_get(rows, i, 0);
+
+        apr_hash_set(have, id, APR_HASH_KEY_STRING, id);
+        if (!apr_hash_get(want, id, APR_HASH_KEY_STRING)) {
+            APR_ARRAY_PUSH(gone, const char *) = id;
+        }
     }
-    rv = scim_db_execv(db, p, NULL,
-                       "DELETE FROM group_members WHERE tenant_id = %s::uuid "
-                       "AND group_id = %s::uuid "
-                       "AND NOT account_id = ANY(%s::uuid[])",
-                       3, tenant_id, group_id, arr);
-    if (rv != APR_SUCCESS) {
-        return rv;
+    add = apr_array_make(p, 8, sizeof(const char *));
+    for (i = 0; i < members->nelts; i++) {
+        const char *id = APR_ARRAY_IDX(members, i, const char *);
+
+        if (!apr_hash_get(have, id, APR_HASH_KEY_STRING)
+            && apr_hash_get(want, id, APR_HASH_KEY_STRING)) {
+            APR_ARRAY_PUSH(add, const char *) = id;
+            apr_hash_set(want, id, APR_HASH_KEY_STRING, NULL);
+        }
     }
-    return scim_db_execv(db, p, NULL,
-                         "INSERT INTO group_members (tenant_id, group_id, "
-                         "account_id) SELECT %s::uuid, %s::uuid, u "
-                         "FROM unnest(%s::uuid[]) u "
-                         "ON CONFLICT DO NOTHING",
-                         3, tenant_id, group_id, arr);
+    if ((arr = id_list(p, add))) {
+        rv = scim_db_selectv(db, p, &rows,
+                             "SELECT count(*) FROM accounts WHERE "
+                             "id = ANY(%s::uuid[]) AND tenant_id = %s::uuid "
+                             "AND kind = 'user'",
+                             2, arr, tenant_id);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (atoi(scim_rows_get(rows, 0, 0)) != add->nelts) {
+            db->error = "a member is not a user of this tenant";
+            return APR_EINVAL;
+        }
+        rv = scim_db_execv(db, p, NULL,
+                           "INSERT INTO group_members (tenant_id, group_id, "
+                           "account_id) SELECT %s::uuid, %s::uuid, u "
+                           "FROM unnest(%s::uuid[]) u ON CONFLICT DO NOTHING",
+                           3, tenant_id, group_id, arr);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    if ((arr = id_list(p, gone))) {
+        rv = scim_db_execv(db, p, NULL,
+                           "DELETE FROM group_members WHERE group_id = %s::uuid "
+                           "AND tenant_id = %s::uuid "
+                           "AND account_id = ANY(%s::uuid[])",
+                           3, group_id, tenant_id, arr);
+    }
+    return rv;
 }
 
 /* Run fn inside a transaction: commit on success, roll back otherwise. */
@@ -170,12 +241,17 @@ apr_status_t scim_store_res_create(scim_db_t *db, apr_pool_t *p,
         /* One round trip: insert and build the JSON from what was
          * inserted (a new user belongs to no group). */
         rv = scim_db_selectv(db, p, &rows,
-                             "WITH r AS (INSERT INTO accounts (tenant_id, kind, user_name, "
-                             "external_id, display_name, active, billable, doc) VALUES "
-                             "(%s::uuid, 'user', %s, %s, %s, %s::boolean, true, %s::jsonb) "
-                             "ON CONFLICT DO NOTHING RETURNING *) "
-                             "SELECT r.id, " USER_VERSION_SQL ", " USER_JSON
-                             " FROM r, (SELECT %s::text AS url) b",
+                             "WITH v AS (SELECT %s::uuid AS t, %s::text AS n), "
+                             "r AS (INSERT INTO accounts (tenant_id, kind, user_name, "
+                             "external_id, display_name, active, billable, doc) "
+                             "SELECT v.t, 'user', v.n, %s, %s, %s::boolean, true, %s::jsonb "
+                             "FROM v WHERE NOT EXISTS (SELECT 1 FROM accounts o "
+                             "WHERE o.tenant_id = v.t AND " NAME_KEY_EQ(
+                                 "o.user_name_key",
+                                 "v.n") ") ON CONFLICT DO NOTHING RETURNING *) "
+                                        "SELECT r.id, " USER_VERSION_SQL
+                                        ", " USER_JSON
+                                        " FROM r, (SELECT %s::text AS url) b",
                              7, tenant_id, w->name, w->external_id,
                              w->display_name, bool_arg(w->active), w->doc,
                              base_url);
@@ -193,9 +269,13 @@ apr_status_t scim_store_res_create(scim_db_t *db, apr_pool_t *p,
         return rv;
     }
     rv = scim_db_selectv(db, p, &rows,
+                         "WITH v AS (SELECT %s::uuid AS t, %s::text AS n) "
                          "INSERT INTO groups (tenant_id, display_name, "
-                         "external_id, doc) VALUES (%s::uuid, %s, %s, "
-                         "%s::jsonb) ON CONFLICT DO NOTHING RETURNING id",
+                         "external_id, doc) SELECT v.t, v.n, %s, %s::jsonb "
+                         "FROM v WHERE NOT EXISTS (SELECT 1 FROM groups o "
+                         "WHERE o.tenant_id = v.t AND " NAME_KEY_EQ("o.display_name_key",
+                                                                    "v.n") ") "
+                                                                           "ON CONFLICT DO NOTHING RETURNING id",
                          4, tenant_id, w->name, w->external_id, w->doc);
     if (rv == APR_SUCCESS && rows->nrows == 0) {
         db->error = "displayName is already taken";
@@ -224,15 +304,17 @@ static apr_status_t why_not_updated(scim_db_t *db, apr_pool_t *p,
                          type == SCIM_RES_USER
                              ? "SELECT " USER_VERSION_SQL ", EXISTS (SELECT 1 FROM "
                                "accounts o WHERE o.tenant_id = r.tenant_id AND o.id <> r.id "
-                               "AND lower(upper(o.user_name)) = lower(upper(%s))) "
-                               "FROM accounts r WHERE r.tenant_id = %s::uuid "
-                               "AND r.id = %s::uuid AND r.kind = 'user'"
+                               "AND " NAME_KEY_EQ("o.user_name_key",
+                                                  "%s") ") "
+                                                        "FROM accounts r WHERE r.tenant_id = %s::uuid "
+                                                        "AND r.id = %s::uuid AND r.kind = 'user'"
                              : "SELECT " GROUP_VERSION_SQL
                                ", EXISTS (SELECT 1 FROM "
                                "groups o WHERE o.tenant_id = r.tenant_id AND o.id <> r.id "
-                               "AND lower(upper(o.display_name)) = lower(upper(%s))) "
-                               "FROM groups r WHERE r.tenant_id = %s::uuid "
-                               "AND r.id = %s::uuid",
+                               "AND " NAME_KEY_EQ("o.display_name_key",
+                                                  "%s") ") "
+                                                        "FROM groups r WHERE r.tenant_id = %s::uuid "
+                                                        "AND r.id = %s::uuid",
                          3, name, tenant_id, id);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -271,21 +353,24 @@ apr_status_t scim_store_res_replace(scim_db_t *db, apr_pool_t *p,
         return rv;
     }
     if (!group) {
-        rv = scim_db_selectv(db, p, &rows,
-                             "WITH u AS (UPDATE accounts r SET user_name = %s, "
-                             "external_id = %s, display_name = %s, active = %s::boolean, "
-                             "doc = %s::jsonb, version = r.version + 1, updated_at = now() "
-                             "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
-                             "AND r.kind = 'user' AND (%s::text IS NULL OR " USER_VERSION_SQL
-                             " = %s) AND NOT EXISTS (SELECT 1 FROM accounts o "
-                             "WHERE o.tenant_id = r.tenant_id AND o.id <> r.id AND "
-                             "lower(upper(o.user_name)) = lower(upper(%s))) RETURNING r.*) "
-                             "SELECT r.id, " USER_VERSION_SQL ", " USER_JSON
-                             " FROM u r, "
-                             "(SELECT %s::text AS url) b",
-                             11, w->name, w->external_id, w->display_name,
-                             bool_arg(w->active), w->doc, tenant_id, id,
-                             if_version, if_version, w->name, base_url);
+        rv = scim_db_selectv(
+            db, p, &rows,
+            "WITH u AS (UPDATE accounts r SET user_name = %s, "
+            "external_id = %s, display_name = %s, active = %s::boolean, "
+            "doc = %s::jsonb, version = r.version + 1, updated_at = now() "
+            "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
+            "AND r.kind = 'user' AND (%s::text IS NULL OR " USER_VERSION_SQL
+            " = %s) AND (NOT EXISTS (SELECT 1 FROM accounts o "
+            "WHERE o.tenant_id = r.tenant_id AND o.id <> r.id AND " NAME_KEY_EQ(
+                "o.user_name_key",
+                "%s") ") OR " STAYS_EXEMPT("r.user_name_key") ") RETURNING r.*) "
+                                                              "SELECT r.id, " USER_VERSION_SQL
+                                                              ", " USER_JSON
+                                                              " FROM u r, "
+                                                              "(SELECT %s::text AS url) b",
+            12, w->name, w->external_id, w->display_name, bool_arg(w->active),
+            w->doc, tenant_id, id, if_version, if_version, w->name, w->name,
+            base_url);
     }
     else {
         rv = scim_db_selectv(db, p, &rows,
@@ -293,11 +378,12 @@ apr_status_t scim_store_res_replace(scim_db_t *db, apr_pool_t *p,
                              "doc = %s::jsonb, version = r.version + 1, updated_at = now() "
                              "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
                              "AND (%s::text IS NULL OR " GROUP_VERSION_SQL " = %s) "
-                             "AND NOT EXISTS (SELECT 1 FROM groups o WHERE "
-                             "o.tenant_id = r.tenant_id AND o.id <> r.id AND "
-                             "lower(upper(o.display_name)) = lower(upper(%s))) RETURNING r.id",
-                             8, w->name, w->external_id, w->doc, tenant_id, id,
-                             if_version, if_version, w->name);
+                             "AND (NOT EXISTS (SELECT 1 FROM groups o WHERE "
+                             "o.tenant_id = r.tenant_id AND o.id <> r.id AND " NAME_KEY_EQ(
+                                 "o.display_name_key",
+                                 "%s") ") OR " STAYS_EXEMPT("r.display_name_key") ") RETURNING r.id",
+                             9, w->name, w->external_id, w->doc, tenant_id, id,
+                             if_version, if_version, w->name, w->name);
     }
     if (rv != APR_SUCCESS && is_duplicate(db)) {
         rv = APR_EEXIST;
@@ -508,9 +594,11 @@ apr_status_t scim_store_account_active(scim_db_t *db, apr_pool_t *p,
     rv = scim_db_readv(db, p, &rows,
                        "SELECT a.active FROM accounts a "
                        "JOIN tenants n ON n.id = a.tenant_id "
-                       "WHERE n.slug = %s AND a.kind = 'user' AND "
-                       "lower(upper(a.user_name)) = lower(upper(%s))",
-                       2, tenant_slug, user_name);
+                       "WHERE n.slug = %s AND a.kind = 'user' AND " NAME_KEY_EQ(
+                           "a.user_name_key",
+                           "%s") " ORDER BY a.user_name = %s DESC, a.name_key_exempt "
+                                 "NULLS FIRST LIMIT 1",
+                       3, tenant_slug, user_name, user_name);
     if (rv != APR_SUCCESS) {
         return rv;
     }

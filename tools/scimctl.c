@@ -114,6 +114,58 @@ static void db_die(scim_db_t *db, const char *what)
     die("%s: %s", what, msg);
 }
 
+/* A name from the database for a terminal: control bytes become '?'. */
+static const char *printable(apr_pool_t *p, const char *s)
+{
+    char *o = apr_pstrdup(p, s ? s : ""), *x;
+
+    for (x = o; *x; x++) {
+        if ((unsigned char)*x < 0x20 || *x == 0x7f) {
+            *x = '?';
+        }
+    }
+    return o;
+}
+
+/* Names that collide under NFKC and case folding and were kept by
+ * migration 3 (sql/003_name_keys.sql) until someone renames them: one
+ * warning each, on every migrate, so that they are not forgotten. */
+static void warn_name_twins(scim_db_t *db, apr_pool_t *p)
+{
+    scim_rows_t *rows;
+    int i;
+
+    if (scim_db_selectv(db, p, &rows,
+                        "SELECT t.slug, 'userName', x.user_name, x.id::text, "
+                        "(SELECT o.user_name FROM accounts o WHERE "
+                        "o.tenant_id = x.tenant_id AND o.name_key_exempt IS NULL "
+                        "AND o.user_name_key = x.user_name_key LIMIT 1) "
+                        "FROM accounts x JOIN tenants t ON t.id = x.tenant_id "
+                        "WHERE x.name_key_exempt IS NOT NULL UNION ALL "
+                        "SELECT t.slug, 'group displayName', x.display_name, "
+                        "x.id::text, (SELECT o.display_name FROM groups o WHERE "
+                        "o.tenant_id = x.tenant_id AND o.name_key_exempt IS NULL "
+                        "AND o.display_name_key = x.display_name_key LIMIT 1) "
+                        "FROM groups x JOIN tenants t ON t.id = x.tenant_id "
+                        "WHERE x.name_key_exempt IS NOT NULL ORDER BY 1, 2, 3",
+                        0)
+        != APR_SUCCESS) {
+        db_die(db, "cannot list the names that collide");
+    }
+    for (i = 0; i < rows->nrows; i++) {
+        const char *kept = scim_rows_get(rows, i, 4);
+
+        fprintf(stderr,
+                "scimctl: warning: tenant %s: %s '%s' (id %s) is the same name "
+                "as '%s' under NFKC and case folding; it keeps working but "
+                "must be renamed\n",
+                scim_rows_get(rows, i, 0), scim_rows_get(rows, i, 1),
+                printable(p, scim_rows_get(rows, i, 2)),
+                scim_rows_get(rows, i, 3),
+                kept && *kept ? printable(p, kept) : "(renamed)");
+    }
+}
+
 static int cmd_migrate(ctl_t *c, int argc, const char **argv)
 {
     scim_db_t *db = connect_db(c);
@@ -176,6 +228,9 @@ static int cmd_migrate(ctl_t *c, int argc, const char **argv)
     }
     printf("schema %s at version %s\n", applied ? "now" : "already",
            scim_rows_get(rows, 0, 0));
+    if (atoi(scim_rows_get(rows, 0, 0)) >= 3) {
+        warn_name_twins(db, c->pool);
+    }
     return 0;
 }
 

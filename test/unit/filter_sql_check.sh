@@ -6,7 +6,7 @@
 #
 #   test/unit/filter_sql_check.sh              # private PostgreSQL, removed after
 #   SCIM_TEST_PG='host=/run/pg dbname=x' test/unit/filter_sql_check.sh
-#       # an existing database with sql/001_initial.sql applied
+#       # an existing database with the sql/ migrations applied
 #
 # The private cluster (initdb refuses root) runs as $SCIM_TEST_USER (default:
 # the invoking user, or "scimtest" when root; created with useradd if it does
@@ -76,5 +76,7 @@ as_pg "$PG_BIN/pg_ctl" -D "$pgdata" -l "$work/pg.log" -w \
     -o "-k $work -c listen_addresses= -p 5432" start >/dev/null
 started=1
 conn="host=$work port=5432 user=postgres dbname=postgres"
-"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$conn" -f "$top/sql/001_initial.sql" >/dev/null
+for f in "$top"/sql/[0-9]*.sql; do
+    "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$conn" -f "$f" >/dev/null
+done
 "$work/filter_sql_check" "$conn" "$count"

@@ -563,6 +563,61 @@ START_TEST(norm_required)
 }
 END_TEST
 
+/* Names: no controls, no bidi controls, no white space at either end
+ * (SPEC 5.1); the same rules for externalId and a group's displayName. */
+START_TEST(norm_name_characters)
+{
+    const scim_resource_type_t *u = scim_schema_user();
+    const scim_resource_type_t *g = scim_schema_group();
+    static const char *const bad[] = { "alice ",
+                                       " alice",
+                                       "alice\\t",
+                                       "alice\\u00a0",
+                                       "\\u3000alice",
+                                       "alice\\u2003",
+                                       "al\\nice",
+                                       "al\\u0007ice",
+                                       "al\\u007fice",
+                                       "al\\u0085ice",
+                                       "al\\u009bice",
+                                       "al\\u202eice",
+                                       "\\u202aalice",
+                                       "al\\u2066ice",
+                                       "al\\u2069ice",
+                                       "al\\u200eice",
+                                       "al\\u200fice",
+                                       "al\\u061cice",
+                                       NULL };
+    scim_fault_t f;
+    int i;
+
+    for (i = 0; bad[i]; i++) {
+        f = norm_fail(u,
+                      apr_psprintf(pool, "{" USER ",\"userName\":\"%s\"}", bad[i]),
+                      0);
+        ck_assert_str_eq(f.scim_type, "invalidValue");
+        ck_assert_ptr_nonnull(strstr(f.detail, "userName"));
+        f = norm_fail(u,
+                      apr_psprintf(pool,
+                                   "{" USER ",\"userName\":\"a\","
+                                   "\"externalId\":\"%s\"}",
+                                   bad[i]),
+                      0);
+        ck_assert_ptr_nonnull(strstr(f.detail, "externalId"));
+        f = norm_fail(g,
+                      apr_psprintf(pool, "{" GROUP ",\"displayName\":\"%s\"}",
+                                   bad[i]),
+                      0);
+        ck_assert_ptr_nonnull(strstr(f.detail, "displayName"));
+    }
+    /* inner spaces, other scripts and lookalikes are left to the database */
+    norm_ok(u, "{" USER ",\"userName\":\"Ann Lee\",\"externalId\":\"x y\"}", 0);
+    norm_ok(u, "{" USER ",\"userName\":\"\\uff41\\u540d\\u0639\"}", 0);
+    /* a user's displayName is no unique name */
+    norm_ok(u, "{" USER ",\"userName\":\"a\",\"displayName\":\" Ann \"}", 0);
+}
+END_TEST
+
 START_TEST(norm_schemas)
 {
     const scim_resource_type_t *u = scim_schema_user();
@@ -1194,6 +1249,7 @@ Suite *scim_schema_suite(void)
     tcase_add_test(tc, norm_booleans);
     tcase_add_test(tc, norm_wrong_types);
     tcase_add_test(tc, norm_required);
+    tcase_add_test(tc, norm_name_characters);
     tcase_add_test(tc, norm_schemas);
     tcase_add_test(tc, norm_unknown);
     tcase_add_test(tc, norm_duplicates);
