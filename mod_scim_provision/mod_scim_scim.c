@@ -438,14 +438,15 @@ static void op_patch(ctx_t *c, scim_res_type_e type, const char *id,
             store_failed(c, rv, type, res);
             return;
         }
-        if (version && strcmp(version, current)) {
+        if (version && (!current || strcmp(version, current))) {
             store_failed(c, APR_EMISMATCH, type, res);
             return;
         }
         if (type == SCIM_RES_GROUP && !bulk_budget(c, members->nelts, res)) {
             return;
         }
-        doc = scim_json_parse(p, doc_text, strlen(doc_text), 64, &err);
+        doc = doc_text ? scim_json_parse(p, doc_text, strlen(doc_text), 64, &err)
+                       : NULL;
         if (!doc) {
             fail(res, HTTP_SERVICE_UNAVAILABLE, NULL, "stored document");
             return;
@@ -748,20 +749,21 @@ static int projection(ctx_t *c, scim_res_type_e type, const char *attributes,
 static const char *project(ctx_t *c, scim_res_type_e type,
                            const projection_t *pr, const char *json)
 {
-    const char *err = NULL;
+    const char *err = NULL, *out;
     json_t *doc;
 
-    if (!pr->attrs && !pr->excl) {
+    if (!json || (!pr->attrs && !pr->excl)) {
         return json;
     }
     doc = scim_json_parse(c->r->pool, json, strlen(json), 64, &err);
     if (!doc) {
         return json;
     }
-    return scim_json_dump(c->r->pool,
-                          scim_schema_project(c->r->pool, rtype(type), doc,
-                                              pr->attrs, pr->excl),
-                          0);
+    out = scim_json_dump(c->r->pool,
+                         scim_schema_project(c->r->pool, rtype(type), doc,
+                                             pr->attrs, pr->excl),
+                         0);
+    return out ? out : json;
 }
 
 /* Compile a search into a store query (filter, sort, page). */
@@ -823,7 +825,10 @@ static const char *list_json(apr_pool_t *p, int total, int start,
     for (i = 0; i < items->nelts; i++) {
         const char *json = APR_ARRAY_IDX(items, i, const char *);
 
-        if (i) {
+        if (!json) {
+            continue; /* never from the store; no strlen(NULL) either */
+        }
+        if (n > 1) {
             vec[n].iov_base = (void *)",";
             vec[n++].iov_len = 1;
         }
