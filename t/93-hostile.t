@@ -148,7 +148,24 @@ my @FILTERS = ('userName eq "a', 'userName eq', '(((((((((((((((((((((((((((((((
                'members.value eq "00000000-0000-0000-0000-000000000000"', "userName eq \"\xff\"",
                "\xff eq \"a\"", "userName eq \"a\xc0\xaf\"", 'userName gt true', 'active eq null', 'userName[',
                'urn:ietf:params:scim:schemas:core:2.0:User:userName eq "x"', 'title pr or ' x 300 . 'title pr', 'userName eq "x" and (' x 40 . 'title pr' . ')' x 40,
-               'emails[type eq "work"] and emails[value ew ".com"] and not (emails[primary eq false])');
+               'emails[type eq "work"] and emails[value ew ".com"] and not (emails[primary eq false])',
+               'meta.created gt "2024-02-29T00:00:00Z"', 'meta.created lt "0001-01-01T00:00:00+14:00"',
+               'meta.lastModified ge "9999-12-31T23:59:59.999999999-14:00"', 'meta.created gt "2023-02-29T00:00:00Z"',
+               'meta.created eq "2024-01-01T24:00:00Z"', 'meta.created gt 1', 'meta.created pr', 'meta.version eq "W/\\"1\\""',
+               'id eq "not-a-uuid"', 'id gt "x"', 'id eq "00000000-0000-0000-0000-00000000000g"', 'id pr', 'id sw "0"',
+               'externalId pr', 'name.givenName ge "A"', 'emails.value co "%"', 'userName sw "_"', 'userName co "\\\\"',
+               'userName eq "a\\"b"', 'title gt 5', 'active eq "true"', 'active gt false', 'groups.value eq "x"',
+               'groups eq "x"', 'members.value eq "x"', 'members eq "{uid}"', 'x.y.z eq 1',
+               'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "{mgr}"',
+               'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager eq "{mgr}"',
+               'addresses[postalCode eq 1e400]', 'phoneNumbers[value sw "+1"].type eq "mobile"', 'password eq "x"',
+               'emails[type eq "work"].value ew "@microsoft.com" or userName eq "{login}"', 'displayName lt "\x{7f}"',
+               'userName eq "' . ('x' x 4000) . '"', 'meta.resourceType eq "User"', 'schemas eq "x"',
+               'userName eq "\\u0000"', 'userName eq "\\ud800"', 'userName eq 1.5e308', 'userName ne null',
+               'title eq -0', 'title eq 18446744073709551616', 'displayName ew "\\u00e9"', 'userName eq "\\uFFFF"');
+my @SORT = ('meta.created', 'meta.lastModified', 'emails.value', 'emails', 'name.givenName', 'members', 'id', 'x', 'groups',
+            'urn:ietf:params:scim:schemas:core:2.0:User:userName', 'emails[type eq "work"].value', 'active', 'meta',
+            'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager', 'password', 'externalId', '', 'userName ');
 
 # ---- HTTP ------------------------------------------------------------------
 my $ua = LWP::UserAgent->new(timeout => 60, keep_alive => 0);
@@ -552,7 +569,7 @@ my %MUT;
     query => sub {
         my ($q, $r) = @_;
         my $qs = $q->{query};
-        my $k = $r->below(9);
+        my $k = $r->below(10);
         my $bad = $r->pick(@BAD_UTF8, @ODD_UTF8);
         if ($k == 0) { push @$qs, [$r->pick(@QNAMES) => $bad] }
         elsif ($k == 1) { push @$qs, [$r->pick($bad, "filter$bad", "$bad=", '', 'a' x 2000) => $r->pick('1', $bad, '')] }
@@ -562,12 +579,13 @@ my %MUT;
         elsif ($k == 5) { $q->{rawq} = $r->pick('%G1=1', '%', 'a=%', 'a=%F', '%%=1', 'filter=%zz', '&&&', '=', '==1',
                                                 'a&a', "count=1%00", 'filter=userName%20eq%20%22%FF%22', '%FF=1&%FF=2',
                                                 'attributes=%FF', 'sortBy=%FF', 'access_token=abc.def.ghi', ';', '+=+') }
-        elsif ($k == 6) { push @$qs, [filter => $r->pick(@FILTERS)] }
+        elsif ($k == 6) { push @$qs, [filter => expand($r->pick(@FILTERS), \%var)] }
         elsif ($k == 7) { push @$qs, [$r->pick('attributes', 'excludedAttributes', 'sortBy') =>
                                       $r->pick(join(',', ('a') x 300), 'name.givenName,' x 50, 'emails[type eq "work"]',
                                                "userName$bad", 'urn:ietf:params:scim:schemas:core:2.0:User:' . ('x' x 60) . "\xc3\xa9",
                                                ('x' x 63) . "\xc3\xa9", ',', '', '..', 'meta.version')] }
-        else { push @$qs, [sortOrder => $r->pick('sideways', '', 'DESCENDING', "asc\xff")] }
+        elsif ($k == 8) { push @$qs, [sortOrder => $r->pick('sideways', '', 'DESCENDING', "asc\xff")] }
+        else { push @$qs, [sortBy => $r->pick(@SORT)], [sortOrder => $r->pick('ascending', 'descending')] }
         return 'query ' . esc(join('&', map { "$_->[0]=$_->[1]" } @$qs) . (defined $q->{rawq} ? " raw $q->{rawq}" : ''), 120);
     },
 );
@@ -590,6 +608,17 @@ $MUT{patch_path} = sub {
     $op->{op} = $r->pick('add', 'remove', 'replace', 'Add', 'REMOVE', 'move', 'copy', 'test', '', 'replace ') if $r->chance(0.4);
     return 'PATCH op ' . esc($op->{op}) . ' path ' . esc($pp, 60);
 };
+# the filter and sort of a .search body
+$MUT{search} = sub {
+    my ($q, $r) = @_;
+    return unless ref $q->{body} eq 'HASH' && exists $q->{body}{filter};
+    my $b = $q->{body};
+    $b->{filter} = expand($r->pick(@FILTERS), \%var);
+    $b->{sortBy} = $r->pick(@SORT) if $r->chance(0.4);
+    $b->{count} = \$r->pick(@NUMS[0 .. 6], '200', '201') if $r->chance(0.3);
+    $b->{startIndex} = \$r->pick(@NUMS[0 .. 6], '100000') if $r->chance(0.3);
+    return 'search filter ' . esc($b->{filter}, 60);
+};
 $MUT{patch_ops} = sub {
     my ($q, $r) = @_;
     return unless ref $q->{body} eq 'HASH' && ref $q->{body}{Operations} eq 'ARRAY';
@@ -601,7 +630,7 @@ $MUT{patch_ops} = sub {
 $MUT{bulk_ops} = sub {
     my ($q, $r) = @_;
     return unless ref $q->{body} eq 'HASH' && ref $q->{body}{Operations} eq 'ARRAY' && ($q->{segs}[0] // '') eq 'Bulk';
-    my $k = $r->below(6);
+    my $k = $r->below(9);
     my $ops = $q->{body}{Operations};
     if ($k == 0) { $ops->[0]{data}{displayName} = 'bulkId:b1'; $ops->[0]{data}{manager} = { value => 'bulkId:b1' } }
     elsif ($k == 1) { push @$ops, { method => 'POST', path => '/Users', bulkId => 'b1', data => { userName => 'bulk-dup' } } }
@@ -609,10 +638,14 @@ $MUT{bulk_ops} = sub {
     elsif ($k == 3) { $_->{path} = $r->pick('/Users/bulkId:b1', '/Groups/bulkId:nope', '/Bulk', '/Users/../Groups', "/Users/\xff", '') for @$ops }
     elsif ($k == 4) { @$ops = map { { method => 'POST', path => '/Groups', bulkId => "g$_",
                                      data => { displayName => "bulk-$tag-$_", members => [{ value => 'bulkId:g' . ($_ + 1) }] } } } 1 .. 101 }
+    elsif ($k == 5) { $_->{bulkId} = $r->pick('', 'u1', 'g1', "b\xff", 'x' x 1000, \'1', undef) for @$ops }
+    elsif ($k == 6) { $_->{data} = $r->pick(undef, [], 'x', \'1', { schemas => [] }) for grep { $r->chance(0.5) } @$ops }
+    elsif ($k == 7) { push @$ops, { method => 'PATCH', path => '/Groups/bulkId:g1',
+                                   data => { Operations => [{ op => 'add', path => 'members', value => [{ value => 'bulkId:u1' }, { value => 'bulkId:zz' }] }] } } }
     else { $q->{body}{failOnErrors} = $r->pick(\'0', \'-1', \'1e400', 'x', undef, \'18446744073709551616') }
     return "Bulk variant $k";
 };
-my @BODY = qw(patch_path patch_ops bulk_ops type_swap swap_root huge_number dup_key deep_nest remove_member add_member bad_utf8_string bad_utf8_key
+my @BODY = qw(search search patch_path patch_ops bulk_ops type_swap swap_root huge_number dup_key deep_nest remove_member add_member bad_utf8_string bad_utf8_key
               json_escape long_string lookalike bit_flip truncate splice_bytes garbage_body);
 my @HEAD = qw(content_type etag authorization cross_site accept);
 my @LINE = qw(method path query);
@@ -704,17 +737,52 @@ sub problems {
 
 # ---- run -------------------------------------------------------------------
 ok(fixtures(), 'fixtures: the Okta and Entra users, group, members and manager');
-my (@fail, %by_status, %by_mut, %why_count);
+my (@fail, %by_status, %by_mut, %why_count, @unchanged);
+my ($checked, $refresh, $last_fixtures) = (0, 0, 0);
+
+# "Users/<id>" when the request writes to one of the fixtures.
+sub fixture_target {
+    my ($q) = @_;
+    return if $q->{admin} || $q->{method} !~ /^(PUT|PATCH|DELETE|POST)$/ || @{ $q->{segs} } != 2;
+    my ($type, $id) = @{ $q->{segs} };
+    return unless $type =~ /^(Users|Groups)$/ && grep { defined $var{$_} && $id eq $var{$_} } qw(uid eid gid m0 m1 m2 m3 mgr);
+    return "$type/$id";
+}
+# The resource as GET shows it, without what other resources' writes
+# change (a user's groups).
+sub state_of {
+    my ($target) = @_;
+    my ($res, $j) = scim_req($TENANT, 'GET', "/$target", $okta_auth);
+    delete $j->{groups} if ref $j eq 'HASH';
+    return $res->code . ' ' . (ref $j eq 'HASH' ? JSON::PP->new->canonical->encode($j) : '');
+}
 my $t0 = Time::HiRes::time();
 my @indices = @ONLY ? @ONLY : (1 .. $COUNT);
 my $sent = 0;
 for my $i (@indices) {
-    fixtures() if !@ONLY && $i % 250 == 0;
+    # new fixtures now and then, and when one was deleted
+    if (!@ONLY && ($i - $last_fixtures >= 250 || ($refresh && $i - $last_fixtures >= 40))) {
+        fixtures();
+        ($refresh, $last_fixtures) = (0, $i);
+    }
     my ($q, $labels) = mutation($i);
+    # A sample of the writes aimed at a fixture: the resource before, to
+    # prove that a rejected request changed nothing.
+    my $target = rng_for(-$i)->chance(0.35) ? fixture_target($q) : undef;
+    my $before = $target ? state_of($target) : undef;
     my $res = send_req($q);
     $sent++;
+    if ($target && $res->code >= 400 && $res->code < 500) {
+        my $after = state_of($target);
+        push @unchanged, { i => $i, step => $q->{name}, labels => $labels, why => ["changed $target"], q => $q,
+                           req => describe($q), res => $res->status_line . ' ' . esc($res->content // '', 200)
+                                                       . "\n    before: " . esc($before, 300) . "\n    after:  " . esc($after, 300) }
+            if $after ne $before;
+        $checked++;
+    }
     my $code = ($res->header('Client-Warning') // '') eq 'Internal response' ? 'dropped' : $res->code;
     $by_status{ ($q->{admin} ? 'admin ' : 'scim ') . $code }++;
+    $refresh = 1 if $code =~ /^2/ && $q->{method} eq 'DELETE' && fixture_target($q);
     my @why = problems($q, $res);
     for my $l (@$labels) { my ($m) = $l =~ /^(\w+)/; $by_mut{$m}{n}++; $by_mut{$m}{bad}++ if @why }
     next unless @why;
@@ -724,14 +792,15 @@ for my $i (@indices) {
 }
 my $took = Time::HiRes::time() - $t0;
 diag(sprintf 'sent %d mutated requests in %.1f s (%.0f/s)', $sent, $took, $sent / ($took || 1));
-note('statuses: ' . join(', ', map { "$_ x$by_status{$_}" } sort keys %by_status));
-note('mutations (used / failed): ' . join(', ', map { "$_ $by_mut{$_}{n}/" . ($by_mut{$_}{bad} // 0) } sort keys %by_mut));
+diag('statuses: ' . join(', ', map { "$_ x$by_status{$_}" } sort keys %by_status));
+diag('mutations (used / failed): ' . join(', ', map { "$_ $by_mut{$_}{n}/" . ($by_mut{$_}{bad} // 0) } sort keys %by_mut));
 
 my @five = grep { grep { /^HTTP 5|^no answer/ } @{ $_->{why} } } @fail;
 ok(!@five, 'no 5xx and no dropped connection') or report(@five);
 my @form = grep { !grep { /^HTTP 5|^no answer/ } @{ $_->{why} } } @fail;
 ok(!@form, 'every 4xx is a well-formed error (SCIM Error; admin: JSON with message), every 2xx is JSON')
     or report(@form);
+ok(!@unchanged, "a rejected write changed nothing ($checked checked)") or report(@unchanged);
 diag('failure reasons: ' . join('; ', map { "$_ x$why_count{$_}" } sort keys %why_count)) if @fail;
 
 # Which of the bugs that issue 7 names (and other helpers fix) a failure most

@@ -233,6 +233,20 @@ sub extra_steps {
                         { method => 'PATCH', path => '/Groups/{gid}',
                           data => patch_ops({ op => 'add', path => 'members', value => [{ value => 'bulkId:b1' }] }) },
                     ] } },
+        { name => 'bulk writes', method => 'POST', path => '/Bulk',
+          body => { schemas => ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+                    Operations => [
+                        { method => 'POST', path => '/Users', bulkId => 'u1',
+                          data => { schemas => [$CORE], userName => 'bulk-u-{fresh}', emails => [{ value => 'b@example.com' }] } },
+                        { method => 'POST', path => '/Groups', bulkId => 'g1',
+                          data => { schemas => [$GROUP], displayName => 'bulk-g-{fresh}',
+                                    members => [{ value => 'bulkId:u1' }, { value => '{m2}' }] } },
+                        { method => 'PUT', path => '/Users/{m3}',
+                          data => { schemas => [$CORE], userName => '{tag}-{gen}-m3@example.com', title => 'bulk' } },
+                        { method => 'PATCH', path => '/Users/{uid}',
+                          data => patch_ops({ op => 'replace', path => 'title', value => 'bulk' }) },
+                        { method => 'DELETE', path => '/Users/bulkId:u1' },
+                    ] } },
     );
 }
 
