@@ -240,6 +240,14 @@ my $okta_basic = 'Basic ' . MIME::Base64::encode_base64("$okta_tok->{userName}:$
 my $tag = "h$SEED";
 my %var = (tag => $tag, guid => '5f3e9c7a-2b1d-4e8f-9a6b-0c1d2e3f4a5b');
 my $admin_idp = new_idp($ADMIN, $TENANT, 'okta', 'Hostile admin target');
+# Ids no request of this tenant may reach: its own provisioning account (the
+# token's sub), and a user, a group and a provisioning account of others.
+my @FOREIGN = grep { defined && length } (
+    JSON::PP->new->decode(b64url_decode((split /\./, $okta_tok->{token})[1]))->{sub},
+    sql("SELECT a.id FROM accounts a JOIN tenants t ON t.id = a.tenant_id WHERE t.slug <> '$TENANT' AND a.kind = 'user' LIMIT 1"),
+    sql("SELECT g.id FROM groups g JOIN tenants t ON t.id = g.tenant_id WHERE t.slug <> '$TENANT' LIMIT 1"),
+    sql("SELECT a.id FROM accounts a JOIN tenants t ON t.id = a.tenant_id WHERE t.slug <> '$TENANT' AND a.kind = 'provisioning' LIMIT 1"));
+diag('foreign ids: ' . scalar @FOREIGN);
 $var{idp} = $admin_idp;
 {
     my ($res, $j) = create_token($ADMIN, $TENANT, $admin_idp);
@@ -496,7 +504,7 @@ my %MUT;
             my @j = map { JSON::PP->new->decode(b64url_decode($_)) } @p[0, 1];
             my $sub = { body => $j[$which] };
             my $m = $r->pick(qw(type_swap huge_number dup_key bad_utf8_string bad_utf8_key remove_member add_member
-                                json_escape long_string));
+                                json_escape));
             $MUT{$m}->($sub, $r) // return ('', 'nothing');
             $j[$which] = $sub->{body};
             return (sign_hs256($key->(), map { enc($_) } @j), $m);
@@ -520,6 +528,8 @@ my %MUT;
             [sub { undef }, 'no Authorization'],
         ) };
         $q->{auth} = $v->();
+        # httpd itself answers 400 to a header field over 8190 bytes
+        $q->{auth} = substr($q->{auth}, 0, 7000) if defined $q->{auth} && length $q->{auth} > 7000;
         return "Authorization: $what";
     },
     cross_site => sub {
@@ -556,7 +566,7 @@ my %MUT;
                                               'api', 'identity-providers', 'tokens', 'notifications', 'Schemas', 'ResourceTypes') }
         elsif ($k == 5) { $s->[$i] = uc $s->[$i] }
         elsif ($k == 6) { $s->[$i] = $r->pick('00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff',
-                                              $okta_tok->{userName}, '1', '-1', '18446744073709551616', 'x' x 3000,
+                                              $okta_tok->{userName}, @FOREIGN, '1', '-1', '18446744073709551616', 'x' x 3000,
                                               "$var{uid}$bad", substr($var{uid} // '', 0, 35), "$var{uid} ", "{$var{uid}}") }
         elsif ($k == 7) { $s->[$i] .= ';' . $r->pick('a=b', "\xff", 'jsessionid=1') }
         elsif ($k == 8) { splice @$s, $i, 0, $r->pick('Users', 'x', $bad) }
@@ -619,6 +629,19 @@ $MUT{search} = sub {
     $b->{startIndex} = \$r->pick(@NUMS[0 .. 6], '100000') if $r->chance(0.3);
     return 'search filter ' . esc($b->{filter}, 60);
 };
+# an id of another tenant, the provisioning account or the group itself in
+# place of an id in the body or the path
+$MUT{foreign_id} = sub {
+    my ($q, $r) = @_;
+    my $uuid = qr/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    my @s = grep { slot_get($_) =~ $uuid } strings($q->{body});
+    my @p = grep { $q->{segs}[$_] =~ $uuid } 0 .. $#{ $q->{segs} };
+    return unless @s || @p;
+    my $id = $r->pick(@FOREIGN, $var{gid}, $var{uid});
+    if (@s && (!@p || $r->chance(0.6))) { slot_set($r->pick(@s), $id) }
+    else { $q->{segs}[$r->pick(@p)] = $id }
+    return 'id ' . $id;
+};
 $MUT{patch_ops} = sub {
     my ($q, $r) = @_;
     return unless ref $q->{body} eq 'HASH' && ref $q->{body}{Operations} eq 'ARRAY';
@@ -645,7 +668,7 @@ $MUT{bulk_ops} = sub {
     else { $q->{body}{failOnErrors} = $r->pick(\'0', \'-1', \'1e400', 'x', undef, \'18446744073709551616') }
     return "Bulk variant $k";
 };
-my @BODY = qw(search search patch_path patch_ops bulk_ops type_swap swap_root huge_number dup_key deep_nest remove_member add_member bad_utf8_string bad_utf8_key
+my @BODY = qw(foreign_id search search patch_path patch_ops bulk_ops type_swap swap_root huge_number dup_key deep_nest remove_member add_member bad_utf8_string bad_utf8_key
               json_escape long_string lookalike bit_flip truncate splice_bytes garbage_body);
 my @HEAD = qw(content_type etag authorization cross_site accept);
 my @LINE = qw(method path query);
