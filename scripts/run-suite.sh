@@ -64,7 +64,7 @@ echo "== fixtures"
 ./scimctl migrate | grep -q "already at version"   # idempotent
 ./scimctl keygen --kid test-2026a "$run/keys.jwks" >/dev/null
 ./scimctl keygen --kid test-2026b "$run/keys.jwks" >/dev/null
-for t in acme:"Acme Corp" globex:"Globex" initech:"Initech"; do
+for t in acme:"Acme Corp" globex:"Globex" initech:"Initech" hostile:"Hostile Traffic"; do
     ./scimctl tenant add "${t%%:*}" "${t#*:}" >/dev/null
 done
 ./scimctl admin add --system --email root@example.com sysadmin >/dev/null
@@ -72,9 +72,10 @@ done
 ./scimctl admin add --tenant acme --email alex@acme.example alex >/dev/null
 ./scimctl admin add --tenant globex --email bob@globex.example bob >/dev/null
 ./scimctl admin add --tenant initech --email carol@initech.example carol >/dev/null
+./scimctl admin add --tenant hostile --email hal@hostile.example hal >/dev/null
 : >"$run/sso.htpasswd"
 : >"$run/admins.htpasswd"
-for u in sysadmin alice alex bob carol mallory; do
+for u in sysadmin alice alex bob carol mallory hal; do
     htpasswd -bm "$run/admins.htpasswd" "$u" "pw-$u" >/dev/null 2>&1
 done
 

@@ -22,9 +22,12 @@ my $PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 my $LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 my $tag = uniq_name('okta');
 
-# A user must exist for the spec test's first step ("Resources" not empty).
-($res) = scim_req('acme', 'POST', '/Users', $auth, user_body(userName => "$tag-seed\@example.com"));
-scim_ok($res, 201, 'seed user');
+# Users must exist for the spec test's first step ("Resources" not empty;
+# count=2 below wants two of them, also when this file runs alone).
+for my $seed ('seed', 'seed2') {
+    ($res) = scim_req('acme', 'POST', '/Users', $auth, user_body(userName => "$tag-$seed\@example.com"));
+    scim_ok($res, 201, "seed user $seed");
+}
 
 # --- Test API Credentials (both the Runscope spec test and the admin console)
 for my $q ('/Users?count=1&startIndex=1', '/Users?startIndex=1&count=2', '/Users?count=2&startIndex=1') {
