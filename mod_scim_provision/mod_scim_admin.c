@@ -551,6 +551,17 @@ int mod_scim_admin_handler(request_rec *r)
                                     "You are not an administrator of this "
                                     "tenant.");
     }
+    if (!scim_utf8_valid(r->user, strlen(r->user))) {
+        /* no administrator has such a name (and the database would refuse
+         * the bytes: a 503 for a client's mistake) */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      SCIMLOGNO(00201) "a user name that is not UTF-8 is "
+                                       "not an administrator of tenant '%s'",
+                      d->tenant);
+        return mod_scim_admin_error(r, HTTP_FORBIDDEN, "forbidden",
+                                    "You are not an administrator of this "
+                                    "tenant.");
+    }
     if (!(a.db = mod_scim_db(r))) {
         return db_failed(&a);
     }

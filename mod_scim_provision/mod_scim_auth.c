@@ -145,6 +145,14 @@ static authz_status scim_account_check(request_rec *r, const char *require,
     if (!r->user) {
         return AUTHZ_DENIED_NO_USER;
     }
+    if (!scim_utf8_valid(r->user, strlen(r->user))) {
+        /* no account has such a name; the database would refuse the bytes */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      SCIMLOGNO(00200) "a user name that is not UTF-8 is "
+                                       "not an account of tenant '%s'",
+                      tenant);
+        return AUTHZ_DENIED;
+    }
     if (!(db = mod_scim_db(r))) {
         return AUTHZ_GENERAL_ERROR;
     }

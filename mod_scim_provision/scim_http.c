@@ -168,6 +168,7 @@ apr_status_t scim_http_parse_etags(apr_pool_t *p, const char *header,
 {
     apr_array_header_t *arr = apr_array_make(p, 2, sizeof(const char *));
     const char *s = header ? header : "";
+    const char *end = s + strlen(s); /* once: the loop below is linear */
     int star = 0, elements = 0;
 
     *tags = NULL;
@@ -201,7 +202,7 @@ apr_status_t scim_http_parse_etags(apr_pool_t *p, const char *header,
                 unsigned char c = (unsigned char)*s;
 
                 if (c >= 0x80) {
-                    if (!(n = scim_utf8_next(s, strlen(s), NULL))) {
+                    if (!(n = scim_utf8_next(s, (apr_size_t)(end - s), NULL))) {
                         *err = "an entity tag is not valid UTF-8";
                         return APR_EINVAL;
                     }

@@ -1118,13 +1118,18 @@ static int is_uspace(unsigned int c)
         || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
-/* C0 and C1 controls, DEL, and the bidi controls (marks, embeddings,
- * overrides, isolates). */
+/* C0 and C1 controls, DEL, the bidi controls (marks, embeddings,
+ * overrides, isolates), and the invisible characters that NFKC keeps and
+ * that make a lookalike of a name: soft hyphen, zero width space, word
+ * joiner and the invisible operators, byte order mark, line and paragraph
+ * separators. (ZWNJ and ZWJ stay allowed: some scripts need them.) */
 static int is_control(unsigned int c)
 {
-    return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x061C || c == 0x200E
-        || c == 0x200F || (c >= 0x202A && c <= 0x202E)
-        || (c >= 0x2066 && c <= 0x2069);
+    return c < 0x20 || (c >= 0x7F && c <= 0x9F) || c == 0x00AD || c == 0x061C
+        || c == 0x180E || c == 0x200B || c == 0x200E || c == 0x200F
+        || c == 0x2028 || c == 0x2029 || (c >= 0x202A && c <= 0x202E)
+        || (c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x2069)
+        || c == 0xFEFF;
 }
 
 /* userName, externalId, group displayName: names people and programs

@@ -26,6 +26,10 @@
 #define NAME_KEY_EQ(key, arg) key " = scim_name_key(" arg ")"
 /* A row marked exempt by migration 3 (its name collided) stays so while its
  * name keeps the same key (the argument is the new name). */
+/* An update is checked against the rows that hold a name, not against the
+ * exempt twins of a collision: otherwise the row that kept the name could
+ * never be updated again (not even deactivated). */
+#define NOT_EXEMPT(alias) alias ".name_key_exempt IS NULL"
 #define STAYS_EXEMPT(key) \
     "(r.name_key_exempt IS NOT NULL AND " NAME_KEY_EQ(key, "%s") ")"
 
@@ -304,14 +308,14 @@ static apr_status_t why_not_updated(scim_db_t *db, apr_pool_t *p,
                          type == SCIM_RES_USER
                              ? "SELECT " USER_VERSION_SQL ", EXISTS (SELECT 1 FROM "
                                "accounts o WHERE o.tenant_id = r.tenant_id AND o.id <> r.id "
-                               "AND " NAME_KEY_EQ("o.user_name_key",
+                               "AND " NOT_EXEMPT("o") " AND " NAME_KEY_EQ("o.user_name_key",
                                                   "%s") ") "
                                                         "FROM accounts r WHERE r.tenant_id = %s::uuid "
                                                         "AND r.id = %s::uuid AND r.kind = 'user'"
                              : "SELECT " GROUP_VERSION_SQL
                                ", EXISTS (SELECT 1 FROM "
                                "groups o WHERE o.tenant_id = r.tenant_id AND o.id <> r.id "
-                               "AND " NAME_KEY_EQ("o.display_name_key",
+                               "AND " NOT_EXEMPT("o") " AND " NAME_KEY_EQ("o.display_name_key",
                                                   "%s") ") "
                                                         "FROM groups r WHERE r.tenant_id = %s::uuid "
                                                         "AND r.id = %s::uuid",
@@ -361,7 +365,7 @@ apr_status_t scim_store_res_replace(scim_db_t *db, apr_pool_t *p,
             "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
             "AND r.kind = 'user' AND (%s::text IS NULL OR " USER_VERSION_SQL
             " = %s) AND (NOT EXISTS (SELECT 1 FROM accounts o "
-            "WHERE o.tenant_id = r.tenant_id AND o.id <> r.id AND " NAME_KEY_EQ(
+            "WHERE o.tenant_id = r.tenant_id AND o.id <> r.id AND " NOT_EXEMPT("o") " AND " NAME_KEY_EQ(
                 "o.user_name_key",
                 "%s") ") OR " STAYS_EXEMPT("r.user_name_key") ") RETURNING r.*) "
                                                               "SELECT r.id, " USER_VERSION_SQL
@@ -379,7 +383,7 @@ apr_status_t scim_store_res_replace(scim_db_t *db, apr_pool_t *p,
                              "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
                              "AND (%s::text IS NULL OR " GROUP_VERSION_SQL " = %s) "
                              "AND (NOT EXISTS (SELECT 1 FROM groups o WHERE "
-                             "o.tenant_id = r.tenant_id AND o.id <> r.id AND " NAME_KEY_EQ(
+                             "o.tenant_id = r.tenant_id AND o.id <> r.id AND " NOT_EXEMPT("o") " AND " NAME_KEY_EQ(
                                  "o.display_name_key",
                                  "%s") ") OR " STAYS_EXEMPT("r.display_name_key") ") RETURNING r.id",
                              9, w->name, w->external_id, w->doc, tenant_id, id,

@@ -58,6 +58,10 @@ my @bad = (
     ["a DEL inside",              "NA\x{7F}ME"],
     ["a NEL (C1) inside",         "NA\x{85}ME"],
     ["a C1 CSI inside",           "NA\x{9B}ME"],
+    ["a zero width space inside", "NA\x{200B}ME"],
+    ["a soft hyphen inside",      "NA\x{AD}ME"],
+    ["a byte order mark inside",  "NA\x{FEFF}ME"],
+    ["a word joiner inside",      "NA\x{2060}ME"],
     ["RLO (U+202E)",              "NA\x{202E}ME"],
     ["LRE (U+202A)",              "\x{202A}NAME"],
     ["PDF (U+202C)",              "NAME\x{202C}x"],
@@ -212,6 +216,32 @@ is_deeply(names_of('/Users', qq{userName eq "$tag-bob" or userName eq "} . fullw
     is(usql("SELECT scim_name_key('ＡＬＩＣＥ') = scim_name_key('alice') AND scim_name_key('ǅ') = scim_name_key('ǆ')"
            . " AND scim_name_key(scim_name_key('ﬃ Ⅸ K')) = scim_name_key('ﬃ Ⅸ K')"), 't',
        'scim_name_key: fullwidth, titlecase digraphs, idempotent');
+}
+
+# ---- a collision that migration 3 left behind: both rows stay usable over SCIM
+{
+    my $kept = "$tag-twin";
+    ($res, $j) = scim_req('acme', 'POST', '/Users', $auth, { schemas => [$CORE], userName => $kept });
+    is($res->code, 201, 'the kept row of a collision is created') or diag $res->content;
+    my $kept_id = $j->{id};
+    # its twin, as migration 3 marks a later row of an old collision
+    my $twin_id = usql("WITH n AS (SELECT gen_random_uuid() AS id) INSERT INTO accounts "
+        . "(id, tenant_id, kind, user_name, billable, name_key_exempt, doc) "
+        . "SELECT n.id, '$tenant', 'user', '" . fullwidth(uc $kept) . "', true, n.id, "
+        . "'{\"schemas\":[\"$CORE\"]}'::jsonb FROM n RETURNING id");
+    ok($twin_id, 'an exempt twin is stored (as migration 3 leaves it)');
+    my $off = { schemas => [$PATCH], Operations => [{ op => 'replace', path => 'active', value => JSON::PP::false }] };
+    for my $c (['the kept row', $kept_id], ['the exempt twin', $twin_id]) {
+        ($res, $j) = scim_req('acme', 'PATCH', "/Users/$c->[1]", $auth, $off);
+        is($res->code, 200, "$c->[0] can still be deactivated (PATCH)") or diag $res->content;
+        ($res, $j) = scim_req('acme', 'GET', "/Users/$c->[1]", $auth);
+        ($res, $j) = scim_req('acme', 'PUT', "/Users/$c->[1]", $auth,
+                              { schemas => [$CORE], userName => $j->{userName}, active => JSON::PP::true });
+        is($res->code, 200, "$c->[0] can still be replaced under its own name (PUT)") or diag $res->content;
+    }
+    ($res) = scim_req('acme', 'POST', '/Users', $auth, { schemas => [$CORE], userName => lc $kept });
+    is($res->code, 409, 'a third spelling of the name is still refused');
+    sql("DELETE FROM accounts WHERE id IN ('$kept_id', '$twin_id')");
 }
 
 # ---- migration 3 on rows that already collide

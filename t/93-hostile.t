@@ -38,7 +38,10 @@ my $COUNT = length($ENV{HOSTILE_COUNT} // '') ? $ENV{HOSTILE_COUNT} : 3000;
 my @ONLY = grep { /^\d+$/ } split /,/, $ENV{HOSTILE_ONLY} // '';
 # The run stays bounded on a loaded machine: sending stops after this many
 # seconds (said in the output; every mutation number still replays alone).
-my $BUDGET = length($ENV{HOSTILE_BUDGET} // '') ? $ENV{HOSTILE_BUDGET} : 100;
+# A sanitizer build is several times slower.
+my $BUDGET = length($ENV{HOSTILE_BUDGET} // '') ? $ENV{HOSTILE_BUDGET} : ($ENV{SCIM_SANITIZE} ? 600 : 240);
+# ... but a run that sent only a few mutations proves little: at least this many
+my $MIN_SENT = $COUNT < 2000 ? $COUNT : 2000;
 die "HOSTILE_SEED, HOSTILE_COUNT and HOSTILE_BUDGET must be non-negative integers\n"
     unless "$SEED$COUNT$BUDGET" =~ /^\d+$/;
 my $ADMIN_SHARE = 0.15;    # the share of mutations sent to the admin API
@@ -825,6 +828,8 @@ for my $i (@indices) {
 }
 my $took = Time::HiRes::time() - $t0;
 diag(sprintf 'sent %d mutated requests in %.1f s (%.0f/s)', $sent, $took, $sent / ($took || 1));
+cmp_ok($sent, '>=', @ONLY ? scalar(@ONLY) : $MIN_SENT,
+       "enough mutations were sent to mean something (at least $MIN_SENT, HOSTILE_BUDGET $BUDGET s)");
 diag('statuses: ' . join(', ', map { "$_ x$by_status{$_}" } sort keys %by_status));
 diag('mutations (used / failed): ' . join(', ', map { "$_ $by_mut{$_}{n}/" . ($by_mut{$_}{bad} // 0) } sort keys %by_mut));
 
