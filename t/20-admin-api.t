@@ -159,7 +159,7 @@ is($res->code, 404, 'no path traversal through assets');
 # --- a POST without Content-Type: application/json changes nothing, even
 # with an empty body (a cross-site text/plain form must not mint a token)
 {
-    my $idp_ct = new_idp('alice', 'acme', 'okta', 'Content-Type checks');
+    my $idp_ct = new_idp('alice', 'acme', 'okta', 'Media checks');
     my $tokens = sub { sql("SELECT count(*) FROM tokens WHERE account_id IN (SELECT id FROM accounts WHERE idp_id = '$idp_ct')") };
     my $idps = sql('SELECT count(*) FROM identity_providers');
     my $post = sub {
