@@ -225,10 +225,11 @@ is_deeply(names_of('/Users', qq{userName eq "$tag-bob" or userName eq "} . fullw
     is($res->code, 201, 'the kept row of a collision is created') or diag $res->content;
     my $kept_id = $j->{id};
     # its twin, as migration 3 marks a later row of an old collision
+    my $twin_name = fullwidth(uc $kept);
     my $twin_id = usql("WITH n AS (SELECT gen_random_uuid() AS id) INSERT INTO accounts "
         . "(id, tenant_id, kind, user_name, billable, name_key_exempt, doc) "
-        . "SELECT n.id, '$tenant', 'user', '" . fullwidth(uc $kept) . "', true, n.id, "
-        . "'{\"schemas\":[\"$CORE\"]}'::jsonb FROM n RETURNING id");
+        . "SELECT n.id, '$tenant', 'user', '$twin_name', true, n.id, "
+        . "jsonb_build_object('schemas', jsonb_build_array('$CORE'), 'userName', '$twin_name') FROM n RETURNING id");
     ok($twin_id, 'an exempt twin is stored (as migration 3 leaves it)');
     my $off = { schemas => [$PATCH], Operations => [{ op => 'replace', path => 'active', value => JSON::PP::false }] };
     for my $c (['the kept row', $kept_id], ['the exempt twin', $twin_id]) {
