@@ -30,7 +30,8 @@ ok($rc == 0 && $out =~ /tenant add/ && $out =~ /SCIMCTL_DB/, 'scimctl --help lis
 ($rc, $out) = scimctl('migrate');
 is($rc, 0, 'migrate again');
 like($out, qr/schema already at version \d+/, 'nothing to apply');
-is(sql('SELECT max(version) FROM scim_schema_migrations'), 2, 'version recorded');
+my ($latest) = sort { $b <=> $a } map { m{/0*(\d+)_[^/]*\.sql$} ? $1 : () } glob(root_dir() . '/sql/*.sql');
+is(sql('SELECT max(version) FROM scim_schema_migrations'), $latest, "version recorded ($latest, the last in sql/)");
 
 # tenants
 ($rc, $out) = scimctl('tenant', 'add', 'umbrella', 'Umbrella Corp');
