@@ -37,7 +37,7 @@ APLOG_USE_MODULE(scim_provision);
 #define MAX_RESULTS       200
 #define MAX_PATCH_OPS     100
 #define MAX_BULK_OPS      100
-#define MAX_BULK_MEMBERS  5000 /* group members a Bulk request handles */
+#define MAX_BULK_MEMBERS  2000 /* group members a Bulk request handles */
 #define PATCH_RETRIES     5
 
 /* One request of the SCIM endpoint. */
