@@ -96,6 +96,9 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         mod_scim_srv_conf_t *c = mod_scim_srv_conf(s);
 
         mod_scim_status_post_config(pconf, s);
+        if (mod_scim_lastused_post_config(pconf, s) != OK) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      SCIMLOGNO(00003) "mod_scim_provision ready: %d key(s) "
                                       "from %s, signing with '%s'",
@@ -115,6 +118,9 @@ static int handler(request_rec *r)
     if (!strcmp(r->handler, MOD_SCIM_ADMIN_HANDLER)) {
         return mod_scim_admin_handler(r);
     }
+    if (!strcmp(r->handler, MOD_SCIM_METRICS_HANDLER)) {
+        return mod_scim_metrics_handler(r);
+    }
     return DECLINED;
 }
 
@@ -128,6 +134,8 @@ static void register_hooks(apr_pool_t *p)
     mod_scim_auth_register(p);
     mod_scim_status_register(p);
     mod_scim_notify_register_hooks(p);
+    mod_scim_metrics_register(p);
+    mod_scim_lastused_register_hooks(p);
 }
 
 /* clang-format off */
