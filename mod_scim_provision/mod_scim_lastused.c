@@ -73,14 +73,11 @@ static lu_slot_t *slots;
 static apr_uint32_t nslots_conf;
 
 /* clang-format off */
-static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get_instance;
-static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
 /* clang-format on */
 
 typedef struct {
-    apr_pool_t *pool; /* own pool and allocator, for the watchdog thread */
     server_rec *s;
     int db_down; /* the failure was logged */
 } lu_ctx_t;
@@ -258,7 +255,7 @@ typedef struct {
 /* One flush: collect the slots used since the last flush (and free those
  * idle for a whole interval), write them in one statement, and mark them
  * clean unless they were used again meanwhile. */
-static void flush(lu_ctx_t *ctx)
+static void flush(lu_ctx_t *ctx, apr_pool_t *ptemp)
 {
     apr_pool_t *p = NULL;
     apr_array_header_t *uses, *taken;
@@ -269,7 +266,8 @@ static void flush(lu_ctx_t *ctx)
     apr_status_t rv;
     int updated = 0, j;
 
-    if (!head || APR_SUCCESS != apr_pool_create(&p, ctx->pool)) {
+    /* ptemp: the watchdog thread's own pool of this run */
+    if (!head || APR_SUCCESS != apr_pool_create(&p, ptemp)) {
         goto leave;
     }
     apr_pool_tag(p, "scim_last_used_flush");
@@ -368,34 +366,29 @@ static apr_status_t lastused_watchdog(int state, void *data, apr_pool_t *ptemp)
 {
     lu_ctx_t *ctx = data;
 
-    (void)ptemp;
     if (state == AP_WATCHDOG_STATE_RUNNING) {
-        flush(ctx);
+        flush(ctx, ptemp);
     }
     /* anything else would stop the callback for good */
     return APR_SUCCESS;
-}
-
-static void retrieve_optional_fns(void)
-{
-    wd_get_instance = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
-    wd_register = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
-    dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
-    dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
 }
 
 /* After the shared memory is attached, in the real configuration pass. */
 int mod_scim_lastused_post_config(apr_pool_t *pconf, server_rec *s)
 {
     const mod_scim_srv_conf_t *c = mod_scim_srv_conf(s);
-    apr_allocator_t *allocator = NULL;
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) * wd_get_instance;
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) * wd_register;
     ap_watchdog_t *wd;
     lu_ctx_t *ctx;
-    apr_pool_t *pool;
     apr_status_t rv;
 
     apr_pool_cleanup_register(pconf, NULL, lastused_reset, apr_pool_cleanup_null);
-    retrieve_optional_fns();
+    /* the children inherit these from the parent */
+    wd_get_instance = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+    wd_register = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+    dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
     if (!head) {
         return OK;
     }
@@ -408,46 +401,21 @@ int mod_scim_lastused_post_config(apr_pool_t *pconf, server_rec *s)
                                       "recorded");
         return OK;
     }
-    if (APR_SUCCESS != (rv = apr_allocator_create(&allocator))) {
-        goto fail;
-    }
-    apr_allocator_max_free_set(allocator, 1);
-    if (APR_SUCCESS != (rv = apr_pool_create_ex(&pool, pconf, NULL, allocator))) {
-        apr_allocator_destroy(allocator);
-        goto fail;
-    }
-    apr_allocator_owner_set(allocator, pool);
-    apr_pool_tag(pool, "scim_last_used");
-    ctx = apr_pcalloc(pool, sizeof(*ctx));
-    ctx->pool = pool;
+    ctx = apr_pcalloc(pconf, sizeof(*ctx));
     ctx->s = s;
     if (APR_SUCCESS
             != (rv = wd_get_instance(&wd, LASTUSED_WATCHDOG_NAME, 0, 1, pconf))
         || APR_SUCCESS
             != (rv = wd_register(wd, c->last_used_interval, ctx,
                                  lastused_watchdog))) {
-        goto fail;
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
+                     SCIMLOGNO(00196) "cannot start the job that records "
+                                      "the last use of tokens");
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
                  SCIMLOGNO(00195) "last use of tokens: %u slots, flushed "
                                   "every %" APR_TIME_T_FMT " s",
                  head->nslots, apr_time_sec(c->last_used_interval));
     return OK;
-fail:
-    ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
-                 SCIMLOGNO(00196) "cannot start the job that records the "
-                                  "last use of tokens");
-    return HTTP_INTERNAL_SERVER_ERROR;
-}
-
-static void optional_fn_retrieve(void)
-{
-    retrieve_optional_fns();
-}
-
-void mod_scim_lastused_register_hooks(apr_pool_t *p)
-{
-    (void)p;
-    ap_hook_optional_fn_retrieve(optional_fn_retrieve, NULL, NULL,
-                                 APR_HOOK_MIDDLE);
 }

@@ -135,7 +135,6 @@ static void register_hooks(apr_pool_t *p)
     mod_scim_status_register(p);
     mod_scim_notify_register_hooks(p);
     mod_scim_metrics_register(p);
-    mod_scim_lastused_register_hooks(p);
 }
 
 /* clang-format off */

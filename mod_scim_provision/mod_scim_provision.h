@@ -179,7 +179,6 @@ void mod_scim_lastused_stats(apr_uint64_t *used, apr_uint64_t *slots,
                              apr_uint64_t *dropped, apr_uint64_t *flushes,
                              apr_uint64_t *written, apr_uint64_t *failed);
 int mod_scim_lastused_post_config(apr_pool_t *pconf, server_rec *s);
-void mod_scim_lastused_register_hooks(apr_pool_t *p);
 
 /* Handlers. */
 int mod_scim_scim_handler(request_rec *r);
