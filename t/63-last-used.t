@@ -8,11 +8,11 @@ use strict;
 use warnings FATAL => 'all';
 use Test::More;
 use Apache::Test ();
-use IO::Socket::INET ();
 use LWP::UserAgent ();
 use Time::HiRes ();
 use ScimTest;
 use ScimMail;
+use ScimServer;
 
 my $RFC3339 = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 
@@ -43,7 +43,8 @@ sub db_use {
     my ($id) = @_;
     my ($row) = sql_rows("SELECT to_char(last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), "
                          . "host(last_used_from) FROM tokens WHERE id = '$id'");
-    return ($row->[0], $row->[1]);
+    # psql prints NULL as an empty field
+    return map { defined $_ && length $_ ? $_ : undef } $row->[0], $row->[1];
 }
 
 my $idp = new_idp('alice', 'acme', 'okta', 'Last used ' . time);
@@ -56,6 +57,7 @@ ok(exists $l->{ $a->{id} }{lastUsedAt} && exists $l->{ $a->{id} }{lastUsedFrom},
    'the list has lastUsedAt and lastUsedFrom');
 ok(!defined $l->{ $a->{id} }{lastUsedAt}, 'a new token: lastUsedAt null (never used)');
 ok(!defined $l->{ $a->{id} }{lastUsedFrom}, 'a new token: lastUsedFrom null');
+is_deeply([db_use($a->{id})], [undef, undef], 'and NULL in the database');
 
 # --- A SCIM request writes nothing: a statement trigger on every table logs
 # every writing statement while SCIM requests run.
@@ -155,51 +157,9 @@ is_deeply([db_use($a->{id})], [$before_at, $before_from], 'the refused request r
 
 # --- Two httpd servers on one database: each flushes its own uses, the
 # newest use wins whatever the order of the flushes.
-my $dir = run_dir() . '/second63';
-system('rm', '-rf', $dir);
-mkdir $dir or die "$dir: $!";
-my $libexec = $ENV{SCIM_APXS_LIBEXECDIR};
-my $httpd = Apache::Test::vars('httpd');
-my $root = root_dir();
-my $run = run_dir();
-my $port = do {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0, ReuseAddr => 1)
-        or die "no free port: $!";
-    my $p = $s->sockport;
-    close $s;
-    $p;
-};
-my $base2 = "http://127.0.0.1:$port";
-open(my $fh, '>', "$dir/httpd.conf") or die $!;
-print $fh <<"CONF";
-ServerRoot $dir
-ServerName 127.0.0.1
-DefaultRuntimeDir $dir
-PidFile $dir/httpd.pid
-ErrorLog $dir/error_log
-LogLevel warn scim_provision:info
-Listen 127.0.0.1:$port
-LoadModule mpm_event_module $libexec/mod_mpm_event.so
-LoadModule authz_core_module $libexec/mod_authz_core.so
-LoadModule authz_host_module $libexec/mod_authz_host.so
-LoadModule dbd_module $libexec/mod_dbd.so
-LoadModule remoteip_module $libexec/mod_remoteip.so
-<IfModule !mod_watchdog.c>
-    LoadModule watchdog_module $libexec/mod_watchdog.so
-</IfModule>
-LoadModule scim_provision_module $root/.libs/mod_scim_provision.so
-StartServers 2
-DBDriver pgsql
-DBDParams "host=$ENV{SCIM_TEST_PGHOST} port=$ENV{SCIM_TEST_PGPORT} dbname=scim user=scim connect_timeout=5 options='-c statement_timeout=5000'"
-DBDMin 0
-DBDKeep 4
-DBDMax 64
-DBDExptime 60
-SCIMTokenKeyFile $run/keys.jwks
-SCIMTokenIssuer https://idp-gateway.test.example/scim
-SCIMAssetsDir $root/www
+my $srv = ScimServer->start('second63', modules => ['authz_host', 'remoteip'], conf => <<'CONF');
 SCIMLastUsedInterval 2
-SCIMLastUsedSlots 64
+SCIMLastUsedSlots 16
 RemoteIPHeader X-Forwarded-For
 RemoteIPInternalProxy 127.0.0.1
 <Location /t/acme/scim/v2>
@@ -211,14 +171,10 @@ RemoteIPInternalProxy 127.0.0.1
     Require ip 127.0.0.1
 </Location>
 CONF
-close $fh;
-my $out = `$httpd -f $dir/httpd.conf -k start 2>&1`;
-is($?, 0, 'second httpd starts') or diag $out;
-my $pid;
-END { kill 'TERM', $pid if $pid && kill(0, $pid) }
-ok(wait_for(sub { -s "$dir/httpd.pid" }, 15), 'second httpd wrote its PID file');
-$pid = do { open(my $p, '<', "$dir/httpd.pid") or die $!; local $/; my $x = <$p>; $x =~ /(\d+)/; $1 };
-ok(wait_for(sub { defined metric('mod_scim_last_used_flushes_total', $base2) }, 15), "second httpd answers on $port");
+is($srv->{start_status}, 0, 'second httpd starts') or diag $srv->{start_output};
+ok($srv->running, 'second httpd runs');
+my $base2 = $srv->{base};
+ok(wait_for(sub { defined metric('mod_scim_last_used_flushes_total', $base2) }, 15), "second httpd answers at $base2");
 
 my (undef, $c) = create_token('alice', 'acme', new_idp('alice', 'acme', 'entra', 'Last used two ' . time));
 is(use_token($c->{token}, '203.0.113.2', undef, $base2)->code, 200, 'token C used on the second server');
@@ -243,12 +199,34 @@ diag((metric('mod_scim_last_used_rows_written_total', $base2) // -1) == $w2
 is(use_token($c->{token}, '203.0.113.6', undef, $base2)->code, 200, 'C used on the second server again');
 ok(wait_for(sub { ((db_use($c->{id}))[1] // '') eq '203.0.113.6' }, 10), 'its newer use wins in turn');
 
-kill 'TERM', $pid;
-ok(wait_for(sub { !kill(0, $pid) }, 20), 'second httpd stopped');
-{
-    open(my $el, '<', "$dir/error_log") or die $!;
-    my @bad = grep { /\[scim_provision:(error|warn|crit|alert|emerg)\]/ } <$el>;
-    is(scalar @bad, 0, 'no [error]/[warn] from mod_scim_provision in its error log') or diag @bad;
+# --- A full table (the second server has 16 slots): 18 tokens used within
+# one interval; the uses without a slot are dropped, counted and logged
+# once; once slots free up, uses are recorded again.
+my @many;
+for my $i (1 .. 9) {
+    my $p = new_idp('alice', 'acme', 'okta', "Full table $i " . time);
+    push @many, (create_token('alice', 'acme', $p))[1] for 1 .. 2;
 }
+is(scalar(grep { $_->{token} } @many), 18, '18 more tokens');
+my $d0 = metric('mod_scim_last_used_dropped_total', $base2);
+my $ok = 0;
+$ok += use_token($_->{token}, '203.0.113.30', undef, $base2)->code == 200 for @many;
+is($ok, 18, 'all 18 used on the second server: a full table never refuses a request');
+my $dropped = metric('mod_scim_last_used_dropped_total', $base2) - $d0;
+cmp_ok($dropped, '>=', 2, "uses without a slot are counted ($dropped dropped)");
+is(metric('mod_scim_last_used_slots_used', $base2), 16, 'every slot holds a token');
+my @full = grep { /SCIM00190:/ } do { open(my $el, '<', "$srv->{dir}/error_log") or die $!; <$el> };
+is(scalar @full, 1, 'the full table is logged once') or diag @full;
+ok(wait_for(sub { (grep { !defined((db_use($_->{id}))[0]) } @many) == $dropped }, 10),
+   'the recorded uses reach the database, the dropped ones do not');
+my ($missing) = grep { !defined((db_use($_->{id}))[0]) } @many;
+ok(wait_for(sub { metric('mod_scim_last_used_slots_used', $base2) == 0 }, 15),
+   'slots free up once their tokens rest for a whole interval');
+is(use_token($missing->{token}, '203.0.113.31', undef, $base2)->code, 200, 'a dropped token used again');
+ok(wait_for(sub { ((db_use($missing->{id}))[1] // '') eq '203.0.113.31' }, 10), 'now it is recorded');
+
+ok($srv->stop, 'second httpd stopped');
+my @bad = grep { !/SCIM00190:/ } $srv->bad_log_lines;
+is(scalar @bad, 0, 'no other [error]/[warn] from mod_scim_provision in its error log') or diag @bad;
 
 done_testing();
