@@ -98,6 +98,8 @@ static const struct {
     { "token in the query string", REJ_QUERY },
     { "unsupported authorization scheme", REJ_SCHEME },
     { "malformed Basic credentials", REJ_SCHEME },
+    { "malformed Bearer credentials", REJ_SCHEME },
+    { "Basic credentials without", REJ_SCHEME },
     { "expired", REJ_EXPIRED },
     { "not yet valid", REJ_NOT_YET_VALID },
     { "bad signature", REJ_SIGNATURE },
