@@ -408,10 +408,12 @@ int mod_scim_lastused_post_config(apr_pool_t *pconf, server_rec *s)
         || APR_SUCCESS
             != (rv = wd_register(wd, c->last_used_interval, ctx,
                                  lastused_watchdog))) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
+        /* like a missing segment: serve, without "last used" */
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
                      SCIMLOGNO(00196) "cannot start the job that records "
-                                      "the last use of tokens");
-        return HTTP_INTERNAL_SERVER_ERROR;
+                                      "the last use of tokens; lastUsedAt "
+                                      "is not recorded");
+        return OK;
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
                  SCIMLOGNO(00195) "last use of tokens: %u slots, flushed "

@@ -96,9 +96,6 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         mod_scim_srv_conf_t *c = mod_scim_srv_conf(s);
 
         mod_scim_status_post_config(pconf, s);
-        if (mod_scim_lastused_post_config(pconf, s) != OK) {
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      SCIMLOGNO(00003) "mod_scim_provision ready: %d key(s) "
                                       "from %s, signing with '%s'",

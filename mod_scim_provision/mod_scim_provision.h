@@ -178,6 +178,8 @@ void mod_scim_lastused_record(request_rec *r, const char *tenant_id,
 void mod_scim_lastused_stats(apr_uint64_t *used, apr_uint64_t *slots,
                              apr_uint64_t *dropped, apr_uint64_t *flushes,
                              apr_uint64_t *written, apr_uint64_t *failed);
+/* Called by mod_scim_status_post_config once the segment is attached:
+ * registers the flush job (OK; without mod_watchdog it logs and does not). */
 int mod_scim_lastused_post_config(apr_pool_t *pconf, server_rec *s);
 
 /* Handlers. */

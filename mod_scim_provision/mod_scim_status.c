@@ -89,6 +89,8 @@ int mod_scim_status_post_config(apr_pool_t *pconf, server_rec *s)
     mod_scim_lastused_attach(at + base + msize);
     apr_pool_cleanup_register(pconf, NULL, mod_scim_status_reset,
                               apr_pool_cleanup_null);
+    /* the job that writes the "last used" table */
+    mod_scim_lastused_post_config(pconf, s);
     return OK;
 }
 
