@@ -241,13 +241,17 @@ static int token_list(admin_req_t *a, const char *idp_id)
         scim_token_info_t *k = &APR_ARRAY_IDX(list, i, scim_token_info_t);
 
         json_array_append_new(arr,
-                              json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}",
+                              json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, "
+                                        "s:o, s:o}",
                                         "id", k->id, "createdAt", k->created_at,
                                         "createdBy", k->created_by, "expiresAt",
                                         k->expires_at, "status",
                                         k->deleted_at ? "deleted" : "active",
                                         "deletedAt", nullable(k->deleted_at),
-                                        "deletedBy", nullable(k->deleted_by)));
+                                        "deletedBy", nullable(k->deleted_by),
+                                        "lastUsedAt", nullable(k->last_used_at),
+                                        "lastUsedFrom",
+                                        nullable(k->last_used_from)));
     }
     return reply(a->r, HTTP_OK,
                  json_pack("{s:o, s:o}", "provisioningAccount",

@@ -25,6 +25,7 @@ APLOG_USE_MODULE(scim_provision);
 static int unauthorized(request_rec *r, int token_sent, const char *reason)
 {
     mod_scim_count(MOD_SCIM_C_AUTH_FAILURES);
+    mod_scim_metrics_reject(r, reason);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   SCIMLOGNO(00030) "provisioning token rejected for tenant "
                                    "'%s': %s",
@@ -121,6 +122,7 @@ int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who,
     p->idp_type = row->idp_type;
     *who = p;
     mod_scim_count(MOD_SCIM_C_REQUESTS);
+    mod_scim_lastused_record(r, row->tenant_id, row->token_id);
     if (pf && pf->user_id) {
         pf->done = 1;
     }

@@ -23,6 +23,8 @@ void *mod_scim_create_srv_conf(apr_pool_t *p, server_rec *s)
     c->notify_interval = -1; /* default: one hour */
     c->mail_timeout = -1; /* default: 30 s */
     c->notify_max_attempts = -1;
+    c->last_used_slots = -1; /* default: 4096 */
+    c->last_used_interval = -1; /* default: 30 s */
     return c;
 }
 
@@ -49,6 +51,11 @@ void *mod_scim_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     c->notify_max_attempts = add->notify_max_attempts >= 0
         ? add->notify_max_attempts
         : base->notify_max_attempts;
+    c->last_used_slots = add->last_used_slots >= 0 ? add->last_used_slots
+                                                   : base->last_used_slots;
+    c->last_used_interval = add->last_used_interval >= 0
+        ? add->last_used_interval
+        : base->last_used_interval;
     return c;
 }
 
@@ -290,6 +297,32 @@ static const char *set_max_attempts(cmd_parms *cmd, void *dconf, const char *arg
     return NULL;
 }
 
+static const char *set_last_used_interval(cmd_parms *cmd, void *dconf,
+                                          const char *arg)
+{
+    (void)dconf;
+    /* at most 60 s: the token list is never staler than that (SPEC 5.2) */
+    return set_seconds(cmd, arg, 1, 60,
+                       &mod_scim_srv_conf(cmd->server)->last_used_interval);
+}
+
+static const char *set_last_used_slots(cmd_parms *cmd, void *dconf,
+                                       const char *arg)
+{
+    char *end;
+    long n = strtol(arg, &end, 10);
+
+    (void)dconf;
+    if (*end || !*arg || n < 16 || n > 1048576) {
+        return apr_psprintf(cmd->pool,
+                            "SCIMLastUsedSlots: '%s' is not a number from "
+                            "16 to 1048576",
+                            arg);
+    }
+    mod_scim_srv_conf(cmd->server)->last_used_slots = (int)n;
+    return NULL;
+}
+
 static const char *set_mail_command(cmd_parms *cmd, void *dconf, const char *args)
 {
     mod_scim_srv_conf_t *s = mod_scim_srv_conf(cmd->server);
@@ -381,6 +414,12 @@ const command_rec mod_scim_cmds[] = {
         "seconds before the mail program is killed (default 30)"),
     AP_INIT_TAKE1("SCIMNotifyMaxAttempts", set_max_attempts, NULL, RSRC_CONF,
         "deliveries tried before a reminder is given up (default 5)"),
+    AP_INIT_TAKE1("SCIMLastUsedSlots", set_last_used_slots, NULL, RSRC_CONF,
+        "tokens whose last use shared memory holds between two flushes "
+        "(default 4096)"),
+    AP_INIT_TAKE1("SCIMLastUsedInterval", set_last_used_interval, NULL,
+        RSRC_CONF, "seconds between flushes of the tokens' last use to the "
+        "database, 1 to 60 (default 30)"),
     { NULL }
 };
 /* clang-format on */
@@ -426,6 +465,12 @@ const char *mod_scim_check_config(apr_pool_t *p, server_rec *s)
         }
         if (c->notify_max_attempts < 0) {
             c->notify_max_attempts = MOD_SCIM_DEFAULT_MAX_ATTEMPTS;
+        }
+        if (c->last_used_slots < 0) {
+            c->last_used_slots = MOD_SCIM_DEFAULT_LAST_USED_SLOTS;
+        }
+        if (c->last_used_interval < 0) {
+            c->last_used_interval = MOD_SCIM_DEFAULT_LAST_USED_INTERVAL;
         }
         if (c->mail_argv && !c->mail_from) {
             return "SCIMMailFrom is not set: reminder mail needs a sender "

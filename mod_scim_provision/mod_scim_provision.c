@@ -149,6 +149,9 @@ static int handler(request_rec *r)
     if (!strcmp(r->handler, MOD_SCIM_ADMIN_HANDLER)) {
         return mod_scim_admin_handler(r);
     }
+    if (!strcmp(r->handler, MOD_SCIM_METRICS_HANDLER)) {
+        return mod_scim_metrics_handler(r);
+    }
     return DECLINED;
 }
 
@@ -163,6 +166,7 @@ static void register_hooks(apr_pool_t *p)
     mod_scim_auth_register(p);
     mod_scim_status_register(p);
     mod_scim_notify_register_hooks(p);
+    mod_scim_metrics_register(p);
 }
 
 /* clang-format off */

@@ -43,6 +43,9 @@ typedef struct {
     const char *admin_url; /* SCIMAdminURL */
     apr_interval_time_t mail_timeout; /* SCIMMailTimeout, -1 unset */
     int notify_max_attempts; /* SCIMNotifyMaxAttempts, -1 unset */
+    /* "Last used" of tokens (mod_scim_lastused.c); the main server's apply */
+    int last_used_slots; /* SCIMLastUsedSlots, -1 unset */
+    apr_interval_time_t last_used_interval; /* SCIMLastUsedInterval, -1 */
 } mod_scim_srv_conf_t;
 
 #define MOD_SCIM_DEFAULT_NOTIFY_INTERVAL apr_time_from_sec(3600)
@@ -160,9 +163,43 @@ typedef enum {
     MOD_SCIM_C_COUNT
 } mod_scim_counter_e;
 void mod_scim_count(mod_scim_counter_e which);
+apr_uint64_t mod_scim_counter_value(mod_scim_counter_e which);
 int mod_scim_status_post_config(apr_pool_t *pconf, server_rec *s);
 apr_status_t mod_scim_status_reset(void *unused);
 void mod_scim_status_register(apr_pool_t *p);
+
+/* clang-format off */
+#define MOD_SCIM_METRICS_HANDLER "scim-provision-metrics"
+#define MOD_SCIM_DEFAULT_LAST_USED_SLOTS    4096
+#define MOD_SCIM_DEFAULT_LAST_USED_INTERVAL apr_time_from_sec(30)
+/* clang-format on */
+
+/* mod_scim_metrics.c: OpenMetrics counters per tenant, in the same shared
+ * memory segment as the counters above (SPEC 8). */
+/* In post_config, before the segment is made: learns the tenants from the
+ * configuration and returns the bytes the metrics need. */
+apr_size_t mod_scim_metrics_shm_size(apr_pool_t *pconf);
+void mod_scim_metrics_attach(void *base);
+void mod_scim_metrics_register(apr_pool_t *p);
+/* A SCIM request refused with 401, with the reason the error log gets. */
+void mod_scim_metrics_reject(request_rec *r, const char *reason);
+int mod_scim_metrics_handler(request_rec *r);
+
+/* mod_scim_lastused.c: the last use of every token, kept in shared memory
+ * and flushed to the database by a watchdog (SPEC 5.2). */
+apr_size_t mod_scim_lastused_shm_size(server_rec *s);
+void mod_scim_lastused_attach(void *base);
+/* Record a use of the token by this request; never touches the database. */
+void mod_scim_lastused_record(request_rec *r, const char *tenant_id,
+                              const char *token_id);
+/* Figures for the metrics: slots in use, slots, uses dropped for want of a
+ * slot, flushes made, tokens written. */
+void mod_scim_lastused_stats(apr_uint64_t *used, apr_uint64_t *slots,
+                             apr_uint64_t *dropped, apr_uint64_t *flushes,
+                             apr_uint64_t *written, apr_uint64_t *failed);
+/* Called by mod_scim_status_post_config once the segment is attached:
+ * registers the flush job (OK; without mod_watchdog it logs and does not). */
+int mod_scim_lastused_post_config(apr_pool_t *pconf, server_rec *s);
 
 /* Handlers. */
 int mod_scim_scim_handler(request_rec *r);

@@ -30,6 +30,13 @@ void mod_scim_count(mod_scim_counter_e which)
     }
 }
 
+apr_uint64_t mod_scim_counter_value(mod_scim_counter_e which)
+{
+    return counters && which < MOD_SCIM_C_COUNT
+        ? apr_atomic_read32(&counters[which])
+        : 0;
+}
+
 static int status_hook(request_rec *r, int flags)
 {
     int i;
@@ -52,27 +59,38 @@ static int status_hook(request_rec *r, int flags)
     return OK;
 }
 
-/* In the parent, before the children fork: they inherit the segment. */
+/* In the parent, before the children fork: they inherit the segment. It
+ * also holds the per-tenant metrics (mod_scim_metrics.c) and the "last used"
+ * table (mod_scim_lastused.c), each at an 8-byte aligned offset. */
 int mod_scim_status_post_config(apr_pool_t *pconf, server_rec *s)
 {
+    apr_size_t base, msize, lsize;
     apr_shm_t *shm;
     apr_status_t rv;
+    char *at;
 
     if (counters) {
         return OK;
     }
-    rv = apr_shm_create(&shm, sizeof(apr_uint32_t) * MOD_SCIM_C_COUNT, NULL,
-                        pconf);
+    base = (sizeof(apr_uint32_t) * MOD_SCIM_C_COUNT + 7) & ~(apr_size_t)7;
+    msize = (mod_scim_metrics_shm_size(pconf) + 7) & ~(apr_size_t)7;
+    lsize = mod_scim_lastused_shm_size(s);
+    rv = apr_shm_create(&shm, base + msize + lsize, NULL, pconf);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
                      SCIMLOGNO(00004) "no shared memory for the counters; "
                                       "server-status will not show them");
         return OK;
     }
-    counters = apr_shm_baseaddr_get(shm);
-    memset((void *)counters, 0, sizeof(apr_uint32_t) * MOD_SCIM_C_COUNT);
+    at = apr_shm_baseaddr_get(shm);
+    memset(at, 0, base + msize + lsize);
+    counters = (volatile apr_uint32_t *)at;
+    mod_scim_metrics_attach(at + base);
+    mod_scim_lastused_attach(at + base + msize);
     apr_pool_cleanup_register(pconf, NULL, mod_scim_status_reset,
                               apr_pool_cleanup_null);
+    /* the job that writes the "last used" table */
+    mod_scim_lastused_post_config(pconf, s);
     return OK;
 }
 

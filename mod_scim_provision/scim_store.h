@@ -50,7 +50,17 @@ typedef struct {
     const char *expires_at;
     const char *deleted_at; /* NULL unless deleted */
     const char *deleted_by;
+    const char *last_used_at; /* NULL: never used */
+    const char *last_used_from; /* client address of that use, or NULL */
 } scim_token_info_t;
+
+/* One token's last use, as the "last used" flush writes it. */
+typedef struct {
+    const char *token_id; /* uuid */
+    const char *tenant_id; /* uuid */
+    apr_time_t at;
+    const char *from; /* IP address, or NULL */
+} scim_token_use_t;
 
 typedef struct {
     const char *id;
@@ -160,6 +170,18 @@ apr_status_t scim_store_token_create(scim_db_t *db, apr_pool_t *p,
 apr_status_t scim_store_token_delete(scim_db_t *db, apr_pool_t *p,
                                      const scim_tenant_t *t, const char *idp_id,
                                      const char *token_id, const char *by);
+
+/* Record the last use of several tokens (scim_token_use_t) in ONE statement;
+ * a use older than the one stored changes nothing, so several servers can
+ * flush in any order. *updated gets the rows changed. */
+apr_status_t scim_store_tokens_used(scim_db_t *db, apr_pool_t *p,
+                                    const apr_array_header_t *uses, int *updated);
+
+/* Live tokens per tenant for the tenants with these slugs (one statement):
+ * *counts gets slug -> decimal count; unknown slugs are left out. */
+apr_status_t scim_store_live_token_counts(scim_db_t *db, apr_pool_t *p,
+                                          const apr_array_header_t *slugs,
+                                          apr_hash_t **counts);
 
 /* The live token with this jti in the tenant with this slug, or APR_ENOENT.
  * One round trip; nothing is cached, so revocation is immediate. */

@@ -382,13 +382,16 @@ apr_status_t scim_store_token_list(scim_db_t *db, apr_pool_t *p,
         return APR_SUCCESS;
     }
     /* Expired tokens are never listed; deleted ones until their expiry. */
+    /* clang-format off */
     rv = scim_db_selectv(db, p, &rows,
                          "SELECT id, " TS("created_at") ", created_by, " TS("expires_at") ", " TS(
-                             "deleted_at") ", deleted_by FROM tokens "
+                             "deleted_at") ", deleted_by, " TS("last_used_at") ", "
+                                           "host(last_used_from) FROM tokens "
                                            "WHERE tenant_id = %s::uuid AND account_id = %s::uuid"
                                            " AND expires_at > now() "
                                            "ORDER BY created_at DESC, id",
                          2, t->id, (*account)->id);
+    /* clang-format on */
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -401,6 +404,8 @@ apr_status_t scim_store_token_list(scim_db_t *db, apr_pool_t *p,
         k->expires_at = cell(rows, i, 3);
         k->deleted_at = cell(rows, i, 4);
         k->deleted_by = cell(rows, i, 5);
+        k->last_used_at = cell(rows, i, 6);
+        k->last_used_from = cell(rows, i, 7);
     }
     return APR_SUCCESS;
 }
@@ -640,6 +645,101 @@ apr_status_t scim_store_token_from_row(scim_db_t *db, apr_pool_t *p,
     k->idp_type = scim_rows_get(rows, 0, 4);
     memcpy(k->hash, hash, 32);
     *out = k;
+    return APR_SUCCESS;
+}
+
+/* Append v to an array literal; every element is quoted, NULL is NULL. The
+ * values come from our own shared memory (UUIDs, numbers, IP addresses), but
+ * quoting keeps the literal well-formed whatever they hold. */
+static void array_add(apr_array_header_t *parts, apr_pool_t *p, const char *v)
+{
+    const char *q;
+    char *out, *o;
+
+    if (!v) {
+        APR_ARRAY_PUSH(parts, const char *) = "NULL";
+        return;
+    }
+    o = out = apr_palloc(p, 2 * strlen(v) + 3);
+    *o++ = '"';
+    for (q = v; *q; q++) {
+        if (*q == '"' || *q == '\\') {
+            *o++ = '\\';
+        }
+        *o++ = *q;
+    }
+    *o++ = '"';
+    *o = '\0';
+    APR_ARRAY_PUSH(parts, const char *) = out;
+}
+
+static const char *array_literal(apr_pool_t *p, apr_array_header_t *parts)
+{
+    return apr_pstrcat(p, "{", apr_array_pstrcat(p, parts, ','), "}", NULL);
+}
+
+apr_status_t scim_store_tokens_used(scim_db_t *db, apr_pool_t *p,
+                                    const apr_array_header_t *uses, int *updated)
+{
+    apr_array_header_t *ids, *tenants, *ats, *froms;
+    int i;
+
+    *updated = 0;
+    if (uses->nelts == 0) {
+        return APR_SUCCESS;
+    }
+    ids = apr_array_make(p, uses->nelts, sizeof(const char *));
+    tenants = apr_array_make(p, uses->nelts, sizeof(const char *));
+    ats = apr_array_make(p, uses->nelts, sizeof(const char *));
+    froms = apr_array_make(p, uses->nelts, sizeof(const char *));
+    for (i = 0; i < uses->nelts; i++) {
+        const scim_token_use_t *u = &APR_ARRAY_IDX(uses, i, scim_token_use_t);
+
+        array_add(ids, p, u->token_id);
+        array_add(tenants, p, u->tenant_id);
+        array_add(ats, p, apr_psprintf(p, "%" APR_TIME_T_FMT, u->at));
+        array_add(froms, p, u->from);
+    }
+    /* The newer use wins: a flush that arrives late (another server, a
+     * retry after an outage) never moves last_used_at back. */
+    return scim_db_execv(db, p, updated,
+                         "UPDATE tokens t SET last_used_at = u.at, last_used_from = u.ip "
+                         "FROM (SELECT id, tenant_id, timestamptz 'epoch' + us * interval "
+                         "'1 microsecond' AS at, ip FROM unnest(%s::uuid[], %s::uuid[], "
+                         "%s::bigint[], %s::inet[]) AS x(id, tenant_id, us, ip)) u "
+                         "WHERE t.id = u.id AND t.tenant_id = u.tenant_id "
+                         "AND (t.last_used_at IS NULL OR t.last_used_at < u.at)",
+                         4, array_literal(p, ids), array_literal(p, tenants),
+                         array_literal(p, ats), array_literal(p, froms));
+}
+
+apr_status_t scim_store_live_token_counts(scim_db_t *db, apr_pool_t *p,
+                                          const apr_array_header_t *slugs,
+                                          apr_hash_t **counts)
+{
+    apr_array_header_t *parts;
+    scim_rows_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *counts = apr_hash_make(p);
+    parts = apr_array_make(p, slugs->nelts, sizeof(const char *));
+    for (i = 0; i < slugs->nelts; i++) {
+        array_add(parts, p, APR_ARRAY_IDX(slugs, i, const char *));
+    }
+    rv = scim_db_readv(db, p, &rows,
+                       "SELECT t.slug, count(k.id) FROM tenants t "
+                       "LEFT JOIN tokens k ON k.tenant_id = t.id "
+                       "AND k.deleted_at IS NULL AND k.expires_at > now() "
+                       "WHERE t.slug = ANY (%s::text[]) GROUP BY t.slug",
+                       1, array_literal(p, parts));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nrows; i++) {
+        apr_hash_set(*counts, cell(rows, i, 0), APR_HASH_KEY_STRING,
+                     cell(rows, i, 1));
+    }
     return APR_SUCCESS;
 }
 

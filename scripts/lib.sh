@@ -3,7 +3,8 @@
 # Debian packages that building, testing and the demo need.
 SCIM_PACKAGES="build-essential autoconf automake libtool pkg-config apache2 apache2-dev
 apache2-utils libaprutil1-dbd-pgsql libjansson-dev libssl-dev postgresql postgresql-contrib
-libapache2-mod-perl2 libwww-perl libjson-pp-perl check ca-certificates"
+libapache2-mod-perl2 libwww-perl libjson-pp-perl check ca-certificates
+python3-prometheus-client"
 
 # Install what is missing (root only); apt-get update only when needed.
 scim_install_packages() {

@@ -156,6 +156,48 @@
         return h('time', { datetime: iso, title: iso, class: 'nowrap' }, text);
     }
 
+    /* "3 minutes ago": how long ago an ISO time was, in words. */
+    function timeAgo(iso) {
+        var secs = Math.floor((Date.now() - new Date(iso).getTime()) / 1000);
+        var steps = [[86400, 'day'], [3600, 'hour'], [60, 'minute']];
+        var i, n;
+
+        if (isNaN(secs)) {
+            return String(iso);
+        }
+        for (i = 0; i < steps.length; i++) {
+            if (secs >= steps[i][0]) {
+                n = Math.floor(secs / steps[i][0]);
+                return n + ' ' + steps[i][1] + (n === 1 ? '' : 's') + ' ago';
+            }
+        }
+        return 'less than a minute ago';
+    }
+
+    /* The last use of a token: "never", or "3 minutes ago from 203.0.113.7". */
+    function lastUsedText(t) {
+        if (!t.lastUsedAt) {
+            return 'never';
+        }
+        return timeAgo(t.lastUsedAt) + (t.lastUsedFrom ? ' from ' + t.lastUsedFrom : '');
+    }
+
+    function lastUsedEl(t) {
+        if (!t.lastUsedAt) {
+            return h('span', { class: 'muted last-used never' }, 'never');
+        }
+        return h('span', { class: 'last-used' },
+            h('time', { datetime: t.lastUsedAt, title: t.lastUsedAt }, timeAgo(t.lastUsedAt)),
+            t.lastUsedFrom ? h('span', { class: 'nowrap' }, ' from ' + t.lastUsedFrom) : null);
+    }
+
+    /* Used in the last 24 hours: deleting it probably stops provisioning. */
+    function recentlyUsed(t) {
+        var at = t.lastUsedAt ? new Date(t.lastUsedAt).getTime() : NaN;
+
+        return !isNaN(at) && Date.now() - at < 24 * 3600 * 1000;
+    }
+
     function dash(value) {
         return value ? String(value) : h('span', { class: 'dash', 'aria-label': 'none' }, '—');
     }
@@ -932,6 +974,7 @@
                 td('Expires', dateEl(t.expiresAt)),
                 td('Status', h('span', { class: 'pill ' + (active ? 'active' : 'deleted') },
                                active ? 'Active' : 'Deleted')),
+                td('Last used', lastUsedEl(t)),
                 td('Deleted by', dash(t.deletedBy)),
                 td('Deleted at', dateEl(t.deletedAt)),
                 td('Actions', trash, 'actions actions-end')));
@@ -939,13 +982,13 @@
         return h('div', { class: 'table-wrap' },
             h('table', { class: 'data stack', 'aria-labelledby': 'tokens-title' },
                 h('thead', null, h('tr', null, th('Created'), th('Created by'), th('Expires'), th('Status'),
-                    th('Deleted by'), th('Deleted at'),
+                    th('Last used'), th('Deleted by'), th('Deleted at'),
                     h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
                 tbody));
     }
 
     function confirmDelete(token, opener, onDeleted) {
-        var dialog, cancel, confirm, error, busy = false;
+        var dialog, cancel, confirm, error, warning = null, busy = false;
 
         function close() {
             if (dialog.open) {
@@ -955,21 +998,29 @@
         error = h('p', { class: 'form-error', role: 'alert', hidden: true });
         cancel = h('button', { type: 'button', class: 'btn', onclick: close }, 'Cancel');
         confirm = h('button', { type: 'button', class: 'btn danger' }, 'Yes, delete Provisioning token');
+        if (recentlyUsed(token)) {
+            warning = h('p', { class: 'modal-warning', id: 'delete-warning' }, icon('alert'),
+                h('span', null, 'This token was used ' + lastUsedText(token) + '. Okta or Microsoft Entra ID ' +
+                  'may still be using it; deleting it will stop provisioning.'));
+        }
         dialog = h('dialog', {
             class: 'modal', role: 'dialog', 'aria-modal': 'true',
-            'aria-labelledby': 'delete-title', 'aria-describedby': 'delete-desc'
+            'aria-labelledby': 'delete-title',
+            'aria-describedby': warning ? 'delete-warning delete-desc' : 'delete-desc'
         },
             h('div', { class: 'modal-body' },
                 h('span', { class: 'modal-icon' }, icon('trash')),
                 h('div', null,
                     h('h2', { id: 'delete-title' }, 'Delete this provisioning token?'),
+                    warning,
                     h('p', { id: 'delete-desc' },
                         'The identity provider can no longer use it: the very next request with this token is refused. ' +
                         'The token stays listed as deleted until its original expiry date. This cannot be undone.'),
                     h('dl', null,
                         h('dt', null, 'Created'), h('dd', null, dateEl(token.createdAt),
                             token.createdBy ? ' by ' + token.createdBy : ''),
-                        h('dt', null, 'Expires'), h('dd', null, dateEl(token.expiresAt))))),
+                        h('dt', null, 'Expires'), h('dd', null, dateEl(token.expiresAt)),
+                        h('dt', null, 'Last used'), h('dd', null, lastUsedEl(token))))),
             error,
             h('div', { class: 'modal-actions' }, cancel, confirm));
 
@@ -1174,7 +1225,9 @@
                     h('p', { class: 'limit-note' },
                         'You can have at most two tokens per provisioning account: the second one lets you move ' +
                         'to a new token before the first one expires. Expired tokens are not listed; deleted tokens ' +
-                        'stay listed until their original expiry date.'))),
+                        'stay listed until their original expiry date. Last used tells which token the identity ' +
+                        'provider really uses (updated within a minute): delete the old one only once it is no ' +
+                        'longer used.'))),
             secretSlot,
             h('section', { class: 'card', 'aria-labelledby': 'tokens-title' },
                 h('div', { class: 'card-head' },

@@ -11,6 +11,10 @@
  *   SCREENSHOT_DIR  where the numbered screenshots of every step go
  *                   (default: ./screenshots)
  *   CHROMIUM        the browser (default: /usr/bin/chromium)
+ *   SCIM_URL        the tenant's SCIM endpoint (default: BASE_URL with
+ *                   provisioning/ replaced by scim/v2/); the server must
+ *                   take the client address from X-Forwarded-For sent by
+ *                   127.0.0.1 (mod_remoteip, as t/conf/extra.conf.in does)
  *
  *   npm install --no-audit --no-fund && node --test page.test.js
  *
@@ -39,6 +43,9 @@ const ADMIN_USER = env('ADMIN_USER');
 const ADMIN_PASS = env('ADMIN_PASS');
 const SCREENSHOT_DIR = path.resolve(env('SCREENSHOT_DIR', path.join(__dirname, 'screenshots')));
 const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
+const SCIM_URL = env('SCIM_URL', BASE_URL.replace(/provisioning\/$/, 'scim/v2/')).replace(/\/?$/, '/');
+const IDP_ADDR = '203.0.113.7';
+const DAY_MS = 24 * 3600 * 1000;
 
 const JWT_RE = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/;
 const STAMP = new Date().toISOString().replace(/[-:TZ.]/g, '').slice(0, 14);
@@ -328,6 +335,93 @@ describe('Auto Provisioning Token page in headless Chromium', { timeout: 10 * 60
             await page.keyboard.press('Escape');
             assert.equal(await panel.isVisible(), false);
             assert.equal((await activeElementInfo()).name, 'Notifications', 'Escape returns focus to the bell');
+        });
+
+    it('shows when each token was last used, and warns before deleting one used in the last 24 hours',
+        { timeout: STEP_TIMEOUT }, async () => {
+            const lastUsed = (id) => page.locator(`tr[data-token-id="${id}"] td[data-label="Last used"]`);
+            const list = async () => (await apiCall('GET', `identity-providers/${seen.oktaId}/tokens`)).body.tokens;
+
+            await page.getByRole('columnheader', { name: 'Last used' }).waitFor();
+            for (const t of await list()) {
+                assert.equal(t.lastUsedAt, null, 'no token used yet');
+                assert.equal((await lastUsed(t.id).innerText()).trim(), 'never');
+            }
+            /* the identity provider uses the second token (through a proxy
+             * that names it in X-Forwarded-For) */
+            const res = await fetch(`${SCIM_URL}ServiceProviderConfig`, {
+                headers: { Authorization: `Bearer ${seen.token2}`, 'X-Forwarded-For': IDP_ADDR }
+            });
+            assert.equal(res.status, 200, 'the SCIM request with the second token succeeds');
+            /* the use reaches the list within the flush interval */
+            let used;
+            for (let i = 0; i < 50 && !used; i++) {
+                used = (await list()).find((t) => t.lastUsedAt);
+                if (!used) {
+                    await page.waitForTimeout(200);
+                }
+            }
+            assert.ok(used, 'the token list gives lastUsedAt after the SCIM request');
+            assert.equal(used.lastUsedFrom, IDP_ADDR);
+            seen.usedId = used.id;
+            const unused = (await list()).find((t) => t.id !== used.id && t.status === 'active');
+
+            await page.reload();
+            await waitTokenRows(2, 0);
+            assert.match((await lastUsed(used.id).innerText()).trim(),
+                new RegExp(`^(less than a minute|1 minute) ago from ${IDP_ADDR.replace(/\./g, '\\.')}$`));
+            assert.equal(await lastUsed(used.id).locator('time').getAttribute('datetime'), used.lastUsedAt);
+            assert.equal((await lastUsed(unused.id).innerText()).trim(), 'never');
+            await snap('last-used-column');
+
+            /* deleting the token in use: the dialog warns */
+            const dialog = page.getByRole('dialog');
+
+            await page.locator(`tr[data-token-id="${used.id}"]`).getByRole('button', { name: 'Delete token' }).click();
+            await dialog.waitFor();
+            const warning = dialog.locator('#delete-warning');
+
+            assert.match((await warning.innerText()).trim(),
+                new RegExp(`^This token was used (less than a minute|1 minute) ago from ${IDP_ADDR.replace(/\./g, '\\.')}\\. ` +
+                           'Okta or Microsoft Entra ID may still be using it; deleting it will stop provisioning\\.$'));
+            assert.match(await dialog.getAttribute('aria-describedby'), /delete-warning/,
+                'the warning is part of the dialog\'s description');
+            await dialog.getByRole('button', { name: 'Yes, delete Provisioning token' }).waitFor();
+            await snap('delete-warning-token-in-use');
+            await page.keyboard.press('Escape');
+            await dialog.waitFor({ state: 'detached' });
+
+            /* the unused one: no warning */
+            await page.locator(`tr[data-token-id="${unused.id}"]`).getByRole('button', { name: 'Delete token' }).click();
+            await dialog.waitFor();
+            assert.equal(await dialog.locator('#delete-warning').count(), 0, 'no warning for a token never used');
+            await page.keyboard.press('Escape');
+            await dialog.waitFor({ state: 'detached' });
+            await waitTokenRows(2, 0);
+
+            /* a day later (the page's clock moved 25 h on): "1 day ago", and
+             * no warning any more */
+            const later = await browser.newContext({
+                httpCredentials: { username: ADMIN_USER, password: ADMIN_PASS },
+                viewport: { width: 1280, height: 860 }, locale: 'en-US', timezoneId: 'UTC'
+            });
+            try {
+                const p2 = await later.newPage();
+
+                await p2.clock.install({ time: new Date(Date.parse(used.lastUsedAt) + DAY_MS + 3600 * 1000) });
+                await p2.goto(`${BASE_URL}#/idp/${encodeURIComponent(seen.oktaId)}`);
+                const cell = p2.locator(`tr[data-token-id="${used.id}"] td[data-label="Last used"]`);
+
+                await cell.waitFor();
+                assert.equal((await cell.innerText()).trim(), `1 day ago from ${IDP_ADDR}`);
+                await p2.locator(`tr[data-token-id="${used.id}"]`).getByRole('button', { name: 'Delete token' }).click();
+                await p2.getByRole('dialog').waitFor();
+                assert.equal(await p2.locator('#delete-warning').count(), 0, 'no warning after 24 hours');
+                await p2.screenshot({ path: path.join(SCREENSHOT_DIR, `${String(++shots).padStart(2, '0')}-last-used-a-day-later.png`),
+                                      fullPage: true, animations: 'disabled' });
+            } finally {
+                await later.close();
+            }
         });
 
     it('deletes a token through the confirmation dialog and lists it as deleted by the administrator',
