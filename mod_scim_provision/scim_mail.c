@@ -20,6 +20,7 @@
 /* Longest value from the database put into a body line, in bytes, so that
  * no line comes near the 998-octet limit. */
 #define BODY_VALUE_MAX 400
+#define LINK_MAX       990
 /* How much of the program's standard error goes into the error message. */
 #define STDERR_MAX 400
 /* Grace between SIGTERM and SIGKILL. */
@@ -348,7 +349,8 @@ static const char *admin_link(apr_pool_t *p, const char *url, const char *slug)
         url = at + 8;
     }
     APR_ARRAY_PUSH(parts, const char *) = url;
-    return clean(p, join(p, parts, ""), 2000);
+    /* The link's line ("  " + link) stays within RFC 5322's 998 octets. */
+    return clean(p, join(p, parts, ""), LINK_MAX);
 }
 
 apr_status_t scim_mail_compose(apr_pool_t *p, const scim_reminder_t *r,
