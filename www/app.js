@@ -171,7 +171,7 @@
                 return n + ' ' + steps[i][1] + (n === 1 ? '' : 's') + ' ago';
             }
         }
-        return 'less than a minute ago';
+        return 'just now';
     }
 
     /* The last use of a token: "never", or "3 minutes ago from 203.0.113.7". */
