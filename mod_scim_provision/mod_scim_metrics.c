@@ -481,11 +481,11 @@ int mod_scim_metrics_handler(request_rec *r)
     mod_scim_lastused_stats(&used, &nslots, &dropped, &flushes, &written,
                             &failed);
     write_gauge(r, "mod_scim_last_used_slots",
-                "Slots of the \"last used\" table (SCIMLastUsedSlots).", nslots);
+                "Slots of the last-used table (SCIMLastUsedSlots).", nslots);
     write_gauge(r, "mod_scim_last_used_slots_used",
-                "Slots of the \"last used\" table holding a token.", used);
+                "Slots of the last-used table holding a token.", used);
     write_counter(r, "mod_scim_last_used_dropped",
-                  "Token uses not recorded because the \"last used\" table "
+                  "Token uses not recorded because the last-used table "
                   "had no free slot.",
                   dropped);
     write_counter(r, "mod_scim_last_used_flushes",
