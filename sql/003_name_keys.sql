@@ -101,9 +101,11 @@ CREATE TRIGGER groups_name_key_renamed BEFORE UPDATE OF display_name ON groups
     EXECUTE FUNCTION scim_name_key_renamed();
 
 -- A group's version, as in version 2, with each member's row looked up by
--- its primary key (OFFSET 0 keeps the lookup from being turned into a join):
--- a plpgsql function's cached generic plan may otherwise pick a join that
--- is quadratic in the size of a large group.
+-- its primary key alone (OFFSET 0 keeps the lookup from being turned into a
+-- join; the member's tenant is the group's by the foreign key): with stale
+-- statistics a cached plan could otherwise scan the tenant's accounts once
+-- per member, quadratic in a large group (seen: 503 after 5 s, 10 000
+-- members).
 CREATE OR REPLACE FUNCTION scim_group_version(p_tenant uuid, p_id uuid, p_version bigint)
 RETURNS text LANGUAGE plpgsql STABLE AS $$
 BEGIN
@@ -112,8 +114,7 @@ BEGIN
                                               ',' ORDER BY a.id), '')), 1, 10)
         FROM group_members m
         CROSS JOIN LATERAL (SELECT x.id, x.version FROM accounts x
-                            WHERE x.id = m.account_id AND x.tenant_id = m.tenant_id
-                            OFFSET 0) a
+                            WHERE x.id = m.account_id OFFSET 0) a
         WHERE m.tenant_id = p_tenant AND m.group_id = p_id) || '"';
 END
 $$;
@@ -139,8 +140,7 @@ BEGIN
             FROM group_members m
             CROSS JOIN LATERAL (SELECT x.id, x.user_name, x.display_name
                                 FROM accounts x
-                                WHERE x.id = m.account_id AND x.tenant_id = m.tenant_id
-                                OFFSET 0) a
+                                WHERE x.id = m.account_id OFFSET 0) a
             WHERE m.tenant_id = r.tenant_id AND m.group_id = r.id;
     END IF;
     doc := ((r.doc - 'members') || jsonb_build_object(
