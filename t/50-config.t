@@ -4,8 +4,8 @@ use strict;
 use warnings FATAL => 'all';
 use Test::More;
 use Apache::Test ();
-use IO::Socket::INET ();
 use ScimTest;
+use ScimHttpd;
 
 my $run = run_dir() . '/conftest';
 mkdir $run;
@@ -88,52 +88,11 @@ ok($rc == 0, 'a known signing kid and a policy pass') or diag $out;
 # warned about in the error log, naming the directive; httpd still starts.
 sub start_log {
     my (%o) = @_;
-    my $dir = "$run/start";
-    system('rm', '-rf', $dir);
-    mkdir $dir or die "$dir: $!";
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0, ReuseAddr => 1)
-        or die "no free port: $!";
-    my $port = $s->sockport;
-    close $s;
-    my $page = $o{page} ? "<Location /t/acme/provisioning>\nSetHandler scim-provision-admin\n"
-                          . "SCIMTenant acme\n</Location>\n" : '';
-    my $f = write_file("$dir/httpd.conf", <<"CONF");
-ServerRoot $dir
-ServerName localhost
-DefaultRuntimeDir $dir
-PidFile $dir/httpd.pid
-ErrorLog $dir/error_log
-LogLevel warn scim_provision:info
-Listen 127.0.0.1:$port
-LoadModule mpm_event_module $libexec/mod_mpm_event.so
-LoadModule authz_core_module $libexec/mod_authz_core.so
-LoadModule dbd_module $libexec/mod_dbd.so
-LoadModule scim_provision_module $so
-DBDriver pgsql
-DBDParams "host=$ENV{SCIM_TEST_PGHOST} port=$ENV{SCIM_TEST_PGPORT} dbname=scim user=scim"
-SCIMTokenKeyFile $keys
-SCIMAssetsDir $o{assets}
-<Location /t/acme/scim/v2>
-SetHandler scim-provision
-SCIMTenant acme
-</Location>
-$page
-CONF
-    my $out = `$httpd -f $f -k start 2>&1`;
-    my $rc = $? >> 8;
-    my $pid;
-    for (1 .. 100) {
-        if (open(my $p, '<', "$dir/httpd.pid")) { ($pid) = (<$p> // '') =~ /(\d+)/ }
-        last if $pid;
-        select(undef, undef, undef, 0.1);
-    }
-    if ($pid) {
-        kill 'TERM', $pid;
-        for (1 .. 100) { last unless kill 0, $pid; select(undef, undef, undef, 0.1) }
-    }
+    my $srv = start_httpd(dir => "$run/start", assets => $o{assets}, admin => $o{page});
+    stop_httpd($srv);
     my $log = '';
-    if (open(my $l, '<', "$dir/error_log")) { local $/; $log = <$l> // '' }
-    return ($rc == 0 && $pid ? 1 : 0, "$out$log");
+    if (open(my $l, '<', "$srv->{dir}/error_log")) { local $/; $log = <$l> // '' }
+    return ($srv->{status} == 0 && $srv->{pid} ? 1 : 0, "$srv->{out}$log");
 }
 my $empty = "$run/empty-assets";
 mkdir $empty;

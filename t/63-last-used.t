@@ -12,7 +12,7 @@ use LWP::UserAgent ();
 use Time::HiRes ();
 use ScimTest;
 use ScimMail;
-use ScimServer;
+use ScimHttpd;
 
 my $RFC3339 = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 
@@ -162,22 +162,19 @@ is_deeply([db_use($a->{id})], [$before_at, $before_from], 'the refused request r
 
 # --- Two httpd servers on one database: each flushes its own uses, the
 # newest use wins whatever the order of the flushes.
-my $srv = ScimServer->start('second63', modules => ['authz_host', 'remoteip'], conf => <<'CONF');
+my $srv = start_httpd(dir => run_dir() . '/second63', modules => ['authz_host', 'remoteip'], admin => 0,
+                      conf => <<'CONF');
 SCIMLastUsedInterval 2
 SCIMLastUsedSlots 16
 RemoteIPHeader X-Forwarded-For
 RemoteIPInternalProxy 127.0.0.1
-<Location /t/acme/scim/v2>
-    SetHandler scim-provision
-    SCIMTenant acme
-</Location>
 <Location /metrics>
     SetHandler scim-provision-metrics
     Require ip 127.0.0.1
 </Location>
 CONF
-is($srv->{start_status}, 0, 'second httpd starts') or diag $srv->{start_output};
-ok($srv->running, 'second httpd runs');
+is($srv->{status}, 0, 'second httpd starts') or diag $srv->{out};
+ok($srv->{pid} && kill(0, $srv->{pid}), 'second httpd runs');
 my $base2 = $srv->{base};
 ok(wait_for(sub { defined metric('mod_scim_last_used_flushes_total', $base2) }, 15), "second httpd answers at $base2");
 
@@ -230,8 +227,8 @@ ok(wait_for(sub { metric('mod_scim_last_used_slots_used', $base2) == 0 }, 15),
 is(use_token($missing->{token}, '203.0.113.31', undef, $base2)->code, 200, 'a dropped token used again');
 ok(wait_for(sub { ((db_use($missing->{id}))[1] // '') eq '203.0.113.31' }, 10), 'now it is recorded');
 
-ok($srv->stop, 'second httpd stopped');
-my @bad = grep { !/SCIM00190:/ } $srv->bad_log_lines;
+ok(stop_httpd($srv), 'second httpd stopped');
+my @bad = grep { !/SCIM00190:/ } bad_log_lines($srv);
 is(scalar @bad, 0, 'no other [error]/[warn] from mod_scim_provision in its error log') or diag @bad;
 
 done_testing();

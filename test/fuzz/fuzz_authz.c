@@ -22,21 +22,9 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 
+#include "fuzz_util.h"
 #include "scim_http.h"
 #include "scim_util.h"
-
-#define CHECK(c) ((c) ? (void)0 : abort())
-
-static apr_pool_t *root;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
-    return 0;
-}
 
 static int token68_char(char c)
 {
@@ -51,19 +39,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *user2 = NULL, *token2 = NULL;
     scim_auth_scheme_e scheme = (scim_auth_scheme_e)99, scheme2;
 
-    apr_pool_create(&p, root);
+    apr_pool_create(&p, fuzz_root());
     hdr = apr_pstrmemdup(p, (const char *)data, size);
     if (scim_http_parse_authorization(p, hdr, &scheme, &user, &token, &err)
         == APR_SUCCESS) {
         const char *again;
 
-        CHECK(token && *token);
+        FUZZ_ASSERT(token && *token);
         if (scheme == SCIM_AUTH_BEARER) {
             const char *s;
 
-            CHECK(user == NULL);
+            FUZZ_ASSERT(user == NULL);
             for (s = token; *s; s++) {
-                CHECK(token68_char(*s));
+                FUZZ_ASSERT(token68_char(*s));
             }
             again = apr_pstrcat(p, "Bearer ", token, NULL);
         }
@@ -71,30 +59,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const char *plain;
             char *b64;
 
-            CHECK(scheme == SCIM_AUTH_BASIC);
-            CHECK(user && !strchr(user, ':'));
-            CHECK(scim_utf8_valid(user, strlen(user)));
-            CHECK(scim_utf8_valid(token, strlen(token)));
+            FUZZ_ASSERT(scheme == SCIM_AUTH_BASIC);
+            FUZZ_ASSERT(user && !strchr(user, ':'));
+            FUZZ_ASSERT(scim_utf8_valid(user, strlen(user)));
+            FUZZ_ASSERT(scim_utf8_valid(token, strlen(token)));
             plain = apr_pstrcat(p, user, ":", token, NULL);
             b64 = apr_palloc(p, apr_base64_encode_len((int)strlen(plain)));
             apr_base64_encode(b64, plain, (int)strlen(plain));
             again = apr_pstrcat(p, "Basic ", b64, NULL);
         }
-        CHECK(scim_http_parse_authorization(p, again, &scheme2, &user2, &token2,
-                                            &err)
-              == APR_SUCCESS);
-        CHECK(scheme2 == scheme && !strcmp(token2, token));
-        CHECK((!user && !user2) || (user && user2 && !strcmp(user, user2)));
+        FUZZ_ASSERT(scim_http_parse_authorization(p, again, &scheme2, &user2,
+                                                  &token2, &err)
+                    == APR_SUCCESS);
+        FUZZ_ASSERT(scheme2 == scheme && !strcmp(token2, token));
+        FUZZ_ASSERT((!user && !user2) || (user && user2 && !strcmp(user, user2)));
     }
     else {
         const char *e;
 
-        CHECK(scheme == SCIM_AUTH_NONE && err != NULL);
+        FUZZ_ASSERT(scheme == SCIM_AUTH_NONE && err != NULL);
         for (e = err; *e; e++) {
-            CHECK((unsigned char)*e >= 0x20 && (unsigned char)*e < 0x7F);
+            FUZZ_ASSERT((unsigned char)*e >= 0x20 && (unsigned char)*e < 0x7F);
         }
         /* the message is one of the parser's own sentences */
-        CHECK(strlen(err) < 64);
+        FUZZ_ASSERT(strlen(err) < 64);
     }
     apr_pool_destroy(p);
     return 0;

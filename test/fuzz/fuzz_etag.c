@@ -20,21 +20,9 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 
+#include "fuzz_util.h"
 #include "scim_http.h"
 #include "scim_util.h"
-
-#define CHECK(c) ((c) ? (void)0 : abort())
-
-static apr_pool_t *root;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
-    return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -42,41 +30,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *hdr, *err = NULL, **tags = NULL, **tags2 = NULL;
     int any = -1, any2 = -1, n = 0, i;
 
-    apr_pool_create(&p, root);
+    apr_pool_create(&p, fuzz_root());
     hdr = apr_pstrmemdup(p, (const char *)data, size);
     if (scim_http_parse_etags(p, hdr, &tags, &any, &err) == APR_SUCCESS) {
         const char *again = "";
 
         if (any) {
-            CHECK(any == 1 && tags == NULL);
+            FUZZ_ASSERT(any == 1 && tags == NULL);
             apr_pool_destroy(p);
             return 0;
         }
-        CHECK(tags != NULL && tags[0] != NULL);
+        FUZZ_ASSERT(tags != NULL && tags[0] != NULL);
         for (n = 0; tags[n]; n++) {
             const char *t = tags[n];
             size_t k, len = strlen(t);
 
-            CHECK(scim_utf8_valid(t, len));
+            FUZZ_ASSERT(scim_utf8_valid(t, len));
             for (k = 0; k < len; k++) {
                 unsigned char c = (unsigned char)t[k];
 
-                CHECK(c > 0x20 && c != 0x7F && c != '"');
+                FUZZ_ASSERT(c > 0x20 && c != 0x7F && c != '"');
             }
             again = apr_pstrcat(p, again, n ? " ,\t" : "", (n & 1) ? "W/" : "",
                                 "\"", t, "\"", NULL);
         }
-        CHECK(scim_http_parse_etags(p, again, &tags2, &any2, &err) == APR_SUCCESS);
-        CHECK(any2 == 0);
+        FUZZ_ASSERT(scim_http_parse_etags(p, again, &tags2, &any2, &err)
+                    == APR_SUCCESS);
+        FUZZ_ASSERT(any2 == 0);
         for (i = 0; i < n; i++) {
-            CHECK(tags2[i] && !strcmp(tags[i], tags2[i]));
+            FUZZ_ASSERT(tags2[i] && !strcmp(tags[i], tags2[i]));
         }
-        CHECK(tags2[n] == NULL);
+        FUZZ_ASSERT(tags2[n] == NULL);
     }
     else {
-        CHECK(err != NULL);
+        FUZZ_ASSERT(err != NULL);
         for (; *err; err++) {
-            CHECK((unsigned char)*err >= 0x20 && (unsigned char)*err < 0x7F);
+            FUZZ_ASSERT((unsigned char)*err >= 0x20 && (unsigned char)*err < 0x7F);
         }
     }
     apr_pool_destroy(p);

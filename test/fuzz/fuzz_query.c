@@ -27,21 +27,9 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "fuzz_util.h"
 #include "scim_http.h"
 #include "scim_util.h"
-
-#define CHECK(c) ((c) ? (void)0 : abort())
-
-static apr_pool_t *root;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
-    return 0;
-}
 
 /* RFC 3629 section 4, byte by byte; NUL refused as scim_utf8_valid does. */
 static int ref_utf8(const unsigned char *s, size_t n)
@@ -105,13 +93,13 @@ static void check_clean(const char *s, size_t n)
 {
     size_t i;
 
-    CHECK(scim_utf8_valid(s, n));
+    FUZZ_ASSERT(scim_utf8_valid(s, n));
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
 
-        CHECK(c >= 0x20 && c != 0x7F);
+        FUZZ_ASSERT(c >= 0x20 && c != 0x7F);
         if (c == 0xC2 && i + 1 < n) {
-            CHECK((unsigned char)s[i + 1] > 0x9F); /* no U+0080..U+009F */
+            FUZZ_ASSERT((unsigned char)s[i + 1] > 0x9F); /* no U+0080..U+009F */
         }
     }
 }
@@ -119,7 +107,7 @@ static void check_clean(const char *s, size_t n)
 static void check_ascii(const char *s)
 {
     for (; *s; s++) {
-        CHECK((unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7F);
+        FUZZ_ASSERT((unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7F);
     }
 }
 
@@ -148,13 +136,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t max = size ? data[0] % 80 : 10;
     int i;
 
-    apr_pool_create(&p, root);
+    apr_pool_create(&p, fuzz_root());
     /* the strict UTF-8 check against the reference */
-    CHECK(scim_utf8_valid((const char *)data, size) == ref_utf8(data, size));
+    FUZZ_ASSERT(scim_utf8_valid((const char *)data, size) == ref_utf8(data, size));
     /* quoting */
     q = scim_util_quote(p, (const char *)data, size, max);
-    CHECK(q != NULL);
-    CHECK(strlen(q) <= max + 3);
+    FUZZ_ASSERT(q != NULL);
+    FUZZ_ASSERT(strlen(q) <= max + 3);
     check_clean(q, strlen(q));
     if (size <= max / 6 && ref_utf8(data, size)) {
         size_t k;
@@ -165,7 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 && data[k] != 0xE2 && data[k] != 0xEF;
         }
         if (plain) {
-            CHECK(strlen(q) == size && !memcmp(q, data, size));
+            FUZZ_ASSERT(strlen(q) == size && !memcmp(q, data, size));
         }
     }
     /* the query parser */
@@ -175,28 +163,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
         const char *again = "";
 
-        CHECK(a->nelts <= SCIM_HTTP_MAX_PARAMS);
+        FUZZ_ASSERT(a->nelts <= SCIM_HTTP_MAX_PARAMS);
         for (i = 0; i < a->nelts; i++) {
             int k;
 
-            CHECK(scim_utf8_valid(e[i].key, strlen(e[i].key)));
-            CHECK(scim_utf8_valid(e[i].val, strlen(e[i].val)));
+            FUZZ_ASSERT(scim_utf8_valid(e[i].key, strlen(e[i].key)));
+            FUZZ_ASSERT(scim_utf8_valid(e[i].val, strlen(e[i].val)));
             for (k = 0; k < i; k++) {
-                CHECK(strcasecmp(e[k].key, e[i].key) != 0);
+                FUZZ_ASSERT(strcasecmp(e[k].key, e[i].key) != 0);
             }
             again = apr_pstrcat(p, again, i ? "&" : "", encode(p, e[i].key),
                                 "=", encode(p, e[i].val), NULL);
         }
-        CHECK(scim_http_parse_query(p, again, &t2, &err) == APR_SUCCESS);
-        CHECK(apr_table_elts(t2)->nelts == a->nelts);
+        FUZZ_ASSERT(scim_http_parse_query(p, again, &t2, &err) == APR_SUCCESS);
+        FUZZ_ASSERT(apr_table_elts(t2)->nelts == a->nelts);
         for (i = 0; i < a->nelts; i++) {
             const char *v = apr_table_get(t2, e[i].key);
 
-            CHECK(v && !strcmp(v, e[i].val));
+            FUZZ_ASSERT(v && !strcmp(v, e[i].val));
         }
     }
     else {
-        CHECK(err != NULL);
+        FUZZ_ASSERT(err != NULL);
         check_ascii(err);
     }
     apr_pool_destroy(p);
