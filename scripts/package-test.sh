@@ -105,7 +105,7 @@ mkdir -p "$work/src" "$run" "$art"
     | tar -cf - -T -) | tar -xf - -C "$work/src"
 chown -R "$user": "$work/src"
 chmod 755 "$work"
-as_user() { runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="/home/$user" LANG=C.UTF-8 "$@"; }
+as_user() { (cd / && runuser -u "$user" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="/home/$user" LANG=C.UTF-8 "$@"); }  # from /: the clone may be 0700
 check "build dependencies complete (dpkg-checkbuilddeps)" as_user bash -c "cd '$work/src' && dpkg-checkbuilddeps"
 chown "$user": "$work"
 if as_user bash -c "cd '$work/src' && dpkg-buildpackage -us -uc -b" >"$art/build.log" 2>&1; then
