@@ -12,6 +12,7 @@
 #include <apr_thread_proc.h>
 
 #include "scim_mail.h"
+#include "scim_util.h"
 
 /* Longest encoded-word line (RFC 2047 section 2) and the longest header line
  * we aim for when folding plain text (RFC 5322 section 2.1.1). */
@@ -319,24 +320,6 @@ int scim_mail_address_ok(const char *addr)
     return at[1] != '.' && at[1] != '-';
 }
 
-/* The outbox id goes into the Message-ID as it is: a UUID in text form. */
-static int is_uuid_text(const char *s)
-{
-    int i;
-
-    for (i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-') {
-                return 0;
-            }
-        }
-        else if (!apr_isxdigit(s[i])) {
-            return 0;
-        }
-    }
-    return s[36] == '\0';
-}
-
 /* admin_url with every "{tenant}" replaced by the slug. */
 static const char *admin_link(apr_pool_t *p, const char *url, const char *slug)
 {
@@ -370,7 +353,7 @@ apr_status_t scim_mail_compose(apr_pool_t *p, const scim_reminder_t *r,
         *err = "the recipient is not a plain e-mail address";
         goto leave;
     }
-    if (!r->outbox_id || !is_uuid_text(r->outbox_id)) {
+    if (!r->outbox_id || !scim_is_uuid(r->outbox_id)) {
         *err = "the reminder id is not a UUID";
         goto leave;
     }

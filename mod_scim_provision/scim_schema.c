@@ -626,23 +626,6 @@ static apr_status_t unknown(norm_t *n, const char *what)
     return APR_EINVAL;
 }
 
-static int is_uuid(const char *s)
-{
-    int i;
-
-    for (i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-') {
-                return 0;
-            }
-        }
-        else if (!apr_isxdigit(s[i])) {
-            return 0;
-        }
-    }
-    return s[36] == '\0';
-}
-
 /* One simple value. *out is a new reference or NULL (unassigned). */
 static apr_status_t norm_simple(norm_t *n, const scim_attr_t *a,
                                 const char *what, const json_t *v, json_t **out)
@@ -769,7 +752,7 @@ static apr_status_t norm_member(norm_t *n, const json_t *v, json_t **out)
     if (!json_is_string(value)) {
         return bad_value(n, "members.value", "must be a string");
     }
-    if (!is_uuid(json_string_value(value))) {
+    if (!scim_is_uuid(json_string_value(value))) {
         return bad_value(n, "members.value", "must be the id of a User");
     }
     id = apr_pstrdup(n->p, json_string_value(value));
