@@ -308,17 +308,19 @@ static apr_status_t why_not_updated(scim_db_t *db, apr_pool_t *p,
                          type == SCIM_RES_USER
                              ? "SELECT " USER_VERSION_SQL ", EXISTS (SELECT 1 FROM "
                                "accounts o WHERE o.tenant_id = r.tenant_id AND o.id <> r.id "
-                               "AND " NOT_EXEMPT("o") " AND " NAME_KEY_EQ("o.user_name_key",
-                                                  "%s") ") "
-                                                        "FROM accounts r WHERE r.tenant_id = %s::uuid "
-                                                        "AND r.id = %s::uuid AND r.kind = 'user'"
+                               "AND " NOT_EXEMPT(
+                                   "o") " AND " NAME_KEY_EQ("o.user_name_key",
+                                                            "%s") ") "
+                                                                  "FROM accounts r WHERE r.tenant_id = %s::uuid "
+                                                                  "AND r.id = %s::uuid AND r.kind = 'user'"
                              : "SELECT " GROUP_VERSION_SQL
                                ", EXISTS (SELECT 1 FROM "
                                "groups o WHERE o.tenant_id = r.tenant_id AND o.id <> r.id "
-                               "AND " NOT_EXEMPT("o") " AND " NAME_KEY_EQ("o.display_name_key",
-                                                  "%s") ") "
-                                                        "FROM groups r WHERE r.tenant_id = %s::uuid "
-                                                        "AND r.id = %s::uuid",
+                               "AND " NOT_EXEMPT(
+                                   "o") " AND " NAME_KEY_EQ("o.display_name_key",
+                                                            "%s") ") "
+                                                                  "FROM groups r WHERE r.tenant_id = %s::uuid "
+                                                                  "AND r.id = %s::uuid",
                          3, name, tenant_id, id);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -377,17 +379,18 @@ apr_status_t scim_store_res_replace(scim_db_t *db, apr_pool_t *p,
             base_url);
     }
     else {
-        rv = scim_db_selectv(db, p, &rows,
-                             "UPDATE groups r SET display_name = %s, external_id = %s, "
-                             "doc = %s::jsonb, version = r.version + 1, updated_at = now() "
-                             "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
-                             "AND (%s::text IS NULL OR " GROUP_VERSION_SQL " = %s) "
-                             "AND (NOT EXISTS (SELECT 1 FROM groups o WHERE "
-                             "o.tenant_id = r.tenant_id AND o.id <> r.id AND " NOT_EXEMPT("o") " AND " NAME_KEY_EQ(
-                                 "o.display_name_key",
-                                 "%s") ") OR " STAYS_EXEMPT("r.display_name_key") ") RETURNING r.id",
-                             9, w->name, w->external_id, w->doc, tenant_id, id,
-                             if_version, if_version, w->name, w->name);
+        rv = scim_db_selectv(
+            db, p, &rows,
+            "UPDATE groups r SET display_name = %s, external_id = %s, "
+            "doc = %s::jsonb, version = r.version + 1, updated_at = now() "
+            "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
+            "AND (%s::text IS NULL OR " GROUP_VERSION_SQL " = %s) "
+            "AND (NOT EXISTS (SELECT 1 FROM groups o WHERE "
+            "o.tenant_id = r.tenant_id AND o.id <> r.id AND " NOT_EXEMPT(
+                "o") " AND " NAME_KEY_EQ("o.display_name_key",
+                                         "%s") ") OR " STAYS_EXEMPT("r.display_name_key") ") RETURNING r.id",
+            9, w->name, w->external_id, w->doc, tenant_id, id, if_version,
+            if_version, w->name, w->name);
     }
     if (rv != APR_SUCCESS && is_duplicate(db)) {
         rv = APR_EEXIST;
