@@ -1,11 +1,22 @@
 -- wrk script of bench/run: one request shape per run, chosen by environment
 -- variables (wrk passes no options to scripts otherwise).
---   BENCH_MODE   get | filter | post | patch | floor-select | floor-insert
+--   BENCH_MODE   get | filter | post | patch | put | delete | gpatch | getone
+--                | floor-select | floor-insert
 --   BENCH_PATH   path prefix: /t/bench/scim/v2/Users, /floor/select, ...
 --   BENCH_QUERY  extra query string for the floor (e.g. "&prep=1")
 --   BENCH_TOKEN  provisioning token (Authorization: Bearer), SCIM modes only
---   BENCH_IDS    file with one account id per line (get, patch, floor-select)
+--   BENCH_IDS    file with one account id per line (get, patch, floor-select;
+--                delete: the users to delete, each used once: thread t of
+--                BENCH_THREADS takes lines t, t + T, t + 2T, ...)
 --   BENCH_NAMES  file with one userName per line (filter)
+--   BENCH_USERS  file with "id<TAB>userName" per line (put: the full body
+--                keeps the user's own userName)
+--   BENCH_ID     the one id of getone (GET of one fixed user) and of gpatch
+--                (the group PATCHed)
+--   BENCH_MEMBERS file of user ids for gpatch: thread t adds and removes the
+--                user on line t, alternately (add, remove, add, ...), so the
+--                group's size stays within its size + BENCH_THREADS
+--   BENCH_THREADS wrk's -t (delete, gpatch)
 --   BENCH_LABEL  name printed on the result line
 -- Every response outside 2xx is counted; done() prints one line:
 --   BENCHRESULT <label> <req/s> <p50 ms> <p99 ms> <non-2xx> <socket errors> <requests>
@@ -27,11 +38,20 @@ local function lines(file)
    return t
 end
 
-local ids, names = {}, {}
-if mode == "get" or mode == "patch" or mode == "floor-select" then
+local ids, names, users, members = {}, {}, {}, {}
+local one_id = os.getenv("BENCH_ID")
+local nthreads = tonumber(os.getenv("BENCH_THREADS") or "1")
+if mode == "get" or mode == "patch" or mode == "floor-select" or mode == "delete" then
    ids = lines(os.getenv("BENCH_IDS"))
 elseif mode == "filter" then
    names = lines(os.getenv("BENCH_NAMES"))
+elseif mode == "put" then
+   for _, l in ipairs(lines(os.getenv("BENCH_USERS"))) do
+      local id, un = l:match("^([^\t]+)\t(.+)$")
+      if id then users[#users + 1] = { id, un } end
+   end
+elseif mode == "gpatch" then
+   members = lines(os.getenv("BENCH_MEMBERS"))
 end
 
 local function urlencode(s)
@@ -56,9 +76,18 @@ local function user_body(un)
       un, (un:gsub("[^%w]", "")), un, un, un:gsub("[^%d]", ""):sub(1, 12))
 end
 
+local function gpatch_body(op, uid)
+   if op == "add" then
+      return '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],'
+         .. '"Operations":[{"op":"add","path":"members","value":[{"value":"' .. uid .. '"}]}]}'
+   end
+   return '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],'
+      .. '"Operations":[{"op":"remove","path":"members[value eq \\"' .. uid .. '\\"]"}]}'
+end
+
 -- per-thread state (each thread runs this file in its own Lua state; globals,
 -- so that done() can read them with thread:get)
-counter, errors, sample_status, sample_body = 0, 0, nil, nil
+counter, errors, sample_status, sample_body, exhausted = 0, 0, nil, nil, 0
 
 local threads = {}
 local next_tid = 0
@@ -84,6 +113,23 @@ function request()
       return wrk.format("GET", path .. "?filter=" .. urlencode('userName eq "' .. n .. '"'), headers)
    elseif mode == "patch" then
       return wrk.format("PATCH", path .. "/" .. ids[math.random(#ids)], body_headers, patch_body)
+   elseif mode == "put" then
+      local u = users[math.random(#users)]
+      return wrk.format("PUT", path .. "/" .. u[1], body_headers, user_body(u[2]))
+   elseif mode == "delete" then
+      -- each user once; past the end of the list a 404 (counted as an error)
+      local id = ids[(tid or 1) + (counter - 1) * nthreads]
+      if not id then
+         exhausted = exhausted + 1
+         id = "00000000-0000-4000-8000-000000000000"
+      end
+      return wrk.format("DELETE", path .. "/" .. id, headers)
+   elseif mode == "getone" then
+      return wrk.format("GET", path .. "/" .. one_id, headers)
+   elseif mode == "gpatch" then
+      local uid = members[tid or 1]
+      local op = (counter % 2 == 1) and "add" or "remove"
+      return wrk.format("PATCH", path .. "/" .. one_id, body_headers, gpatch_body(op, uid))
    else -- post, floor-insert
       local un = string.format("post-%d-%d-%06d-%d@bench.example", tid or 0, counter,
                                math.random(999999), os.time())
@@ -104,9 +150,10 @@ function response(status, hdrs, body)
 end
 
 function done(summary, latency, requests)
-   local bad, sample = 0, nil
+   local bad, sample, short = 0, nil, 0
    for _, t in ipairs(threads) do
       bad = bad + (t:get("errors") or 0)
+      short = short + (t:get("exhausted") or 0)
       local s = t:get("sample_status")
       if s and not sample then sample = s .. " " .. (t:get("sample_body") or "") end
    end
@@ -118,5 +165,9 @@ function done(summary, latency, requests)
       bad, sock, summary.requests))
    if sample then
       io.write("BENCHSAMPLE " .. label .. " " .. sample:gsub("\n", " ") .. "\n")
+   end
+   if short > 0 then
+      io.write("BENCHSAMPLE " .. label .. " the list of users to delete ran out: "
+         .. short .. " requests went to a missing id\n")
    end
 end

@@ -1,8 +1,22 @@
 -- Loads :users SCIM users into tenant :'tenant' in one statement (run by
 -- bench/run with psql -v users=N -v tenant=slug).  Each doc is a ~1 KB SCIM
 -- User (core + enterprise extension) as Okta/Entra would have written it;
--- the columns mirror it.  userName: <Given>.<Family><n>@bench.example.
+-- the columns mirror it.  userName: <prefix><Given>.<Family><n>@bench.example.
+-- Optional: -v first=F (n runs from F, default 1) and -v prefix=P (default
+-- empty): bench/run loads the users that DELETE /Users/{id} consumes with
+-- prefix 'del.' and n beyond the main set, so their names never collide.
+-- Only the columns below are written: a column a later migration adds with a
+-- default keeps its default (no memberships are made here, so a per-user
+-- groups column or version counter stays right).
 \set ON_ERROR_STOP on
+\if :{?first}
+\else
+\set first 1
+\endif
+\if :{?prefix}
+\else
+\set prefix ''
+\endif
 INSERT INTO accounts (tenant_id, kind, user_name, external_id, display_name,
                       active, billable, doc)
 SELECT t.id, 'user', s.un, s.ext, s.gn || ' ' || s.fn, true, true,
@@ -47,7 +61,8 @@ SELECT t.id, 'user', s.un, s.ext, s.gn || ' ' || s.fn, true, true,
                  'value', '00u' || lpad(to_hex(s.g / 10 + 1), 17, '0'),
                  'displayName', 'Manager ' || (s.g / 10 + 1))))
 FROM tenants t,
-     (SELECT s0.*, s0.gn || '.' || s0.fn || s0.g || '@bench.example' AS un FROM
+     (SELECT s0.*, (:'prefix')::text || s0.gn || '.' || s0.fn || s0.g || '@bench.example'
+                      AS un FROM
      (SELECT g,
              (ARRAY['Alice','Bob','Carol','Dave','Erin','Frank','Grace','Heidi',
                     'Ivan','Judy','Mallory','Niaj','Olivia','Peggy','Rupert',
@@ -65,5 +80,5 @@ FROM tenants t,
              (ARRAY['Platform Engineering','Identity','Field Sales','Customer Success',
                     'Accounting','People Operations'])[1 + g % 6] AS department,
              '00u' || lpad(to_hex(g), 17, '0') AS ext
-      FROM generate_series(1, :users) AS gs(g)) s0) s
+      FROM generate_series(:first, :first + :users - 1) AS gs(g)) s0) s
 WHERE t.slug = :'tenant';
