@@ -211,13 +211,6 @@ apr_status_t scim_store_token_lookup(scim_db_t *db, apr_pool_t *p,
                                      const char *tenant_slug, const char *jti,
                                      scim_live_token_t **out);
 
-/* A row of scim_token_live() (sql/002_hot_path.sql: token id, tenant id,
- * account id, username, idp type, base64 hash) turned into *out; shared with
- * the fused lookups. */
-apr_status_t scim_store_token_from_row(scim_db_t *db, apr_pool_t *p,
-                                       const scim_rows_t *rows,
-                                       scim_live_token_t **out);
-
 /* Notifications of one administrator (in this tenant, or the system ones). */
 apr_status_t scim_store_notification_list(scim_db_t *db, apr_pool_t *p,
                                           const scim_admin_t *a,
