@@ -1,4 +1,6 @@
-/* The administrators' JSON API (SPEC 5.2) under <admin location>/api/. */
+/* The administrators' JSON API (SPEC 5.2) under <admin location>/api/.
+ * Glue: it calls the store (scim_store.h) and, to create a token, the core's
+ * scim_token_mint between the store's owner lookup and its insert. */
 
 #include <apr_strings.h>
 #include <apr_lib.h>

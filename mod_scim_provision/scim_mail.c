@@ -1,5 +1,5 @@
 /* Expiry reminder mail: the RFC 5322 message and the program that takes it
- * (see scim_mail.h). Core code: APR only. */
+ * (see scim_mail.h). Core code: APR and OpenSSL libcrypto only. */
 
 #include <signal.h>
 #include <string.h>

@@ -2,8 +2,12 @@
 #define SCIM_STORE_H
 
 /* Storage of tenants, administrators, identity providers, provisioning
- * accounts, tokens and notifications in PostgreSQL. The only place with SQL
- * (with scim_db.c). Every statement on tenant data is scoped by tenant.
+ * accounts, tokens and notifications in PostgreSQL (scim_store_pg.c). Store
+ * layer (libscimstore.la, doc/HACKING.md): with the other scim_store*.c and
+ * scim_db.c, the only place with SQL; it calls only the core. Every
+ * statement on tenant data is scoped by tenant. Tokens arrive minted by the
+ * core (scim_token.h): the store keeps their jti, hash and times, never a
+ * key or the token.
  *
  * Return values: APR_SUCCESS; APR_ENOENT (no such row in this tenant);
  * APR_EEXIST (uniqueness); APR_EINVAL (refused by a database constraint);

@@ -1,5 +1,6 @@
 /* PostgreSQL store for tenants, administrators, identity providers, tokens,
- * notifications and account summaries (see scim_store.h). */
+ * notifications and account summaries (see scim_store.h). Store layer: SQL
+ * through scim_db.c; calls the core only. */
 
 #include <string.h>
 
