@@ -1,4 +1,6 @@
-/* The administrators' JSON API (SPEC 5.2) under <admin location>/api/. */
+/* The administrators' JSON API (SPEC 5.2) under <admin location>/api/.
+ * Glue: it calls the store (scim_store.h) and, to create a token, the core's
+ * scim_token_mint between the store's owner lookup and its insert. */
 
 #include <apr_strings.h>
 #include <apr_lib.h>
@@ -262,24 +264,76 @@ static int token_list(admin_req_t *a, const char *idp_id)
                            "tokens", arr));
 }
 
-static int token_create(admin_req_t *a, const char *idp_id)
+/* Tries of owner -> mint -> store when another server creates the
+ * provisioning account in between (scim_store_token_create: APR_EAGAIN). */
+#define TOKEN_CREATE_TRIES 3
+
+/* The core mints the token for the owner the store names; the store keeps
+ * its hash and metadata under the identity provider's row lock. *unminted
+ * is set when the core could not mint (no random bytes). */
+static apr_status_t token_mint_and_store(admin_req_t *a, const char *idp_id,
+                                         scim_token_minted_t *minted,
+                                         scim_token_issued_t **out, int *unminted)
 {
     request_rec *r = a->r;
     mod_scim_srv_conf_t *conf = mod_scim_srv_conf(r->server);
-    scim_token_request_t req;
+    scim_token_owner_t *owner;
+    scim_token_mint_in_t in;
+    scim_token_record_t rec;
+    apr_status_t rv = APR_EAGAIN;
+    int i;
+
+    for (i = 0; rv == APR_EAGAIN && i < TOKEN_CREATE_TRIES; i++) {
+        rv = scim_store_token_owner(a->db, r->pool, a->tenant, idp_id, &owner);
+        if (rv != APR_SUCCESS) {
+            break;
+        }
+        in.key = conf->signing;
+        in.issuer = conf->issuer;
+        in.tenant_slug = a->tenant->slug;
+        in.account_id = owner->account_id;
+        in.idp_type = owner->idp_type;
+        in.now = apr_time_now();
+        if (APR_SUCCESS != (rv = scim_token_mint(r->pool, &in, minted))) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                          SCIMLOGNO(00230) "could not mint a token for "
+                                           "identity provider %s in tenant "
+                                           "'%s'",
+                          idp_id, a->tenant->slug);
+            *unminted = 1;
+            break;
+        }
+        rec.owner = owner;
+        rec.jti = minted->jti;
+        rec.kid = minted->kid;
+        rec.hash = minted->hash;
+        rec.iat = minted->iat;
+        rec.exp = minted->exp;
+        rec.policy = mod_scim_policy(r);
+        rec.admin = a->admin;
+        rv = scim_store_token_create(a->db, r->pool, a->tenant, idp_id, &rec,
+                                     out);
+    }
+    return rv;
+}
+
+static int token_create(admin_req_t *a, const char *idp_id)
+{
+    request_rec *r = a->r;
+    scim_token_minted_t minted;
     scim_token_issued_t *out = NULL;
     apr_status_t rv;
     json_t *body;
-    int status;
+    int status, unminted = 0;
 
     if (!(body = read_json_object(a, &status))) {
         return status;
     }
-    req.key = conf->signing;
-    req.issuer = conf->issuer;
-    req.policy = mod_scim_policy(r);
-    req.admin = a->admin;
-    rv = scim_store_token_create(a->db, r->pool, a->tenant, idp_id, &req, &out);
+    rv = token_mint_and_store(a, idp_id, &minted, &out, &unminted);
+    if (unminted) {
+        return mod_scim_admin_error(r, HTTP_INTERNAL_SERVER_ERROR, "internal",
+                                    "Could not create token");
+    }
     if (rv == APR_ENOENT) {
         return not_found(r, "no such identity provider");
     }
@@ -305,7 +359,7 @@ static int token_create(admin_req_t *a, const char *idp_id)
     apr_table_setn(r->headers_out, "Pragma", "no-cache");
     return reply(r, HTTP_CREATED,
                  json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", out->id, "token",
-                           out->token, "userName", out->user_name, "createdAt",
+                           minted.token, "userName", out->user_name, "createdAt",
                            out->created_at, "expiresAt", out->expires_at));
 }
 

@@ -11,6 +11,7 @@
 #include "scim_db.h"
 #include "scim_jwt.h"
 #include "scim_store.h"
+#include "scim_token.h"
 #include "scim_util.h"
 
 extern module AP_MODULE_DECLARE_DATA scim_provision_module;

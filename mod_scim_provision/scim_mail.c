@@ -1,15 +1,15 @@
 /* Expiry reminder mail: the RFC 5322 message and the program that takes it
- * (see scim_mail.h). Core code: APR only. */
+ * (see scim_mail.h). Core code: APR and OpenSSL libcrypto only. */
 
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <apr_base64.h>
 #include <apr_lib.h>
 #include <apr_poll.h>
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
+#include <openssl/evp.h>
 
 #include "scim_mail.h"
 #include "scim_util.h"
@@ -247,8 +247,10 @@ static const char *encode_words(apr_pool_t *p, const char *v, apr_size_t name_le
         if (take == 0) {
             take = n < raw ? n : raw;
         }
-        b64 = apr_palloc(p, (apr_size_t)apr_base64_encode_len((int)take));
-        apr_base64_encode(b64, (const char *)s, (int)take);
+        /* OpenSSL's base64, not APR-util's: the core links no APR-util. */
+        b64 = apr_palloc(p, 4 * ((take + 2) / 3) + 1);
+        EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)s,
+                        (int)take);
         APR_ARRAY_PUSH(parts, const char *) = apr_pstrcat(p, head, b64, tail,
                                                           NULL);
         s += take;

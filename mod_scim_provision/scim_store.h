@@ -2,8 +2,12 @@
 #define SCIM_STORE_H
 
 /* Storage of tenants, administrators, identity providers, provisioning
- * accounts, tokens and notifications in PostgreSQL. The only place with SQL
- * (with scim_db.c). Every statement on tenant data is scoped by tenant.
+ * accounts, tokens and notifications in PostgreSQL (scim_store_pg.c). Store
+ * layer (libscimstore.la, doc/HACKING.md): with the other scim_store*.c and
+ * scim_db.c, the only place with SQL; it calls only the core. Every
+ * statement on tenant data is scoped by tenant. Tokens arrive minted by the
+ * core (scim_token.h): the store keeps their jti, hash and times, never a
+ * key or the token.
  *
  * Return values: APR_SUCCESS; APR_ENOENT (no such row in this tenant);
  * APR_EEXIST (uniqueness); APR_EINVAL (refused by a database constraint);
@@ -13,7 +17,6 @@
 #include <apr_tables.h>
 
 #include "scim_db.h"
-#include "scim_jwt.h"
 
 typedef struct {
     const char *id;
@@ -89,21 +92,35 @@ typedef struct scim_live_token {
 } scim_live_token_t;
 
 typedef enum {
-    SCIM_POLICY_OVERLAP = 0, /* at most two live tokens (SPEC 3.3) */
+    SCIM_POLICY_OVERLAP = 0, /* at most SCIM_MAX_LIVE_TOKENS live (SPEC 3.3) */
     SCIM_POLICY_REPLACE = 1 /* a new token retires the earlier ones (3.7) */
 } scim_token_policy_e;
 
-/* What creating a token needs besides the tenant and identity provider. */
+/* Whom a new token of an identity provider is for: the claims idp and sub
+ * of the token that the caller mints (scim_token_mint) before it calls
+ * scim_store_token_create. */
 typedef struct {
-    const scim_jwk_t *key;
-    const char *issuer;
+    const char *idp_type;
+    /* the provisioning account's id; when the identity provider has no
+     * account yet, a fresh id that scim_store_token_create gives the
+     * account it creates */
+    const char *account_id;
+} scim_token_owner_t;
+
+/* What the store keeps of a minted token: never the token, never a key. */
+typedef struct {
+    const scim_token_owner_t *owner; /* from scim_store_token_owner */
+    const char *jti;
+    const char *kid;
+    const unsigned char *hash; /* 32 bytes: SHA-256 of the token */
+    apr_int64_t iat; /* created_at, unix seconds */
+    apr_int64_t exp; /* expires_at, unix seconds */
     scim_token_policy_e policy;
     const scim_admin_t *admin;
-} scim_token_request_t;
+} scim_token_record_t;
 
 typedef struct {
     const char *id;
-    const char *token; /* the JWT: shown once, never stored */
     const char *user_name;
     const char *created_at;
     const char *expires_at;
@@ -157,13 +174,22 @@ apr_status_t scim_store_token_list(scim_db_t *db, apr_pool_t *p,
                                    scim_prov_account_t **account,
                                    apr_array_header_t **tokens);
 
-/* Create a token (and the provisioning account the first time) in one
- * transaction that holds the identity provider's row lock. APR_EEXIST when
- * the limit is reached: nothing is created and the administrator gets a
- * notification. APR_ENOENT for an unknown identity provider. */
+/* The owner of the next token of this identity provider (one statement).
+ * APR_ENOENT for an unknown identity provider. */
+apr_status_t scim_store_token_owner(scim_db_t *db, apr_pool_t *p,
+                                    const scim_tenant_t *t, const char *idp_id,
+                                    scim_token_owner_t **out);
+
+/* Store a token minted for rec->owner (and create the provisioning account
+ * the first time) in one transaction that holds the identity provider's row
+ * lock. APR_EEXIST when SCIM_MAX_LIVE_TOKENS live tokens exist: nothing is
+ * created and the administrator gets a notification. APR_ENOENT for an
+ * unknown identity provider. APR_EAGAIN when the owner changed since
+ * scim_store_token_owner (another server created the account first):
+ * nothing is written; mint again for the new owner. */
 apr_status_t scim_store_token_create(scim_db_t *db, apr_pool_t *p,
                                      const scim_tenant_t *t, const char *idp_id,
-                                     const scim_token_request_t *req,
+                                     const scim_token_record_t *rec,
                                      scim_token_issued_t **out);
 
 /* Mark a live token deleted. APR_ENOENT if unknown, deleted or expired. */
@@ -188,13 +214,6 @@ apr_status_t scim_store_live_token_counts(scim_db_t *db, apr_pool_t *p,
 apr_status_t scim_store_token_lookup(scim_db_t *db, apr_pool_t *p,
                                      const char *tenant_slug, const char *jti,
                                      scim_live_token_t **out);
-
-/* A row of scim_token_live() (sql/002_hot_path.sql: token id, tenant id,
- * account id, username, idp type, base64 hash) turned into *out; shared with
- * the fused lookups. */
-apr_status_t scim_store_token_from_row(scim_db_t *db, apr_pool_t *p,
-                                       const scim_rows_t *rows,
-                                       scim_live_token_t **out);
 
 /* Notifications of one administrator (in this tenant, or the system ones). */
 apr_status_t scim_store_notification_list(scim_db_t *db, apr_pool_t *p,

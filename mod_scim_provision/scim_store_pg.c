@@ -1,11 +1,14 @@
 /* PostgreSQL store for tenants, administrators, identity providers, tokens,
- * notifications and account summaries (see scim_store.h). */
+ * notifications and account summaries (see scim_store.h). Store layer: SQL
+ * through scim_db.c; calls the core only. */
 
 #include <string.h>
 
 #include <apr_strings.h>
 
 #include "scim_store.h"
+#include "scim_store_int.h"
+#include "scim_token.h"
 #include "scim_util.h"
 
 #define TS(col)                  SCIM_DB_TS(col)
@@ -411,10 +414,13 @@ apr_status_t scim_store_token_list(scim_db_t *db, apr_pool_t *p,
 }
 
 /* The provisioning account of the identity provider, created on first use
- * with a generated username (retried on the unlikely collision). */
+ * with the id the token was minted for and a generated username (retried on
+ * the unlikely collision). APR_EAGAIN when the account exists with another
+ * id. Called under the identity provider's row lock. */
 static apr_status_t ensure_prov_account(scim_db_t *db, apr_pool_t *p,
                                         const scim_tenant_t *t,
                                         const scim_idp_t *idp,
+                                        const char *account_id,
                                         scim_prov_account_t **out)
 {
     scim_rows_t *rows;
@@ -424,16 +430,20 @@ static apr_status_t ensure_prov_account(scim_db_t *db, apr_pool_t *p,
     if (APR_SUCCESS != (rv = find_prov_account(db, p, t, idp->id, out))) {
         return rv;
     }
+    if (*out && strcmp((*out)->id, account_id) != 0) {
+        db->error = "the provisioning account changed; mint again";
+        return APR_EAGAIN;
+    }
     for (i = 0; !*out && i < GENERATED_USERNAME_TRIES; i++) {
         const char *user = scim_generate_username(p, idp->type, t->slug);
 
         rv = scim_db_selectv(db, p, &rows,
-                             "INSERT INTO accounts (tenant_id, kind, "
+                             "INSERT INTO accounts (id, tenant_id, kind, "
                              "user_name, display_name, billable, idp_id) "
-                             "VALUES (%s::uuid, 'provisioning', %s, %s, "
-                             "false, %s::uuid) "
+                             "VALUES (%s::uuid, %s::uuid, 'provisioning', %s, "
+                             "%s, false, %s::uuid) "
                              "ON CONFLICT DO NOTHING RETURNING id, user_name",
-                             4, t->id, user,
+                             5, account_id, t->id, user,
                              apr_pstrcat(p, idp->name, " provisioning", NULL),
                              idp->id);
         if (rv != APR_SUCCESS) {
@@ -462,18 +472,45 @@ static apr_status_t notify(scim_db_t *db, apr_pool_t *p, const scim_tenant_t *t,
                          3, t->id, a->id, message);
 }
 
+apr_status_t scim_store_token_owner(scim_db_t *db, apr_pool_t *p,
+                                    const scim_tenant_t *t, const char *idp_id,
+                                    scim_token_owner_t **out)
+{
+    scim_rows_t *rows;
+    apr_status_t rv;
+
+    *out = NULL;
+    if (!scim_is_uuid(idp_id)) {
+        return APR_ENOENT;
+    }
+    rv = scim_db_selectv(db, p, &rows,
+                         "SELECT i.type, coalesce(a.id, gen_random_uuid()) "
+                         "FROM identity_providers i LEFT JOIN accounts a "
+                         "ON a.tenant_id = i.tenant_id AND a.idp_id = i.id "
+                         "AND a.kind = 'provisioning' "
+                         "WHERE i.tenant_id = %s::uuid AND i.id = %s::uuid",
+                         2, t->id, idp_id);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    *out = apr_pcalloc(p, sizeof(scim_token_owner_t));
+    (*out)->idp_type = cell(rows, 0, 0);
+    (*out)->account_id = cell(rows, 0, 1);
+    return APR_SUCCESS;
+}
+
 static apr_status_t token_create_txn(scim_db_t *db, apr_pool_t *p,
                                      const scim_tenant_t *t, const char *idp_id,
-                                     const scim_token_request_t *req,
+                                     const scim_token_record_t *rec,
                                      scim_token_issued_t **out)
 {
-    scim_token_claims_t c;
     scim_prov_account_t *acct = NULL;
     scim_idp_t idp;
     scim_rows_t *rows;
-    unsigned char hash[32];
     apr_status_t rv;
-    const char *token;
 
     /* The identity provider's row lock serialises every creation for it,
      * on every server, so the limit and the single account hold. */
@@ -489,10 +526,15 @@ static apr_status_t token_create_txn(scim_db_t *db, apr_pool_t *p,
         return APR_ENOENT;
     }
     idp_from(rows, 0, &idp);
-    if (APR_SUCCESS != (rv = ensure_prov_account(db, p, t, &idp, &acct))) {
+    if (strcmp(idp.type, rec->owner->idp_type) != 0) {
+        db->error = "the identity provider changed; mint again";
+        return APR_EAGAIN;
+    }
+    rv = ensure_prov_account(db, p, t, &idp, rec->owner->account_id, &acct);
+    if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (req->policy == SCIM_POLICY_REPLACE) {
+    if (rec->policy == SCIM_POLICY_REPLACE) {
         rv = scim_db_execv(db, p, NULL,
                            "UPDATE tokens SET expires_at = now() "
                            "WHERE tenant_id = %s::uuid "
@@ -504,71 +546,50 @@ static apr_status_t token_create_txn(scim_db_t *db, apr_pool_t *p,
         }
     }
     rv = scim_db_selectv(db, p, &rows,
-                         "SELECT count(*) FROM tokens "
+                         "SELECT count(*) >= %s::int FROM tokens "
                          "WHERE tenant_id = %s::uuid AND account_id = %s::uuid"
                          " AND deleted_at IS NULL AND expires_at > now()",
-                         2, t->id, acct->id);
+                         3, apr_itoa(p, SCIM_MAX_LIVE_TOKENS), t->id, acct->id);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (apr_atoi64(cell(rows, 0, 0)) >= 2) {
+    if (is_true(cell(rows, 0, 0))) {
         if (APR_SUCCESS
-            != (rv = notify(db, p, t, req->admin, SCIM_MSG_TOO_MANY_TOKENS))) {
+            != (rv = notify(db, p, t, rec->admin, SCIM_MSG_TOO_MANY_TOKENS))) {
             return rv;
         }
-        scim_store_audit(db, p, t->id, req->admin->username,
+        scim_store_audit(db, p, t->id, rec->admin->username,
                          "token.create_refused", idp.id);
         return APR_EEXIST;
     }
-    /* Whole seconds, so that the JWT's exp equals expires_at exactly. */
-    rv = scim_db_selectv(db, p, &rows,
-                         "SELECT extract(epoch FROM c)::bigint, "
-                         "extract(epoch FROM c + interval '1 year')::bigint, " TS(
-                             "c") ", " TS("c + interval '1 year'") " FROM (SELECT date_trunc('second', now()) AS c) x",
-                         0);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    memset(&c, 0, sizeof(c));
-    c.iss = req->issuer;
-    c.tid = t->slug;
-    c.aud = scim_jwt_audience(p, t->slug);
-    c.sub = acct->id;
-    c.idp = idp.type;
-    c.jti = scim_jwt_new_jti(p);
-    c.iat = c.nbf = apr_atoi64(cell(rows, 0, 0));
-    c.exp = apr_atoi64(cell(rows, 0, 1));
-    if (!c.jti || !(token = scim_jwt_sign(p, req->key, &c))) {
-        db->error = "could not sign the token";
-        return APR_EGENERAL;
-    }
-    scim_sha256(token, strlen(token), hash);
-    *out = apr_pcalloc(p, sizeof(scim_token_issued_t));
-    (*out)->token = token;
-    (*out)->user_name = acct->user_name;
-    (*out)->created_at = cell(rows, 0, 2);
-    (*out)->expires_at = cell(rows, 0, 3);
+    /* Whole seconds from the minted token, so that the JWT's exp equals
+     * expires_at exactly. */
     rv = scim_db_selectv(db, p, &rows,
                          "INSERT INTO tokens (tenant_id, account_id, jti, "
                          "token_hash, kid, created_at, created_by, "
                          "expires_at) VALUES (%s::uuid, %s::uuid, %s, "
                          "decode(%s, 'hex'), %s, "
                          "to_timestamp(%s::double precision), %s, "
-                         "to_timestamp(%s::double precision)) RETURNING id",
-                         8, t->id, acct->id, c.jti, scim_hex(p, hash, 32),
-                         req->key->kid, apr_ltoa(p, (long)c.iat),
-                         req->admin->username, apr_ltoa(p, (long)c.exp));
+                         "to_timestamp(%s::double precision)) "
+                         "RETURNING id, " TS("created_at") ", " TS("expires_at"),
+                         8, t->id, acct->id, rec->jti, scim_hex(p, rec->hash, 32),
+                         rec->kid, apr_ltoa(p, (long)rec->iat),
+                         rec->admin->username, apr_ltoa(p, (long)rec->exp));
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    *out = apr_pcalloc(p, sizeof(scim_token_issued_t));
     (*out)->id = cell(rows, 0, 0);
-    return scim_store_audit(db, p, t->id, req->admin->username, "token.create",
+    (*out)->user_name = acct->user_name;
+    (*out)->created_at = cell(rows, 0, 1);
+    (*out)->expires_at = cell(rows, 0, 2);
+    return scim_store_audit(db, p, t->id, rec->admin->username, "token.create",
                             (*out)->id);
 }
 
 apr_status_t scim_store_token_create(scim_db_t *db, apr_pool_t *p,
                                      const scim_tenant_t *t, const char *idp_id,
-                                     const scim_token_request_t *req,
+                                     const scim_token_record_t *rec,
                                      scim_token_issued_t **out)
 {
     apr_status_t rv, end;
@@ -580,7 +601,7 @@ apr_status_t scim_store_token_create(scim_db_t *db, apr_pool_t *p,
     if (APR_SUCCESS != (rv = scim_db_begin(db, p))) {
         return rv;
     }
-    rv = token_create_txn(db, p, t, idp_id, req, out);
+    rv = token_create_txn(db, p, t, idp_id, rec, out);
     /* A refusal keeps its notification; any other failure keeps nothing. */
     if (rv != APR_SUCCESS && rv != APR_EEXIST) {
         scim_db_rollback_only(db);

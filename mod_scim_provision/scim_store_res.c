@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 
 #include "scim_store.h"
+#include "scim_store_int.h"
 #include "scim_store_res.h"
 #include "scim_util.h"
 

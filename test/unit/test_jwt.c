@@ -12,6 +12,7 @@
 
 #include "scim_json.h"
 #include "scim_jwt.h"
+#include "scim_token.h"
 #include "scim_util.h"
 #include "unit_suites.h"
 
@@ -1416,6 +1417,88 @@ START_TEST(keyset_generate_roundtrip)
 }
 END_TEST
 
+/* ---- minting (scim_token.c) ----------------------------------------- */
+
+static scim_token_mint_in_t mint_in(void)
+{
+    scim_token_mint_in_t in;
+
+    in.key = scim_keyset_find(ks, "k2");
+    in.issuer = ISS;
+    in.tenant_slug = TENANT;
+    in.account_id = SUB;
+    in.idp_type = "entra";
+    in.now = apr_time_from_sec(1767225600)
+        + 999999; /* 2026-01-01 00:00:00.999999 */
+    return in;
+}
+
+START_TEST(mint_verifies_and_hashes)
+{
+    scim_token_mint_in_t in = mint_in();
+    scim_token_minted_t m, m2;
+    scim_token_claims_t out;
+    const char *reason = NULL;
+    unsigned char h[32];
+
+    ck_assert_int_eq(scim_token_mint(pool, &in, &m), APR_SUCCESS);
+    ck_assert_int_eq(scim_jwt_verify(pool, ks, m.token, strlen(m.token), ISS,
+                                     TENANT, 1767225600 + 10, &out, &reason),
+                     APR_SUCCESS);
+    ck_assert_str_eq(out.kid, "k2");
+    ck_assert_str_eq(m.kid, "k2");
+    ck_assert_str_eq(out.sub, SUB);
+    ck_assert_str_eq(out.idp, "entra");
+    ck_assert_str_eq(out.tid, TENANT);
+    ck_assert_str_eq(out.aud, AUD);
+    ck_assert_str_eq(out.jti, m.jti);
+    ck_assert_uint_eq(strlen(m.jti), 22);
+    /* whole seconds: exp equals the stored expires_at exactly */
+    ck_assert(m.iat == 1767225600 && out.iat == m.iat && out.nbf == m.iat);
+    ck_assert(m.exp == 1798761600 && out.exp == m.exp); /* 2027-01-01 */
+    scim_sha256(m.token, strlen(m.token), h);
+    ck_assert_mem_eq(h, m.hash, 32);
+    /* every mint is a new jti */
+    ck_assert_int_eq(scim_token_mint(pool, &in, &m2), APR_SUCCESS);
+    ck_assert_str_ne(m.jti, m2.jti);
+    ck_assert_str_ne(m.token, m2.token);
+}
+END_TEST
+
+START_TEST(mint_needs_every_input)
+{
+    scim_token_mint_in_t in;
+    scim_token_minted_t m;
+
+    memset(&m, 0, sizeof(m));
+    in = mint_in(), in.key = NULL;
+    ck_assert_int_eq(scim_token_mint(pool, &in, &m), APR_EINVAL);
+    in = mint_in(), in.issuer = NULL;
+    ck_assert_int_eq(scim_token_mint(pool, &in, &m), APR_EINVAL);
+    in = mint_in(), in.tenant_slug = NULL;
+    ck_assert_int_eq(scim_token_mint(pool, &in, &m), APR_EINVAL);
+    in = mint_in(), in.account_id = NULL;
+    ck_assert_int_eq(scim_token_mint(pool, &in, &m), APR_EINVAL);
+    in = mint_in(), in.idp_type = NULL;
+    ck_assert_int_eq(scim_token_mint(pool, &in, &m), APR_EINVAL);
+    ck_assert_ptr_null(m.token);
+}
+END_TEST
+
+/* One calendar year, as PostgreSQL's + interval '1 year'. */
+START_TEST(expiry_is_one_calendar_year)
+{
+    /* 2026-12-04 19:22:24 -> 2027-12-04 19:22:24 (365 days) */
+    ck_assert(scim_token_expiry(1796412144) == 1796412144 + 365 * 86400);
+    /* 2027-03-01 -> 2028-03-01 crosses 29 February 2028 (366 days) */
+    ck_assert(scim_token_expiry(1803859200) == 1803859200 + 366 * 86400);
+    /* 2028-02-29 12:00 -> 2029-02-28 12:00 */
+    ck_assert(scim_token_expiry(1835438400) == 1835438400 + 365 * 86400);
+    /* never beyond SCIM_JWT_MAX_LIFETIME */
+    ck_assert(scim_token_expiry(1803859200) - 1803859200 <= SCIM_JWT_MAX_LIFETIME);
+}
+END_TEST
+
 Suite *scim_jwt_suite(void)
 {
     Suite *s = suite_create("jwt");
@@ -1424,6 +1507,7 @@ Suite *scim_jwt_suite(void)
     TCase *hdr = tcase_create("header");
     TCase *claim = tcase_create("claims");
     TCase *keys = tcase_create("keyset");
+    TCase *mint = tcase_create("mint");
 
     tcase_add_checked_fixture(sign, setup, teardown);
     tcase_add_test(sign, sign_and_verify);
@@ -1484,5 +1568,11 @@ Suite *scim_jwt_suite(void)
     tcase_add_test(keys, keyset_load_file);
     tcase_add_test(keys, keyset_generate_roundtrip);
     suite_add_tcase(s, keys);
+
+    tcase_add_checked_fixture(mint, setup, teardown);
+    tcase_add_test(mint, mint_verifies_and_hashes);
+    tcase_add_test(mint, mint_needs_every_input);
+    tcase_add_test(mint, expiry_is_one_calendar_year);
+    suite_add_tcase(s, mint);
     return s;
 }
