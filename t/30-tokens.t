@@ -179,4 +179,14 @@ my $tenant = sql("SELECT id FROM tenants WHERE slug = 'acme'");
 my $out = `psql -X -q -h $ENV{SCIM_TEST_PGHOST} -p $ENV{SCIM_TEST_PGPORT} -U scim -d scim -c "INSERT INTO tokens (tenant_id, account_id, jti, token_hash, kid, created_at, created_by, expires_at) VALUES ('$tenant', '$acct', 'AAAAAAAAAAAAAAAAAAAAAA', decode(repeat('00', 32), 'hex'), 'k', now(), 'x', now() + interval '1 year')" 2>&1`;
 like($out, qr/too many provisioning tokens already exist/, 'a trigger holds the limit in the database');
 
+# --- one limit: the C constant the store passes to SQL is the trigger's
+my ($c_limit) = do {
+    open(my $h, '<', root_dir() . "/mod_scim_provision/scim_token.h") or die "scim_token.h: $!";
+    map { /^#define SCIM_MAX_LIVE_TOKENS\s+(\d+)/ ? $1 : () } <$h>;
+};
+ok(defined $c_limit, 'scim_token.h defines SCIM_MAX_LIVE_TOKENS');
+is(sql('SELECT scim_max_live_tokens()'), $c_limit,
+   'the trigger\'s scim_max_live_tokens() equals SCIM_MAX_LIVE_TOKENS');
+is($codes{201}, $c_limit, 'and that many parallel creations succeeded');
+
 done_testing();
