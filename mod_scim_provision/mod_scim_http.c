@@ -31,10 +31,7 @@ scim_db_t *mod_scim_db(request_rec *r)
     scim_db_t *db;
 
     if (!dbd) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      SCIMLOGNO(00020) "no database connection from mod_dbd "
-                                       "(is the database up?)");
-        return NULL;
+        return NULL; /* the caller logs it (mod_scim_unavailable) */
     }
     db = scim_db_wrap(r->pool, dbd->driver, dbd->handle);
     /* the hot statements stay prepared on the pooled connection */
@@ -196,33 +193,6 @@ static const char *error_text(apr_pool_t *p, const char *s)
     return scim_util_quote(p, s ? s : "error", s ? strlen(s) : 5, ERROR_TEXT_MAX);
 }
 
-json_t *mod_scim_scim_error_doc(apr_pool_t *p, int status,
-                                const char *scim_type, const char *detail)
-{
-    json_t *doc = scim_json_pool_own(p,
-                                     json_pack("{s:[s], s:s, s:s}", "schemas",
-                                               "urn:ietf:params:scim:api:messages:2.0:Error",
-                                               "status", apr_itoa(p, status),
-                                               "detail", error_text(p, detail)));
-
-    if (doc && scim_type) {
-        json_object_set_new(doc, "scimType",
-                            json_string(error_text(p, scim_type)));
-    }
-    return doc;
-}
-
-const char *mod_scim_scim_error_body(apr_pool_t *p, int status,
-                                     const char *scim_type, const char *detail)
-{
-    const char *body = scim_json_dump(p,
-                                      mod_scim_scim_error_doc(p, status,
-                                                              scim_type, detail),
-                                      0);
-
-    return body ? body : apr_psprintf(p, SCIM_FALLBACK_FMT, status);
-}
-
 int mod_scim_admin_error(request_rec *r, int status, const char *code,
                          const char *message)
 {
@@ -237,15 +207,15 @@ int mod_scim_admin_error(request_rec *r, int status, const char *code,
                               body ? body : ADMIN_FALLBACK_FMT);
 }
 
-int mod_scim_scim_error(request_rec *r, int status, const char *scim_type,
-                        const char *detail)
+void mod_scim_unavailable(request_rec *r, const char *why)
 {
-    if (status == HTTP_SERVICE_UNAVAILABLE) {
-        apr_table_setn(r->headers_out, "Retry-After", MOD_SCIM_RETRY_AFTER);
-    }
-    return mod_scim_send_text(r, status, "application/scim+json",
-                              mod_scim_scim_error_body(r->pool, status,
-                                                       scim_type, detail));
+    mod_scim_count(MOD_SCIM_C_DB_ERRORS);
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  SCIMLOGNO(00210) "database unavailable, answered 503: %s",
+                  why ? why
+                      : "no database connection from mod_dbd (is the "
+                        "database up?)");
+    apr_table_setn(r->headers_out, "Retry-After", MOD_SCIM_RETRY_AFTER);
 }
 
 static int b64url_char(char c)
