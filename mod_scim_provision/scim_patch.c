@@ -11,6 +11,7 @@
 #include "scim_filter.h"
 #include "scim_json.h"
 #include "scim_patch.h"
+#include "scim_util.h"
 
 /* Limits of a path inside a PATCH operation. */
 #define MAX_PATH_LEN   1024
@@ -1011,8 +1012,8 @@ static member_path_e member_path(apr_pool_t *p, const char *s, const char **id)
     return MP_VALUE_EQ;
 }
 
-/* The lower-cased id of a plain members element, or NULL when the element
- * is anything else (then the full engine judges it). */
+/* The lower-cased id of a plain members element (a User id), or NULL when
+ * the element is anything else (then the full engine judges it). */
 static const char *plain_member(apr_pool_t *p, const json_t *e)
 {
     const char *k, *id = NULL;
@@ -1028,7 +1029,7 @@ static const char *plain_member(apr_pool_t *p, const json_t *e)
                 return NULL;
             }
             id = member_id(p, e);
-            if (!id || strcmp(k, "value")) {
+            if (!id || strcmp(k, "value") || !scim_is_uuid(id)) {
                 return NULL;
             }
         }
@@ -1038,6 +1039,10 @@ static const char *plain_member(apr_pool_t *p, const json_t *e)
         }
         else if (!json_is_null(v) && !json_is_string(v)) {
             return NULL;
+        }
+        else if (!apr_cstr_casecmp(k, "type") && json_is_string(v)
+                 && apr_cstr_casecmp(json_string_value(v), "User")) {
+            return NULL; /* groups cannot be members: the engine says so */
         }
     }
     return id;
