@@ -35,7 +35,7 @@ typedef struct {
 static int respond(ctx_t *c, scim_svc_result_t *res)
 {
     request_rec *r = c->r;
-    const char *body = res->body;
+    const char *body;
 
     if (c->authenticated && c->store.db) {
         /* nothing is answered to a request without a valid token */
@@ -56,6 +56,7 @@ static int respond(ctx_t *c, scim_svc_result_t *res)
     if (res->etag) {
         apr_table_setn(r->headers_out, "ETag", res->etag);
     }
+    body = res->body;
     if (!body && res->status >= 400) {
         body = scim_svc_error_body(r->pool, res->status, res->scim_type,
                                    res->detail);
