@@ -33,9 +33,6 @@ void mod_scim_auth_refused(request_rec *r, int token_sent, const char *reason)
 
 void mod_scim_auth_verified(request_rec *r, const scim_store_req_t *rq, int basic)
 {
-    if (r->user) {
-        return; /* done already */
-    }
     r->user = apr_pstrdup(r->pool, rq->token.user_name);
     r->ap_auth_type = basic ? "Basic" : "Bearer";
     mod_scim_count(MOD_SCIM_C_REQUESTS);

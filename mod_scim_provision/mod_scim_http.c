@@ -14,6 +14,7 @@
 
 #include "mod_scim_provision.h"
 #include "scim_json.h"
+#include "scim_service.h"
 
 APLOG_USE_MODULE(scim_provision);
 
@@ -143,10 +144,7 @@ void mod_scim_security_headers(request_rec *r)
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
 }
 
-/* Bodies that cannot fail: sent when a response could not be built. */
-#define SCIM_FALLBACK_FMT                                             \
-    "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:Error\"]," \
-    "\"status\":\"%d\",\"detail\":\"The response could not be built\"}"
+/* A body that cannot fail: sent when a response could not be built. */
 #define ADMIN_FALLBACK_FMT \
     "{\"error\":\"internal\",\"message\":\"The response could not be built.\"}"
 /* The longest detail or message an error body quotes. */
@@ -169,7 +167,8 @@ int mod_scim_send_text(request_rec *r, int status, const char *ctype,
             r->status = status = HTTP_INTERNAL_SERVER_ERROR;
         }
         body = !strncmp(ctype, "application/scim+json", 21)
-            ? apr_psprintf(r->pool, SCIM_FALLBACK_FMT, status)
+            ? scim_svc_error_body(r->pool, status, NULL,
+                                  "The response could not be built")
             : ADMIN_FALLBACK_FMT;
     }
     ap_set_content_type(r, ctype);

@@ -178,8 +178,8 @@ void scim_svc_finish(scim_svc_req_t *rq, scim_svc_result_t *res)
     scim_svc_result_t r1;
     apr_status_t rv;
 
-    if (res->unauthorized) {
-        return;
+    if (res->unauthorized || res->unavailable) {
+        return; /* the database failed already: one 503, one log line */
     }
     if (!rq->store->verified
         && (rv = scim_store_verify(rq->store)) != APR_SUCCESS) {

@@ -128,8 +128,7 @@ static int users_named(const char *name)
     req_t *q = req(1);
     apr_table_t *t = apr_table_make(q->p, 2);
 
-    apr_table_setn(t, "filter",
-                   apr_psprintf(q->p, "userName eq \"%s\"", name));
+    apr_table_setn(t, "filter", apr_psprintf(q->p, "userName eq \"%s\"", name));
     scim_svc_list(&q->svc, SCIM_RES_USER, t, &q->res);
     if (q->res.status != 200) {
         return -1;
@@ -142,17 +141,19 @@ static const char *create_user(const char *name)
     req_t *q = req(1);
 
     scim_svc_create(&q->svc, SCIM_RES_USER,
-                    J(q, apr_psprintf(q->p,
-                                      "{\"schemas\":[\"urn:ietf:params:scim:"
-                                      "schemas:core:2.0:User\"],\"userName\":"
-                                      "\"%s\"}",
-                                      name)),
+                    J(q,
+                      apr_psprintf(q->p,
+                                   "{\"schemas\":[\"urn:ietf:params:scim:"
+                                   "schemas:core:2.0:User\"],\"userName\":"
+                                   "\"%s\"}",
+                                   name)),
                     &q->res);
     return q->res.status == 201 ? apr_pstrdup(root, str_at(body_of(q), "id"))
                                 : NULL;
 }
 
-#define PATCH_OP "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":["
+#define PATCH_OP \
+    "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":["
 
 /* PATCH /Groups/{gid} with the operations ops; the status. */
 static int patch_group(const char *gid, int good, const char *if_match,
@@ -182,8 +183,7 @@ static void claims(const char *tok)
     json_t *c;
 
     if (!d2
-        || scim_b64url_decode(root, d1 + 1, (apr_size_t)(d2 - d1 - 1), &raw,
-                              &len)
+        || scim_b64url_decode(root, d1 + 1, (apr_size_t)(d2 - d1 - 1), &raw, &len)
             != APR_SUCCESS
         || !(c = json_loadb((const char *)raw, len, 0, NULL))) {
         fprintf(stderr, "not a JWS\n");
@@ -223,15 +223,15 @@ int main(int argc, char **argv)
     /* --- a token the store refuses: 401, nothing read or written */
     q = req(0);
     scim_svc_create(&q->svc, SCIM_RES_USER,
-                    J(q, apr_psprintf(q->p,
-                                      "{\"schemas\":[\"urn:ietf:params:scim:"
-                                      "schemas:core:2.0:User\"],\"userName\":"
-                                      "\"%s-denied\"}",
-                                      tag)),
+                    J(q,
+                      apr_psprintf(q->p,
+                                   "{\"schemas\":[\"urn:ietf:params:scim:"
+                                   "schemas:core:2.0:User\"],\"userName\":"
+                                   "\"%s-denied\"}",
+                                   tag)),
                     &q->res);
     ok(q->res.status == 401 && q->res.unauthorized && q->res.token_sent,
-       "create with a token whose hash is not stored: 401 (%d)",
-       q->res.status);
+       "create with a token whose hash is not stored: 401 (%d)", q->res.status);
     ok(!q->store.verified, "and the request is not verified");
     ok(users_named(apr_pstrcat(root, tag, "-denied", NULL)) == 0,
        "and no user was written");
@@ -243,17 +243,17 @@ int main(int argc, char **argv)
     /* --- users */
     q = req(1);
     scim_svc_create(&q->svc, SCIM_RES_USER,
-                    J(q, apr_psprintf(q->p,
-                                      "{\"schemas\":[\"urn:ietf:params:scim:"
-                                      "schemas:core:2.0:User\"],\"userName\":"
-                                      "\"%s-alice\",\"title\":\"A\"}",
-                                      tag)),
+                    J(q,
+                      apr_psprintf(q->p,
+                                   "{\"schemas\":[\"urn:ietf:params:scim:"
+                                   "schemas:core:2.0:User\"],\"userName\":"
+                                   "\"%s-alice\",\"title\":\"A\"}",
+                                   tag)),
                     &q->res);
     b = body_of(q);
     u1 = apr_pstrdup(root, str_at(b, "id") ? str_at(b, "id") : "");
     ok(q->res.status == 201 && *u1, "create user: 201 (%d)", q->res.status);
-    ok(q->store.verified && q->store.token.user_name
-           && q->store.token.tenant_id,
+    ok(q->store.verified && q->store.token.user_name && q->store.token.tenant_id,
        "the store verified the token and filled its row");
     ok(q->res.location
            && !strcmp(q->res.location,
@@ -271,7 +271,9 @@ int main(int argc, char **argv)
                       apr_pstrcat(root, tag, "-alice", NULL)),
        "get user: 200 with its userName");
     q = req(1);
-    q->svc.if_none_match = (const char *[]){ apr_pstrndup(root, v1 + 3, strlen(v1) - 4), NULL };
+    q->svc.if_none_match = (const char *[]){
+        apr_pstrndup(root, v1 + 3, strlen(v1) - 4), NULL
+    };
     scim_svc_get(&q->svc, SCIM_RES_USER, u1, NULL, NULL, &q->res);
     ok(q->res.status == 304 && !q->res.body, "If-None-Match the version: 304");
     q = req(1);
@@ -282,42 +284,47 @@ int main(int argc, char **argv)
     q = req(1);
     q->svc.if_match = (const char *[]){ "999999", NULL };
     scim_svc_replace(&q->svc, SCIM_RES_USER, u1,
-                     J(q, apr_psprintf(q->p,
-                                       "{\"schemas\":[\"urn:ietf:params:scim:"
-                                       "schemas:core:2.0:User\"],\"userName\":"
-                                       "\"%s-alice\",\"title\":\"Stale\"}",
-                                       tag)),
+                     J(q,
+                       apr_psprintf(q->p,
+                                    "{\"schemas\":[\"urn:ietf:params:scim:"
+                                    "schemas:core:2.0:User\"],\"userName\":"
+                                    "\"%s-alice\",\"title\":\"Stale\"}",
+                                    tag)),
                      &q->res);
-    ok(q->res.status == 412, "replace with If-Match of another version: 412 (%d)",
-       q->res.status);
+    ok(q->res.status == 412,
+       "replace with If-Match of another version: 412 (%d)", q->res.status);
     q = req(1);
     scim_svc_get(&q->svc, SCIM_RES_USER, u1, NULL, NULL, &q->res);
     ok(!strcmp(str_at(body_of(q), "title"), "A"), "and nothing changed");
     q = req(1);
-    q->svc.if_match = (const char *[]){ apr_pstrndup(root, v1 + 3, strlen(v1) - 4), NULL };
+    q->svc.if_match = (const char *[]){
+        apr_pstrndup(root, v1 + 3, strlen(v1) - 4), NULL
+    };
     scim_svc_replace(&q->svc, SCIM_RES_USER, u1,
-                     J(q, apr_psprintf(q->p,
-                                       "{\"schemas\":[\"urn:ietf:params:scim:"
-                                       "schemas:core:2.0:User\"],\"userName\":"
-                                       "\"%s-alice\",\"title\":\"Put\"}",
-                                       tag)),
+                     J(q,
+                       apr_psprintf(q->p,
+                                    "{\"schemas\":[\"urn:ietf:params:scim:"
+                                    "schemas:core:2.0:User\"],\"userName\":"
+                                    "\"%s-alice\",\"title\":\"Put\"}",
+                                    tag)),
                      &q->res);
     ok(q->res.status == 200 && !strcmp(str_at(body_of(q), "title"), "Put"),
-       "replace with If-Match of the current version: 200 (%d)",
-       q->res.status);
+       "replace with If-Match of the current version: 200 (%d)", q->res.status);
     ok(q->res.etag && strcmp(q->res.etag, v1), "and the version moved on");
 
     q = req(1);
     scim_svc_patch(&q->svc, SCIM_RES_USER, u1,
-                   J(q, PATCH_OP "{\"op\":\"Replace\",\"path\":\"title\","
-                                 "\"value\":\"Patched\"}]}"),
+                   J(q,
+                     PATCH_OP "{\"op\":\"Replace\",\"path\":\"title\","
+                              "\"value\":\"Patched\"}]}"),
                    &q->res);
     ok(q->res.status == 200 && !strcmp(str_at(body_of(q), "title"), "Patched"),
        "patch user: 200 with the resource (%d)", q->res.status);
     q = req(1);
     scim_svc_patch(&q->svc, SCIM_RES_USER, u1,
-                   J(q, PATCH_OP "{\"op\":\"replace\",\"path\":\"id\","
-                                 "\"value\":\"x\"}]}"),
+                   J(q,
+                     PATCH_OP "{\"op\":\"replace\",\"path\":\"id\","
+                              "\"value\":\"x\"}]}"),
                    &q->res);
     ok(q->res.status == 400 && q->res.scim_type
            && !strcmp(q->res.scim_type, "mutability"),
@@ -354,15 +361,16 @@ int main(int argc, char **argv)
     ok(u2 && u3, "two more users");
     q = req(1);
     scim_svc_create(&q->svc, SCIM_RES_GROUP,
-                    J(q, apr_psprintf(q->p,
-                                      "{\"schemas\":[\"urn:ietf:params:scim:"
-                                      "schemas:core:2.0:Group\"],\"displayName"
-                                      "\":\"%s-g\",\"members\":[{\"value\":"
-                                      "\"%s\"}]}",
-                                      tag, u1)),
+                    J(q,
+                      apr_psprintf(q->p,
+                                   "{\"schemas\":[\"urn:ietf:params:scim:"
+                                   "schemas:core:2.0:Group\"],\"displayName"
+                                   "\":\"%s-g\",\"members\":[{\"value\":"
+                                   "\"%s\"}]}",
+                                   tag, u1)),
                     &q->res);
-    gid = apr_pstrdup(root, str_at(body_of(q), "id") ? str_at(body_of(q), "id")
-                                                      : "");
+    gid = apr_pstrdup(root,
+                      str_at(body_of(q), "id") ? str_at(body_of(q), "id") : "");
     ok(q->res.status == 201 && *gid, "create group with a member: 201");
     ok(!strcmp(members(gid), u1), "its member");
 
@@ -441,20 +449,19 @@ int main(int argc, char **argv)
 
     /* --- Bulk with a bulkId reference */
     q = req(1);
-    scim_svc_bulk(
-        &q->svc,
-        J(q, apr_psprintf(
-                 q->p,
-                 "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:"
-                 "BulkRequest\"],\"Operations\":[{\"method\":\"POST\",\"path\":"
-                 "\"/Users\",\"bulkId\":\"u\",\"data\":{\"schemas\":[\"urn:ietf:"
-                 "params:scim:schemas:core:2.0:User\"],\"userName\":\"%s-bulk\"}},"
-                 "{\"method\":\"PATCH\",\"path\":\"/Groups/%s\",\"data\":{"
-                 "\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp"
-                 "\"],\"Operations\":[{\"op\":\"add\",\"path\":\"members\","
-                 "\"value\":[{\"value\":\"bulkId:u\"}]}]}}]}",
-                 tag, gid)),
-        &q->res);
+    scim_svc_bulk(&q->svc,
+                  J(q,
+                    apr_psprintf(q->p,
+                                 "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:"
+                                 "BulkRequest\"],\"Operations\":[{\"method\":\"POST\",\"path\":"
+                                 "\"/Users\",\"bulkId\":\"u\",\"data\":{\"schemas\":[\"urn:ietf:"
+                                 "params:scim:schemas:core:2.0:User\"],\"userName\":\"%s-bulk\"}},"
+                                 "{\"method\":\"PATCH\",\"path\":\"/Groups/%s\",\"data\":{"
+                                 "\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp"
+                                 "\"],\"Operations\":[{\"op\":\"add\",\"path\":\"members\","
+                                 "\"value\":[{\"value\":\"bulkId:u\"}]}]}}]}",
+                                 tag, gid)),
+                  &q->res);
     b = body_of(q);
     {
         json_t *ops = json_object_get(b, "Operations");
@@ -493,8 +500,8 @@ int main(int argc, char **argv)
     scim_svc_finish(&q->svc, &q->res);
     b = body_of(q);
     ok(q->res.status == 200
-           && json_integer_value(json_object_get(json_object_get(b, "bulk"),
-                                                 "maxPayloadSize"))
+           && json_integer_value(
+                  json_object_get(json_object_get(b, "bulk"), "maxPayloadSize"))
                == 1048576,
        "ServiceProviderConfig: 200 with the body limit");
     ok(q->store.verified, "verified at the finish");
