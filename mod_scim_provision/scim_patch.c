@@ -1050,13 +1050,17 @@ static const char *plain_member(apr_pool_t *p, const json_t *e)
 
 /* Record the ids of a members array as added (1) or removed (0). */
 static int member_values(apr_pool_t *p, const json_t *arr, int added,
-                         apr_hash_t *last, apr_array_header_t *order)
+                         apr_hash_t *last, apr_array_header_t *order,
+                         apr_size_t *given)
 {
     size_t i;
     json_t *e;
 
-    if (!json_is_array(arr) || json_array_size(arr) == 0
-        || json_array_size(arr) > SCIM_MAX_MEMBER_VALUES) {
+    if (!json_is_array(arr) || json_array_size(arr) == 0) {
+        return 0;
+    }
+    /* over the limit of one request: the full engine says so */
+    if ((*given += json_array_size(arr)) > SCIM_MAX_MEMBER_VALUES) {
         return 0;
     }
     json_array_foreach((json_t *)arr, i, e)
@@ -1096,6 +1100,7 @@ int scim_patch_member_delta(apr_pool_t *p, const json_t *patch, int max_ops,
     apr_hash_t *last = apr_hash_make(p);
     apr_array_header_t *order = apr_array_make(p, 8, sizeof(const char *));
     json_t *schemas, *ops, *kept, *o;
+    apr_size_t given = 0;
     size_t i;
     int dup = 0, ok = 0;
 
@@ -1147,13 +1152,13 @@ int scim_patch_member_delta(apr_pool_t *p, const json_t *patch, int max_ops,
             continue;
         }
         if (mp == MP_MEMBERS && !apr_cstr_casecmp(name, "add")) {
-            if (!member_values(p, value, 1, last, order)) {
+            if (!member_values(p, value, 1, last, order, &given)) {
                 return 0;
             }
         }
         else if (mp == MP_MEMBERS && !apr_cstr_casecmp(name, "remove")) {
             /* without a value: all of them, which the delta cannot say */
-            if (!member_values(p, value, 0, last, order)) {
+            if (!member_values(p, value, 0, last, order, &given)) {
                 return 0;
             }
         }

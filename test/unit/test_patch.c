@@ -1136,6 +1136,33 @@ START_TEST(delta_fallbacks)
         ck_assert_msg(!delta(whole[i], &rest, &add, &remove),
                       "needs the member list: %s", whole[i]);
     }
+    /* more member values in one request than allowed, in two operations */
+    {
+        json_t *ops = json_array(), *body;
+        int k, half = SCIM_MAX_MEMBER_VALUES / 2 + 1;
+
+        for (k = 0; k < 2; k++) {
+            json_t *vals = json_array();
+            int m;
+
+            for (m = 0; m < half; m++) {
+                json_array_append_new(vals,
+                                      json_pack("{s:s}", "value",
+                                                apr_psprintf(pool,
+                                                             "%08x-0000-4000-8000-"
+                                                             "000000000000",
+                                                             k * half + m)));
+            }
+            json_array_append_new(ops,
+                                  json_pack("{s:s, s:s, s:o}", "op", "add",
+                                            "path", "members", "value", vals));
+        }
+        body = scim_json_pool_own(pool,
+                                  json_pack("{s:[s], s:o}", "schemas",
+                                            "urn:ietf:params:scim:api:messages:2.0:PatchOp",
+                                            "Operations", ops));
+        ck_assert(!scim_patch_member_delta(pool, body, 100, &rest, &add, &remove));
+    }
     /* over max_ops */
     ck_assert(
         !scim_patch_member_delta(pool,
