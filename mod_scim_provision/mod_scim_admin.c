@@ -62,11 +62,7 @@ static int not_found(request_rec *r, const char *what)
 
 static int db_failed(admin_req_t *a)
 {
-    mod_scim_count(MOD_SCIM_C_DB_ERRORS);
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, a->r,
-                  SCIMLOGNO(00040) "database request failed: %s",
-                  a->db && a->db->error ? a->db->error : "no connection");
-    apr_table_setn(a->r->headers_out, "Retry-After", MOD_SCIM_RETRY_AFTER);
+    mod_scim_unavailable(a->r, a->db ? a->db->error : NULL);
     return mod_scim_admin_error(a->r, HTTP_SERVICE_UNAVAILABLE, "unavailable",
                                 "The service is temporarily unavailable; "
                                 "try again shortly.");

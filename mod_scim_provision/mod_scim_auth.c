@@ -16,116 +16,72 @@
 
 APLOG_USE_MODULE(scim_provision);
 
-#define AUTH_FAILED_DETAIL                         \
-    "Authentication failed: a valid provisioning " \
-    "token is required"
-
-/* The one 401 of SPEC 4: same body whatever the reason, which only the
- * error log learns. */
-static int unauthorized(request_rec *r, int token_sent, const char *reason)
+/* The one 401 of SPEC 4 (its body comes from respond(): the same whatever
+ * the reason, which only the error log learns). */
+void mod_scim_auth_refused(request_rec *r, int token_sent, const char *reason)
 {
     mod_scim_count(MOD_SCIM_C_AUTH_FAILURES);
     mod_scim_metrics_reject(r, reason);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   SCIMLOGNO(00030) "provisioning token rejected for tenant "
                                    "'%s': %s",
-                  mod_scim_dir_conf(r)->tenant, reason);
+                  mod_scim_dir_conf(r)->tenant, reason ? reason : "refused");
     apr_table_setn(r->headers_out, "WWW-Authenticate",
                    token_sent ? "Bearer realm=\"scim\", error=\"invalid_token\""
                               : "Bearer realm=\"scim\"");
-    mod_scim_scim_error(r, HTTP_UNAUTHORIZED, NULL, AUTH_FAILED_DETAIL);
-    return HTTP_UNAUTHORIZED;
 }
 
-static int unavailable(request_rec *r, const char *why)
+void mod_scim_auth_verified(request_rec *r, const scim_store_req_t *rq, int basic)
 {
-    mod_scim_count(MOD_SCIM_C_DB_ERRORS);
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                  SCIMLOGNO(00031) "cannot check a provisioning token: %s", why);
-    mod_scim_scim_error(r, HTTP_SERVICE_UNAVAILABLE, NULL,
-                        "The service is temporarily unavailable");
-    return HTTP_SERVICE_UNAVAILABLE;
+    r->user = apr_pstrdup(r->pool, rq->token.user_name);
+    r->ap_auth_type = basic ? "Basic" : "Bearer";
+    mod_scim_count(MOD_SCIM_C_REQUESTS);
+    mod_scim_lastused_record(r, rq->token.tenant_id, rq->token.token_id);
 }
 
-int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who,
-                          mod_scim_prefetch_t *pf)
+int mod_scim_authenticate(request_rec *r, scim_store_req_t *rq,
+                          const char **basic_user, const char **reason,
+                          int *token_sent)
 {
     mod_scim_srv_conf_t *conf = mod_scim_srv_conf(r->server);
-    const char *tenant = mod_scim_dir_conf(r)->tenant;
-    const char *hdr, *token = NULL, *user = NULL, *reason = NULL;
+    const char *hdr, *token = NULL, *user = NULL;
     scim_auth_scheme_e scheme;
     scim_token_claims_t claims;
-    scim_live_token_t *row = NULL;
-    unsigned char hash[32];
-    mod_scim_principal_t *p;
     apr_size_t len;
-    apr_status_t rv;
-    scim_db_t *db;
 
-    *who = NULL;
+    *basic_user = NULL;
+    *reason = NULL;
+    *token_sent = 1;
     /* Tokens travel only in the Authorization header (SPEC 3.8). */
     if (mod_scim_redact_query_token(r)) {
-        return unauthorized(r, 1, "token in the query string (redacted)");
+        *reason = "token in the query string (redacted)";
+        return HTTP_UNAUTHORIZED;
     }
     hdr = apr_table_get(r->headers_in, "Authorization");
     if (!hdr) {
-        return unauthorized(r, 0, "no Authorization header");
+        *token_sent = 0;
+        *reason = "no Authorization header";
+        return HTTP_UNAUTHORIZED;
     }
-    if (scim_http_parse_authorization(r->pool, hdr, &scheme, &user, &token, &reason)
+    if (scim_http_parse_authorization(r->pool, hdr, &scheme, &user, &token, reason)
         != APR_SUCCESS) {
-        return unauthorized(r, 1, reason);
+        return HTTP_UNAUTHORIZED;
     }
     len = strlen(token);
-    rv = scim_jwt_verify(r->pool, conf->keys, token, len, conf->issuer, tenant,
-                         (apr_int64_t)apr_time_sec(apr_time_now()), &claims,
-                         &reason);
-    if (rv != APR_SUCCESS) {
-        return unauthorized(r, 1, reason ? reason : "invalid token");
+    if (scim_jwt_verify(r->pool, conf->keys, token, len, conf->issuer,
+                        rq->tenant_slug,
+                        (apr_int64_t)apr_time_sec(apr_time_now()), &claims, reason)
+        != APR_SUCCESS) {
+        if (!*reason) {
+            *reason = "invalid token";
+        }
+        return HTTP_UNAUTHORIZED;
     }
-    if (!(db = mod_scim_db(r))) {
-        return unavailable(r, "no database connection");
-    }
-    if (pf && pf->user_id) {
-        rv = scim_store_token_lookup_user(db, r->pool, tenant, claims.jti,
-                                          pf->user_id, pf->base_url, &row,
-                                          &pf->user);
-    }
-    else {
-        rv = scim_store_token_lookup(db, r->pool, tenant, claims.jti, &row);
-    }
-    if (rv == APR_ENOENT) {
-        return unauthorized(r, 1, "token unknown, deleted or expired");
-    }
-    if (rv != APR_SUCCESS) {
-        return unavailable(r, db->error);
-    }
-    scim_sha256(token, len, hash);
-    if (!scim_ct_equal(hash, row->hash, sizeof(hash))) {
-        return unauthorized(r, 1, "token does not match the stored hash");
-    }
-    if (strcasecmp(row->account_id, claims.sub)
-        || strcmp(row->idp_type, claims.idp)) {
-        return unauthorized(r, 1, "token claims do not match its record");
-    }
-    if (user && strcasecmp(user, row->user_name)) {
-        return unauthorized(r, 1,
-                            "Basic username is not the token's "
-                            "provisioning account");
-    }
-    r->user = apr_pstrdup(r->pool, row->user_name);
-    r->ap_auth_type = user ? "Basic" : "Bearer";
-    p = apr_pcalloc(r->pool, sizeof(*p));
-    p->tenant_id = row->tenant_id;
-    p->tenant_slug = tenant;
-    p->account_id = row->account_id;
-    p->token_id = row->token_id;
-    p->idp_type = row->idp_type;
-    *who = p;
-    mod_scim_count(MOD_SCIM_C_REQUESTS);
-    mod_scim_lastused_record(r, row->tenant_id, row->token_id);
-    if (pf && pf->user_id) {
-        pf->done = 1;
-    }
+    rq->jti = claims.jti;
+    rq->sub = claims.sub;
+    rq->idp = claims.idp;
+    scim_sha256(token, len, rq->token_hash);
+    *basic_user = user;
     return OK;
 }
 
@@ -156,6 +112,9 @@ static authz_status scim_account_check(request_rec *r, const char *require,
         return AUTHZ_DENIED;
     }
     if (!(db = mod_scim_db(r))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      SCIMLOGNO(00032) "cannot check scim-account %s: %s",
+                      tenant, "no database connection");
         return AUTHZ_GENERAL_ERROR;
     }
     rv = scim_store_account_active(db, r->pool, tenant, r->user, &active);

@@ -14,6 +14,7 @@
 
 #include "mod_scim_provision.h"
 #include "scim_json.h"
+#include "scim_service.h"
 
 APLOG_USE_MODULE(scim_provision);
 
@@ -31,10 +32,7 @@ scim_db_t *mod_scim_db(request_rec *r)
     scim_db_t *db;
 
     if (!dbd) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      SCIMLOGNO(00020) "no database connection from mod_dbd "
-                                       "(is the database up?)");
-        return NULL;
+        return NULL; /* the caller logs it (mod_scim_unavailable) */
     }
     db = scim_db_wrap(r->pool, dbd->driver, dbd->handle);
     /* the hot statements stay prepared on the pooled connection */
@@ -146,10 +144,7 @@ void mod_scim_security_headers(request_rec *r)
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
 }
 
-/* Bodies that cannot fail: sent when a response could not be built. */
-#define SCIM_FALLBACK_FMT                                             \
-    "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:Error\"]," \
-    "\"status\":\"%d\",\"detail\":\"The response could not be built\"}"
+/* A body that cannot fail: sent when a response could not be built. */
 #define ADMIN_FALLBACK_FMT \
     "{\"error\":\"internal\",\"message\":\"The response could not be built.\"}"
 /* The longest detail or message an error body quotes. */
@@ -172,7 +167,8 @@ int mod_scim_send_text(request_rec *r, int status, const char *ctype,
             r->status = status = HTTP_INTERNAL_SERVER_ERROR;
         }
         body = !strncmp(ctype, "application/scim+json", 21)
-            ? apr_psprintf(r->pool, SCIM_FALLBACK_FMT, status)
+            ? scim_svc_error_body(r->pool, status, NULL,
+                                  "The response could not be built")
             : ADMIN_FALLBACK_FMT;
     }
     ap_set_content_type(r, ctype);
@@ -196,33 +192,6 @@ static const char *error_text(apr_pool_t *p, const char *s)
     return scim_util_quote(p, s ? s : "error", s ? strlen(s) : 5, ERROR_TEXT_MAX);
 }
 
-json_t *mod_scim_scim_error_doc(apr_pool_t *p, int status,
-                                const char *scim_type, const char *detail)
-{
-    json_t *doc = scim_json_pool_own(p,
-                                     json_pack("{s:[s], s:s, s:s}", "schemas",
-                                               "urn:ietf:params:scim:api:messages:2.0:Error",
-                                               "status", apr_itoa(p, status),
-                                               "detail", error_text(p, detail)));
-
-    if (doc && scim_type) {
-        json_object_set_new(doc, "scimType",
-                            json_string(error_text(p, scim_type)));
-    }
-    return doc;
-}
-
-const char *mod_scim_scim_error_body(apr_pool_t *p, int status,
-                                     const char *scim_type, const char *detail)
-{
-    const char *body = scim_json_dump(p,
-                                      mod_scim_scim_error_doc(p, status,
-                                                              scim_type, detail),
-                                      0);
-
-    return body ? body : apr_psprintf(p, SCIM_FALLBACK_FMT, status);
-}
-
 int mod_scim_admin_error(request_rec *r, int status, const char *code,
                          const char *message)
 {
@@ -237,15 +206,15 @@ int mod_scim_admin_error(request_rec *r, int status, const char *code,
                               body ? body : ADMIN_FALLBACK_FMT);
 }
 
-int mod_scim_scim_error(request_rec *r, int status, const char *scim_type,
-                        const char *detail)
+void mod_scim_unavailable(request_rec *r, const char *why)
 {
-    if (status == HTTP_SERVICE_UNAVAILABLE) {
-        apr_table_setn(r->headers_out, "Retry-After", MOD_SCIM_RETRY_AFTER);
-    }
-    return mod_scim_send_text(r, status, "application/scim+json",
-                              mod_scim_scim_error_body(r->pool, status,
-                                                       scim_type, detail));
+    mod_scim_count(MOD_SCIM_C_DB_ERRORS);
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  SCIMLOGNO(00210) "database unavailable, answered 503: %s",
+                  why ? why
+                      : "no database connection from mod_dbd (is the "
+                        "database up?)");
+    apr_table_setn(r->headers_out, "Retry-After", MOD_SCIM_RETRY_AFTER);
 }
 
 static int b64url_char(char c)

@@ -95,19 +95,14 @@ int mod_scim_send_text(request_rec *r, int status, const char *ctype,
  * NULL: see mod_scim_send_text). */
 int mod_scim_send_json(request_rec *r, int status, const char *ctype,
                        json_t *doc);
-/* A SCIM Error document / its text; client text in detail is made safe
- * (scim_util_quote) and cut, and the text is never NULL. */
-json_t *mod_scim_scim_error_doc(apr_pool_t *p, int status,
-                                const char *scim_type, const char *detail);
-const char *mod_scim_scim_error_body(apr_pool_t *p, int status,
-                                     const char *scim_type, const char *detail);
 /* Admin API error: {"error": code, "message": message}; message made safe
  * and cut like a SCIM detail, never failing. */
 int mod_scim_admin_error(request_rec *r, int status, const char *code,
                          const char *message);
-/* SCIM Error body (RFC 7644 3.12); scim_type may be NULL. */
-int mod_scim_scim_error(request_rec *r, int status, const char *scim_type,
-                        const char *detail);
+/* THE database-unavailable path of both handlers (before a 503 body is
+ * sent): counts the database error, logs one line with why (NULL: no
+ * connection from mod_dbd) and sets Retry-After. */
+void mod_scim_unavailable(request_rec *r, const char *why);
 /* True if the request's query string carries something token-like; the
  * request line, query and URI are redacted for the logs when it does. */
 int mod_scim_redact_query_token(request_rec *r);
@@ -115,27 +110,23 @@ int mod_scim_redact_query_token(request_rec *r);
  * SCIMTenant (SCIM and admin), before authentication. */
 int mod_scim_redact_hook(request_rec *r);
 
-/* mod_scim_auth.c: what a verified provisioning token grants. */
-typedef struct {
-    const char *tenant_id;
-    const char *tenant_slug;
-    const char *account_id;
-    const char *token_id;
-    const char *idp_type;
-} mod_scim_principal_t;
-/* A read that can ride on the token lookup (GET /Users/{id}): one database
- * round trip for both. */
-typedef struct {
-    const char *user_id; /* in: the user to read */
-    const char *base_url; /* in */
-    int done; /* out: the read was made */
-    struct scim_res *user; /* out: the user, or NULL when not found */
-} mod_scim_prefetch_t;
-/* Verify the request's provisioning token against the location's tenant
- * (and make the prefetch read, if any). OK with *who set, or the status of
- * the 401/503 response already sent. */
-int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who,
-                          mod_scim_prefetch_t *prefetch);
+/* mod_scim_auth.c: the provisioning token of a SCIM request (SPEC 3.8,
+ * 4). mod_scim_authenticate parses Authorization and verifies the JWT
+ * against the location's tenant (rq->tenant_slug): OK with rq's claims and
+ * token hash set (*basic_user: the Basic username, or NULL), or
+ * HTTP_UNAUTHORIZED with *reason (for the log) and *token_sent. It reads
+ * no resource and writes no body: the token row is checked by the first
+ * store call. */
+struct scim_store_req;
+int mod_scim_authenticate(request_rec *r, struct scim_store_req *rq,
+                          const char **basic_user, const char **reason,
+                          int *token_sent);
+/* A refused request (before its 401 is sent): counted, logged at info with
+ * the reason, WWW-Authenticate set. */
+void mod_scim_auth_refused(request_rec *r, int token_sent, const char *reason);
+/* A request whose token the store verified: r->user, its last use. */
+void mod_scim_auth_verified(request_rec *r, const struct scim_store_req *rq,
+                            int basic);
 /* Registers the authz provider "scim-account". */
 void mod_scim_auth_register(apr_pool_t *p);
 

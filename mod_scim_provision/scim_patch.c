@@ -11,6 +11,7 @@
 #include "scim_filter.h"
 #include "scim_json.h"
 #include "scim_patch.h"
+#include "scim_util.h"
 
 /* Limits of a path inside a PATCH operation. */
 #define MAX_PATH_LEN   1024
@@ -937,4 +938,257 @@ apr_status_t scim_patch_apply(apr_pool_t *p, const scim_resource_type_t *rt,
         *members_changed = res.members_changed;
     }
     return rv;
+}
+
+/* ---- group member deltas (scim_patch_member_delta) ---------------------- */
+
+#define GROUP_URN_PREFIX "urn:ietf:params:scim:schemas:core:2.0:Group:"
+
+typedef enum {
+    MP_OTHER = 0, /* not about members */
+    MP_MEMBERS, /* "members" */
+    MP_VALUE_EQ, /* members[value eq "id"] */
+    MP_COMPLEX /* anything else about members */
+} member_path_e;
+
+static const char *skip_ws(const char *s)
+{
+    while (*s == ' ' || *s == '\t') {
+        s++;
+    }
+    return s;
+}
+
+/* What a PATCH path says about members; *id for MP_VALUE_EQ. */
+static member_path_e member_path(apr_pool_t *p, const char *s, const char **id)
+{
+    const char *q, *end;
+
+    if (!apr_cstr_casecmpn(s, GROUP_URN_PREFIX, strlen(GROUP_URN_PREFIX))) {
+        s += strlen(GROUP_URN_PREFIX);
+    }
+    if (apr_cstr_casecmpn(s, "members", 7)) {
+        return MP_OTHER;
+    }
+    s += 7;
+    if (!*s) {
+        return MP_MEMBERS;
+    }
+    if (apr_isalnum(*s) || *s == '_' || *s == '-' || *s == '$') {
+        return MP_OTHER; /* another attribute's name */
+    }
+    if (*s != '[') {
+        return MP_COMPLEX;
+    }
+    s = skip_ws(s + 1);
+    if (apr_cstr_casecmpn(s, "value", 5)) {
+        return MP_COMPLEX;
+    }
+    s += 5;
+    if (*s != ' ' && *s != '\t') {
+        return MP_COMPLEX;
+    }
+    s = skip_ws(s);
+    if (apr_cstr_casecmpn(s, "eq", 2) || (s[2] != ' ' && s[2] != '\t')) {
+        return MP_COMPLEX;
+    }
+    s = skip_ws(s + 2);
+    if (*s != '"') {
+        return MP_COMPLEX;
+    }
+    q = ++s;
+    while (*s && *s != '"' && *s != '\\') {
+        s++;
+    }
+    if (*s != '"' || s == q) {
+        return MP_COMPLEX; /* escapes and empty ids: the full engine */
+    }
+    end = s;
+    s = skip_ws(s + 1);
+    if (*s != ']' || s[1]) {
+        return MP_COMPLEX;
+    }
+    *id = apr_pstrmemdup(p, q, (apr_size_t)(end - q));
+    return MP_VALUE_EQ;
+}
+
+/* The lower-cased id of a plain members element (a User id), or NULL when
+ * the element is anything else (then the full engine judges it). */
+static const char *plain_member(apr_pool_t *p, const json_t *e)
+{
+    const char *k, *id = NULL;
+    json_t *v;
+
+    if (!json_is_object(e)) {
+        return NULL;
+    }
+    json_object_foreach((json_t *)e, k, v)
+    {
+        if (!apr_cstr_casecmp(k, "value")) {
+            if (id || !json_is_string(v) || !json_string_length(v)) {
+                return NULL;
+            }
+            id = member_id(p, e);
+            if (!id || strcmp(k, "value") || !scim_is_uuid(id)) {
+                return NULL;
+            }
+        }
+        else if (apr_cstr_casecmp(k, "display") && apr_cstr_casecmp(k, "$ref")
+                 && apr_cstr_casecmp(k, "type")) {
+            return NULL;
+        }
+        else if (!json_is_null(v) && !json_is_string(v)) {
+            return NULL;
+        }
+        else if (!apr_cstr_casecmp(k, "type") && json_is_string(v)
+                 && apr_cstr_casecmp(json_string_value(v), "User")) {
+            return NULL; /* groups cannot be members: the engine says so */
+        }
+    }
+    return id;
+}
+
+/* Record the ids of a members array as added (1) or removed (0). */
+static int member_values(apr_pool_t *p, const json_t *arr, int added,
+                         apr_hash_t *last, apr_array_header_t *order,
+                         apr_size_t *given)
+{
+    size_t i;
+    json_t *e;
+
+    if (!json_is_array(arr) || json_array_size(arr) == 0) {
+        return 0;
+    }
+    /* over the limit of one request: the full engine says so */
+    if ((*given += json_array_size(arr)) > SCIM_MAX_MEMBER_VALUES) {
+        return 0;
+    }
+    json_array_foreach((json_t *)arr, i, e)
+    {
+        const char *id = plain_member(p, e);
+
+        if (!id) {
+            return 0;
+        }
+        if (!apr_hash_get(last, id, APR_HASH_KEY_STRING)) {
+            APR_ARRAY_PUSH(order, const char *) = id;
+        }
+        apr_hash_set(last, id, APR_HASH_KEY_STRING, added ? "a" : "r");
+    }
+    return 1;
+}
+
+/* Whether a path-less value names members (then the full engine). */
+static int names_members(apr_pool_t *p, const json_t *value)
+{
+    const char *k, *id;
+    json_t *v;
+
+    json_object_foreach((json_t *)value, k, v)
+    {
+        if (member_path(p, k, &id) != MP_OTHER) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int scim_patch_member_delta(apr_pool_t *p, const json_t *patch, int max_ops,
+                            json_t **rest, apr_array_header_t **add,
+                            apr_array_header_t **remove)
+{
+    apr_hash_t *last = apr_hash_make(p);
+    apr_array_header_t *order = apr_array_make(p, 8, sizeof(const char *));
+    json_t *schemas, *ops, *kept, *o;
+    apr_size_t given = 0;
+    size_t i;
+    int dup = 0, ok = 0;
+
+    *rest = NULL;
+    *add = apr_array_make(p, 4, sizeof(const char *));
+    *remove = apr_array_make(p, 4, sizeof(const char *));
+    if (!json_is_object(patch)) {
+        return 0;
+    }
+    schemas = member(patch, "schemas", &dup);
+    ops = member(patch, "Operations", &dup);
+    for (i = 0; i < json_array_size(schemas); i++) {
+        const char *s = json_string_value(json_array_get(schemas, i));
+
+        ok |= s && !apr_cstr_casecmp(s, SCIM_URN_PATCH_OP);
+    }
+    if (dup || !ok || !json_is_array(ops) || json_array_size(ops) == 0
+        || (max_ops > 0 && json_array_size(ops) > (size_t)max_ops)) {
+        return 0;
+    }
+    kept = scim_json_pool_own(p, json_array());
+    json_array_foreach(ops, i, o)
+    {
+        json_t *opv, *pathv, *value;
+        const char *name, *id = NULL;
+        member_path_e mp = MP_OTHER;
+
+        if (!json_is_object(o)) {
+            return 0;
+        }
+        opv = member(o, "op", &dup);
+        pathv = member(o, "path", &dup);
+        value = member(o, "value", &dup);
+        name = json_string_value(opv);
+        if (dup || !name) {
+            return 0;
+        }
+        if (json_is_string(pathv) && json_string_length(pathv)) {
+            mp = member_path(p, json_string_value(pathv), &id);
+        }
+        else if (pathv && !json_is_null(pathv) && !json_is_string(pathv)) {
+            return 0;
+        }
+        else if (json_is_object(value) && names_members(p, value)) {
+            return 0;
+        }
+        if (mp == MP_OTHER) {
+            json_array_append(kept, o);
+            continue;
+        }
+        if (mp == MP_MEMBERS && !apr_cstr_casecmp(name, "add")) {
+            if (!member_values(p, value, 1, last, order, &given)) {
+                return 0;
+            }
+        }
+        else if (mp == MP_MEMBERS && !apr_cstr_casecmp(name, "remove")) {
+            /* without a value: all of them, which the delta cannot say */
+            if (!member_values(p, value, 0, last, order, &given)) {
+                return 0;
+            }
+        }
+        else if (mp == MP_VALUE_EQ && !apr_cstr_casecmp(name, "remove")
+                 && (!value || json_is_null(value))) {
+            char *l = apr_pstrdup(p, id), *x;
+
+            for (x = l; *x; x++) {
+                *x = (char)apr_tolower(*x);
+            }
+            if (!apr_hash_get(last, l, APR_HASH_KEY_STRING)) {
+                APR_ARRAY_PUSH(order, const char *) = l;
+            }
+            apr_hash_set(last, l, APR_HASH_KEY_STRING, "r");
+        }
+        else {
+            return 0;
+        }
+    }
+    for (i = 0; i < (size_t)order->nelts; i++) {
+        const char *id = APR_ARRAY_IDX(order, i, const char *);
+        const char *what = apr_hash_get(last, id, APR_HASH_KEY_STRING);
+
+        APR_ARRAY_PUSH(*what == 'a' ? *add : *remove, const char *) = id;
+    }
+    if (json_array_size(kept)) {
+        *rest = scim_json_pool_own(p,
+                                   json_pack("{s:[s], s:O}", "schemas",
+                                             SCIM_URN_PATCH_OP, "Operations",
+                                             kept));
+    }
+    return 1;
 }

@@ -68,4 +68,21 @@ apr_status_t scim_patch_apply(apr_pool_t *p, const scim_resource_type_t *rt,
                               const json_t *patch, int max_ops, json_t **out,
                               int *members_changed, scim_fault_t *fault);
 
+/* Group PATCH in O(what changed): split patch (a PatchOp body) into member
+ * deltas and the rest. "add" with path "members" and an array of member
+ * values, "remove" with path members[value eq "id"], and "remove" with path
+ * "members" and an array of member values (Entra) become ids in *add and
+ * *remove (lower-cased; an id both added and removed ends where its last
+ * operation puts it); *rest gets a PatchOp body with the other operations
+ * (which do not touch members), or NULL when none remain. Returns 1 when
+ * that split is exact; 0 when the patch needs the whole member list (replace
+ * of members, remove of all members, other filters or sub-paths, members in
+ * a path-less value) or is malformed or over max_ops (0: no limit): then
+ * scim_patch_apply_ex on the document with its members gives the result or
+ * the error. Members elements must hold "value" (a string) and at most
+ * "display", "$ref", "type" (strings or null). */
+int scim_patch_member_delta(apr_pool_t *p, const json_t *patch, int max_ops,
+                            json_t **rest, apr_array_header_t **add,
+                            apr_array_header_t **remove);
+
 #endif

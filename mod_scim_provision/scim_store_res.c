@@ -1,4 +1,8 @@
-/* PostgreSQL storage of SCIM Users and Groups (see scim_store_res.h). */
+/* PostgreSQL storage of SCIM Users and Groups (see scim_store_res.h).
+ * THROWAWAY shim of issue 8's store interface over the SQL of before: the
+ * token is checked by a statement of its own (scim_store_token_lookup), then
+ * the statements of before run. The store helper's implementation replaces
+ * this file. */
 
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +10,7 @@
 #include <apr_hash.h>
 #include <apr_strings.h>
 
+#include "scim_filter.h"
 #include "scim_store.h"
 #include "scim_store_int.h"
 #include "scim_store_res.h"
@@ -33,6 +38,18 @@
 #define NOT_EXEMPT(alias) alias ".name_key_exempt IS NULL"
 #define STAYS_EXEMPT(key) \
     "(r.name_key_exempt IS NOT NULL AND " NAME_KEY_EQ(key, "%s") ")"
+
+/* A page of a list as SQL: where/order are fragments over alias r compiled
+ * from a filter and sortBy (parameters in params, in text order). */
+typedef struct {
+    const char *where;
+    apr_array_header_t *params; /* const char * */
+    const char *order;
+    int descending;
+    int start_index; /* 1-based */
+    int count;
+    int with_members;
+} sql_query_t;
 
 static const char *version_sql(scim_res_type_e type)
 {
@@ -67,7 +84,7 @@ static scim_res_t *res_from(apr_pool_t *p, const scim_rows_t *rows, int i)
     return res;
 }
 
-apr_status_t scim_store_res_get(scim_db_t *db, apr_pool_t *p,
+static apr_status_t old_get(scim_db_t *db, apr_pool_t *p,
                                 scim_res_type_e type, const char *tenant_id,
                                 const char *id, const char *base_url,
                                 int with_members, scim_res_t **out)
@@ -233,7 +250,7 @@ static const char *bool_arg(int b)
     return b ? "true" : "false";
 }
 
-apr_status_t scim_store_res_create(scim_db_t *db, apr_pool_t *p,
+static apr_status_t old_create(scim_db_t *db, apr_pool_t *p,
                                    scim_res_type_e type, const char *tenant_id,
                                    const scim_res_write_t *w,
                                    const char *base_url, scim_res_t **out)
@@ -290,7 +307,7 @@ apr_status_t scim_store_res_create(scim_db_t *db, apr_pool_t *p,
         rv = set_members(db, p, tenant_id, scim_rows_get(rows, 0, 0), w->members);
     }
     if (rv == APR_SUCCESS) {
-        rv = scim_store_res_get(db, p, type, tenant_id,
+        rv = old_get(db, p, type, tenant_id,
                                 scim_rows_get(rows, 0, 0), base_url, 1, out);
     }
     return in_txn(db, p, rv);
@@ -342,7 +359,7 @@ static int is_duplicate(const scim_db_t *db)
     return db->error && strstr(db->error, "duplicate key") != NULL;
 }
 
-apr_status_t scim_store_res_replace(scim_db_t *db, apr_pool_t *p,
+static apr_status_t old_replace(scim_db_t *db, apr_pool_t *p,
                                     scim_res_type_e type, const char *tenant_id,
                                     const char *id, const char *if_version,
                                     const scim_res_write_t *w,
@@ -409,22 +426,19 @@ apr_status_t scim_store_res_replace(scim_db_t *db, apr_pool_t *p,
         rv = set_members(db, p, tenant_id, id, w->members);
     }
     if (rv == APR_SUCCESS) {
-        rv = scim_store_res_get(db, p, type, tenant_id, id, base_url, 1, out);
+        rv = old_get(db, p, type, tenant_id, id, base_url, 1, out);
     }
     return in_txn(db, p, rv);
 }
 
-apr_status_t scim_store_res_load(scim_db_t *db, apr_pool_t *p,
-                                 scim_res_type_e type, const char *tenant_id,
-                                 const char *id, const char **doc,
-                                 const char **version,
-                                 apr_array_header_t **members)
+static apr_status_t old_load(scim_db_t *db, apr_pool_t *p,
+                             scim_res_type_e type, const char *tenant_id,
+                             const char *id, const char **doc,
+                             const char **version)
 {
     scim_rows_t *rows;
     apr_status_t rv;
-    int i;
 
-    *members = apr_array_make(p, 0, sizeof(const char *));
     if (!scim_is_uuid(id)) {
         return APR_ENOENT;
     }
@@ -445,24 +459,10 @@ apr_status_t scim_store_res_load(scim_db_t *db, apr_pool_t *p,
     }
     *doc = scim_rows_get(rows, 0, 0);
     *version = scim_rows_get(rows, 0, 1);
-    if (type == SCIM_RES_USER) {
-        return APR_SUCCESS;
-    }
-    rv = scim_db_selectv(db, p, &rows,
-                         "SELECT account_id::text FROM group_members "
-                         "WHERE tenant_id = %s::uuid AND group_id = %s::uuid "
-                         "ORDER BY account_id",
-                         2, tenant_id, id);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < rows->nrows; i++) {
-        APR_ARRAY_PUSH(*members, const char *) = scim_rows_get(rows, i, 0);
-    }
     return APR_SUCCESS;
 }
 
-apr_status_t scim_store_res_delete(scim_db_t *db, apr_pool_t *p,
+static apr_status_t old_delete(scim_db_t *db, apr_pool_t *p,
                                    scim_res_type_e type, const char *tenant_id,
                                    const char *id, const char *if_version)
 {
@@ -502,9 +502,9 @@ apr_status_t scim_store_res_delete(scim_db_t *db, apr_pool_t *p,
     return APR_SUCCESS;
 }
 
-apr_status_t scim_store_res_list(scim_db_t *db, apr_pool_t *p,
+static apr_status_t old_list(scim_db_t *db, apr_pool_t *p,
                                  scim_res_type_e type, const char *tenant_id,
-                                 const scim_res_query_t *q, const char *base_url,
+                                 const sql_query_t *q, const char *base_url,
                                  int *total, apr_array_header_t **out)
 {
     apr_array_header_t *args = apr_array_make(p, 8, sizeof(const char *));
@@ -557,41 +557,6 @@ apr_status_t scim_store_res_list(scim_db_t *db, apr_pool_t *p,
     return rv;
 }
 
-apr_status_t scim_store_token_lookup_user(scim_db_t *db, apr_pool_t *p,
-                                          const char *tenant_slug,
-                                          const char *jti, const char *user_id,
-                                          const char *base_url,
-                                          scim_live_token_t **tok,
-                                          scim_res_t **user)
-{
-    scim_rows_t *rows;
-    apr_status_t rv;
-
-    *user = NULL;
-    /* One round trip: the token row, and the user of the same tenant. */
-    rv = scim_db_hotv(db, p, &rows, "scim_hot_token_user",
-                      "SELECT token_id, tenant_id, account_id, user_name, "
-                      "idp_type, token_hash, user_id, user_version, "
-                      "user_json FROM scim_token_user(%s, %s, %s::uuid, %s)",
-                      4, jti, tenant_slug, user_id, base_url);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (rows->nrows == 0) {
-        return APR_ENOENT;
-    }
-    if (APR_SUCCESS != (rv = scim_store_token_from_row(db, p, rows, tok))) {
-        return rv;
-    }
-    if (scim_rows_get(rows, 0, 6)) {
-        *user = apr_pcalloc(p, sizeof(scim_res_t));
-        (*user)->id = scim_rows_get(rows, 0, 6);
-        (*user)->version = scim_rows_get(rows, 0, 7);
-        (*user)->json = scim_rows_get(rows, 0, 8);
-    }
-    return APR_SUCCESS;
-}
-
 apr_status_t scim_store_account_active(scim_db_t *db, apr_pool_t *p,
                                        const char *tenant_slug,
                                        const char *user_name, int *active)
@@ -615,4 +580,308 @@ apr_status_t scim_store_account_active(scim_db_t *db, apr_pool_t *p,
     }
     *active = scim_rows_get(rows, 0, 0)[0] == 't';
     return APR_SUCCESS;
+}
+
+/* ---- the interface of issue 8 over the functions above ----------------- */
+
+/* The token check of the first call of a request (a statement of its own
+ * here; the real store fuses it into the call's statement). */
+static apr_status_t verified(scim_store_req_t *rq)
+{
+    scim_live_token_t *row;
+    apr_status_t rv;
+
+    if (rq->verified) {
+        return APR_SUCCESS;
+    }
+    rv = scim_store_token_lookup(rq->db, rq->pool, rq->tenant_slug, rq->jti,
+                                 &row);
+    if (rv == APR_ENOENT) {
+        return SCIM_STORE_EDENIED;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!scim_ct_equal(rq->token_hash, row->hash, sizeof(row->hash))
+        || !rq->sub || strcasecmp(row->account_id, rq->sub) || !rq->idp
+        || strcmp(row->idp_type, rq->idp)) {
+        return SCIM_STORE_EDENIED;
+    }
+    rq->token.token_id = row->token_id;
+    rq->token.tenant_id = row->tenant_id;
+    rq->token.account_id = row->account_id;
+    rq->token.user_name = row->user_name;
+    rq->token.idp_type = row->idp_type;
+    rq->verified = 1;
+    return APR_SUCCESS;
+}
+
+apr_status_t scim_store_verify(scim_store_req_t *rq)
+{
+    return verified(rq);
+}
+
+apr_status_t scim_store_res_get(scim_store_req_t *rq, scim_res_type_e type,
+                                const char *id, int with_members,
+                                scim_res_t **out)
+{
+    apr_status_t rv = verified(rq);
+
+    *out = NULL;
+    return rv != APR_SUCCESS ? rv
+                             : old_get(rq->db, rq->pool, type,
+                                       rq->token.tenant_id, id, rq->base_url,
+                                       with_members, out);
+}
+
+apr_status_t scim_store_res_create(scim_store_req_t *rq, scim_res_type_e type,
+                                   const scim_res_write_t *w, scim_res_t **out)
+{
+    apr_status_t rv = verified(rq);
+
+    *out = NULL;
+    return rv != APR_SUCCESS ? rv
+                             : old_create(rq->db, rq->pool, type,
+                                          rq->token.tenant_id, w, rq->base_url,
+                                          out);
+}
+
+apr_status_t scim_store_res_replace(scim_store_req_t *rq, scim_res_type_e type,
+                                    const char *id, const char *if_version,
+                                    const scim_res_write_t *w, scim_res_t **out)
+{
+    apr_status_t rv = verified(rq);
+
+    *out = NULL;
+    return rv != APR_SUCCESS ? rv
+                             : old_replace(rq->db, rq->pool, type,
+                                           rq->token.tenant_id, id, if_version,
+                                           w, rq->base_url, out);
+}
+
+apr_status_t scim_store_res_load(scim_store_req_t *rq, scim_res_type_e type,
+                                 const char *id, const char **doc,
+                                 const char **version)
+{
+    apr_status_t rv = verified(rq);
+
+    return rv != APR_SUCCESS ? rv
+                             : old_load(rq->db, rq->pool, type,
+                                        rq->token.tenant_id, id, doc, version);
+}
+
+apr_status_t scim_store_group_members(scim_store_req_t *rq, const char *id,
+                                      apr_array_header_t **members)
+{
+    scim_rows_t *rows;
+    apr_status_t rv = verified(rq);
+    int i;
+
+    *members = apr_array_make(rq->pool, 0, sizeof(const char *));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!scim_is_uuid(id)) {
+        return APR_ENOENT;
+    }
+    rv = scim_db_selectv(rq->db, rq->pool, &rows,
+                         "SELECT account_id::text FROM group_members "
+                         "WHERE tenant_id = %s::uuid AND group_id = %s::uuid "
+                         "ORDER BY account_id",
+                         2, rq->token.tenant_id, id);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nrows; i++) {
+        APR_ARRAY_PUSH(*members, const char *) = scim_rows_get(rows, i, 0);
+    }
+    return APR_SUCCESS;
+}
+
+/* Add and remove members (ids checked: users of the tenant). */
+static apr_status_t member_delta(scim_db_t *db, apr_pool_t *p,
+                                 const char *tenant_id, const char *group_id,
+                                 const apr_array_header_t *add,
+                                 const apr_array_header_t *remove)
+{
+    scim_rows_t *rows;
+    const char *arr;
+    apr_status_t rv;
+
+    if (add && add->nelts) {
+        if (uuid_array(p, add, &arr) != APR_SUCCESS) {
+            db->error = "a member value is not a user id";
+            return APR_EINVAL;
+        }
+        rv = scim_db_selectv(db, p, &rows,
+                             "SELECT count(DISTINCT id) = (SELECT count(DISTINCT "
+                             "u) FROM unnest(%s::uuid[]) u) FROM accounts "
+                             "WHERE id = ANY(%s::uuid[]) AND tenant_id = "
+                             "%s::uuid AND kind = 'user'",
+                             3, arr, arr, tenant_id);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (strcmp(scim_rows_get(rows, 0, 0), "t")) {
+            db->error = "a member is not a user of this tenant";
+            return APR_EINVAL;
+        }
+        rv = scim_db_execv(db, p, NULL,
+                           "INSERT INTO group_members (tenant_id, group_id, "
+                           "account_id) SELECT %s::uuid, %s::uuid, u "
+                           "FROM unnest(%s::uuid[]) u ON CONFLICT DO NOTHING",
+                           3, tenant_id, group_id, arr);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    if (remove && remove->nelts) {
+        apr_array_header_t *ids = apr_array_make(p, remove->nelts,
+                                                 sizeof(const char *));
+        int i;
+
+        /* an id that is no uuid is no member: nothing to remove */
+        for (i = 0; i < remove->nelts; i++) {
+            const char *id = APR_ARRAY_IDX(remove, i, const char *);
+
+            if (scim_is_uuid(id)) {
+                APR_ARRAY_PUSH(ids, const char *) = id;
+            }
+        }
+        if ((arr = id_list(p, ids))) {
+            rv = scim_db_execv(db, p, NULL,
+                               "DELETE FROM group_members WHERE group_id = "
+                               "%s::uuid AND tenant_id = %s::uuid "
+                               "AND account_id = ANY(%s::uuid[])",
+                               3, group_id, tenant_id, arr);
+            if (rv != APR_SUCCESS) {
+                return rv;
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t scim_store_group_patch(scim_store_req_t *rq, const char *id,
+                                    const char *if_version,
+                                    const scim_res_write_t *w,
+                                    const apr_array_header_t *add,
+                                    const apr_array_header_t *remove,
+                                    const char **version)
+{
+    scim_db_t *db = rq->db;
+    apr_pool_t *p = rq->pool;
+    const char *tenant_id;
+    scim_rows_t *rows;
+    apr_status_t rv = verified(rq);
+
+    *version = NULL;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!scim_is_uuid(id)) {
+        return APR_ENOENT;
+    }
+    tenant_id = rq->token.tenant_id;
+    if (APR_SUCCESS != (rv = scim_db_begin(db, p))) {
+        return rv;
+    }
+    if (w) {
+        rv = scim_db_selectv(
+            db, p, &rows,
+            "UPDATE groups r SET display_name = %s, external_id = %s, "
+            "doc = %s::jsonb, version = r.version + 1, updated_at = now() "
+            "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
+            "AND (%s::text IS NULL OR " GROUP_VERSION_SQL " = %s) "
+            "AND (NOT EXISTS (SELECT 1 FROM groups o WHERE "
+            "o.tenant_id = r.tenant_id AND o.id <> r.id AND " NOT_EXEMPT(
+                "o") " AND " NAME_KEY_EQ("o.display_name_key",
+                                         "%s") ") OR " STAYS_EXEMPT("r.display_name_key") ") RETURNING r.id",
+            9, w->name, w->external_id, w->doc, tenant_id, id, if_version,
+            if_version, w->name, w->name);
+    }
+    else {
+        /* the row is locked: the version checked stays the one written */
+        rv = scim_db_selectv(db, p, &rows,
+                             "UPDATE groups r SET updated_at = now() WHERE "
+                             "r.tenant_id = %s::uuid AND r.id = %s::uuid AND "
+                             "(%s::text IS NULL OR " GROUP_VERSION_SQL " = %s) "
+                             "RETURNING r.id",
+                             4, tenant_id, id, if_version, if_version);
+    }
+    if (rv != APR_SUCCESS && is_duplicate(db)) {
+        rv = APR_EEXIST;
+    }
+    else if (rv == APR_SUCCESS && rows->nrows == 0) {
+        rv = why_not_updated(db, p, SCIM_RES_GROUP, tenant_id, id, if_version,
+                             w ? w->name : "");
+        if (rv == APR_EEXIST && !w) {
+            rv = APR_ENOENT; /* cannot be: the name did not change */
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        rv = member_delta(db, p, tenant_id, id, add, remove);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = scim_db_selectv(db, p, &rows,
+                             "SELECT " GROUP_VERSION_SQL " FROM groups r "
+                             "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid",
+                             2, tenant_id, id);
+        if (rv == APR_SUCCESS && rows->nrows == 1) {
+            *version = scim_rows_get(rows, 0, 0);
+        }
+        else if (rv == APR_SUCCESS) {
+            rv = APR_ENOENT;
+        }
+    }
+    return in_txn(db, p, rv);
+}
+
+apr_status_t scim_store_res_delete(scim_store_req_t *rq, scim_res_type_e type,
+                                   const char *id, const char *if_version)
+{
+    apr_status_t rv = verified(rq);
+
+    return rv != APR_SUCCESS ? rv
+                             : old_delete(rq->db, rq->pool, type,
+                                          rq->token.tenant_id, id, if_version);
+}
+
+apr_status_t scim_store_res_list(scim_store_req_t *rq, scim_res_type_e type,
+                                 const scim_res_query_t *q, int *total,
+                                 apr_array_header_t **out)
+{
+    const scim_resource_type_t *rt = type == SCIM_RES_USER
+        ? scim_schema_user()
+        : scim_schema_group();
+    apr_pool_t *p = rq->pool;
+    const char *err = NULL;
+    sql_query_t sq;
+    apr_status_t rv = verified(rq);
+
+    *total = 0;
+    *out = apr_array_make(p, 1, sizeof(scim_res_t));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    memset(&sq, 0, sizeof(sq));
+    sq.params = apr_array_make(p, 4, sizeof(const char *));
+    if (q->filter
+        && scim_filter_sql(p, rt, q->filter, sq.params, &sq.where, &err)
+            != APR_SUCCESS) {
+        rq->db->error = err;
+        return APR_EINVAL;
+    }
+    if (q->sort_by
+        && scim_filter_sort_sql(p, rt, q->sort_by, q->descending, &sq.order,
+                                &err)
+            != APR_SUCCESS) {
+        rq->db->error = err;
+        return APR_EINVAL;
+    }
+    sq.start_index = q->start_index;
+    sq.count = q->count;
+    sq.with_members = q->with_members;
+    return old_list(rq->db, p, type, rq->token.tenant_id, &sq, rq->base_url,
+                    total, out);
 }

@@ -75,7 +75,9 @@ isnt($a_etag, $ops[0]{version}, 'and it moved on when the group listed the user'
     { method => 'PATCH', path => "/Groups/$gid", data => { schemas => [$PATCH], Operations => [{ op => 'add', path => 'members', value => [{ value => 'bulkId:c' }] }] } },
 ]);
 scim_ok($res, 200, 'second BulkRequest: 200');
-is_deeply(statuses($j), ['201', '200', '200', '200'], 'statuses 201, 200, 200, 200');
+# a group PATCH answers 204 No Content with its version (RFC 7644 3.5.2)
+is_deeply(statuses($j), ['201', '200', '200', '204'], 'statuses 201, 200, 200, 204');
+like((($j // {})->{Operations}[3] // {})->{version} // '', qr/^W\/"/, 'the group PATCH entry carries the new version');
 my ($cid) = ((($j // {})->{Operations}[0] // {})->{location} // '') =~ m{/Users/([0-9a-f-]{36})$};
 ($res, $j) = scim_req('acme', 'GET', "/Users/$cid", $auth);
 is(($j // {})->{title}, 'Patched', 'PATCH by bulkId path applied');

@@ -10,10 +10,16 @@
  *    says whether it differs from the input; for the Group, member_ids are
  *    the document's members, and members_added / members_removed are
  *    exactly the difference to the members before;
- *  - the input document is not modified.
+ *  - the input document is not modified;
+ *  - for the Group, where scim_patch_member_delta says its split is exact
+ *    and the whole patch applies, the members before plus its adds minus
+ *    its removes are the members after, and the rest of the patch applied
+ *    to the document without members gives the same document.
  * Build and run: see test/fuzz/README.md (make fuzz). */
 
 #include <stdint.h>
+
+#include <apr_hash.h>
 
 
 #include "fuzz_scim.h"
@@ -96,6 +102,54 @@ static void check_members(apr_pool_t *p, const json_t *before,
     FUZZ_ASSERT(!res->members_changed == !diff);
 }
 
+/* The member delta agrees with the whole patch (res: its success). */
+static void check_delta(apr_pool_t *p, const json_t *doc, const json_t *patch,
+                        const scim_patch_result_t *res)
+{
+    apr_array_header_t *add, *remove, *before;
+    apr_hash_t *set = apr_hash_make(p);
+    scim_patch_result_t part;
+    scim_fault_t f = { 0, NULL, NULL };
+    json_t *rest, *bare, *want;
+    int i;
+
+    if (!scim_patch_member_delta(p, patch, 100, &rest, &add, &remove)) {
+        return;
+    }
+    before = scim_schema_member_ids(p, doc);
+    for (i = 0; i < before->nelts; i++) {
+        apr_hash_set(set, APR_ARRAY_IDX(before, i, const char *),
+                     APR_HASH_KEY_STRING, "");
+    }
+    for (i = 0; i < add->nelts; i++) {
+        apr_hash_set(set, APR_ARRAY_IDX(add, i, const char *),
+                     APR_HASH_KEY_STRING, "");
+    }
+    for (i = 0; i < remove->nelts; i++) {
+        apr_hash_set(set, APR_ARRAY_IDX(remove, i, const char *),
+                     APR_HASH_KEY_STRING, NULL);
+    }
+    FUZZ_ASSERT((int)apr_hash_count(set) == res->member_ids->nelts);
+    for (i = 0; i < res->member_ids->nelts; i++) {
+        FUZZ_ASSERT(apr_hash_get(set,
+                                 APR_ARRAY_IDX(res->member_ids, i, const char *),
+                                 APR_HASH_KEY_STRING));
+    }
+    bare = scim_json_pool_own(p, json_deep_copy(doc));
+    json_object_del(bare, "members");
+    want = scim_json_pool_own(p, json_deep_copy(res->doc));
+    json_object_del(want, "members");
+    if (rest) {
+        FUZZ_ASSERT(scim_patch_apply_ex(p, scim_schema_group(), GID, bare, rest,
+                                        100, 0, &part, &f)
+                    == APR_SUCCESS);
+        FUZZ_ASSERT(json_equal(part.doc, want));
+    }
+    else {
+        FUZZ_ASSERT(json_equal(bare, want));
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const scim_resource_type_t *rt;
@@ -125,6 +179,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_ASSERT(!res.changed == !!json_equal(doc, res.doc));
             if (rt->kind == SCIM_RES_GROUP) {
                 check_members(p, doc, &res);
+                if (!flags) {
+                    check_delta(p, doc, patch, &res);
+                }
             }
         }
         else {

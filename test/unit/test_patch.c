@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
 #include <check.h>
@@ -995,6 +996,254 @@ START_TEST(large_group)
 }
 END_TEST
 
+/* ---- group member deltas (scim_patch_member_delta) ---------------------- */
+
+static int delta(const char *body, json_t **rest, apr_array_header_t **add,
+                 apr_array_header_t **remove)
+{
+    return scim_patch_member_delta(pool, J(body), 100, rest, add, remove);
+}
+
+static const char *ids(const apr_array_header_t *a)
+{
+    return apr_array_pstrcat(pool, a, ',');
+}
+
+START_TEST(delta_okta_entra)
+{
+    apr_array_header_t *add, *remove;
+    json_t *rest;
+
+    /* Okta: add members, remove one by value filter */
+    ck_assert(delta("{" PATCH ",\"Operations\":[{\"op\":\"add\",\"path\":"
+                    "\"members\",\"value\":[{\"value\":\"" M1 "\",\"display\":"
+                    "\"a\"},{\"value\":\"" M2 "\",\"display\":\"b\"}]}]}",
+                    &rest, &add, &remove));
+    ck_assert_ptr_eq(rest, NULL);
+    ck_assert_str_eq(ids(add), M1 "," M2);
+    ck_assert_int_eq(remove->nelts, 0);
+    ck_assert(delta("{" PATCH ",\"Operations\":[{\"op\":\"remove\",\"path\":"
+                    "\"members[value eq \\\"" M1 "\\\"]\"}]}",
+                    &rest, &add, &remove));
+    ck_assert_ptr_eq(rest, NULL);
+    ck_assert_int_eq(add->nelts, 0);
+    ck_assert_str_eq(ids(remove), M1);
+    /* Entra: remove with a value array ($ref null), capitalised op */
+    ck_assert(delta("{" PATCH ",\"Operations\":[{\"name\":\"removeMember\","
+                    "\"op\":\"Remove\",\"path\":\"members\",\"value\":[{\"$ref\""
+                    ":null,\"value\":\"" M1 "\"},{\"$ref\":null,\"value\":\"" M2
+                    "\"}]}]}",
+                    &rest, &add, &remove));
+    ck_assert_str_eq(ids(remove), M1 "," M2);
+    ck_assert_int_eq(add->nelts, 0);
+    /* add and remove in one request, with a rename: the rename is the rest */
+    ck_assert(delta("{" PATCH ",\"Operations\":[{\"op\":\"Add\",\"path\":"
+                    "\"members\",\"value\":[{\"value\":\"" M1 "\"}]},{\"op\":"
+                    "\"Replace\",\"path\":\"displayName\",\"value\":\"x\"},"
+                    "{\"op\":\"Remove\",\"path\":\"members\",\"value\":[{\"value"
+                    "\":\"" M3 "\"}]}]}",
+                    &rest, &add, &remove));
+    ck_assert_str_eq(ids(add), M1);
+    ck_assert_str_eq(ids(remove), M3);
+    ck_assert_ptr_ne(rest, NULL);
+    ck_assert_int_eq(json_array_size(json_object_get(rest, "Operations")), 1);
+    ck_assert_str_eq(json_string_value(
+                         json_object_get(json_array_get(json_object_get(rest,
+                                                                        "Operations"),
+                                                        0),
+                                         "path")),
+                     "displayName");
+    /* Okta's path-less rename: no member change, all of it is the rest */
+    ck_assert(delta("{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"value\":"
+                    "{\"id\":\"" UID "\",\"displayName\":\"y\"}}]}",
+                    &rest, &add, &remove));
+    ck_assert_int_eq(add->nelts + remove->nelts, 0);
+    ck_assert_ptr_ne(rest, NULL);
+}
+END_TEST
+
+START_TEST(delta_order_and_case)
+{
+    apr_array_header_t *add, *remove;
+    json_t *rest;
+
+    /* the last operation on an id decides; ids are lower-cased; the URN
+     * form of the path counts */
+    ck_assert(delta("{" PATCH ",\"Operations\":[{\"op\":\"add\",\"path\":"
+                    "\"members\",\"value\":[{\"value\":\"23A35C27-23D3-4C03-"
+                    "B4C5-6443C09E7173\"},{\"value\":\"" M2 "\"}]},{\"op\":"
+                    "\"remove\",\"path\":\"members[value eq \\\"" M1 "\\\"]\"},"
+                    "{\"op\":\"add\",\"path\":\"urn:ietf:params:scim:schemas:"
+                    "core:2.0:Group:members\",\"value\":[{\"value\":\"" M3
+                    "\",\"type\":\"User\"}]},{\"op\":\"remove\",\"path\":"
+                    "\"members\",\"value\":[{\"value\":\"" M3 "\"}]},{\"op\":"
+                    "\"add\",\"path\":\"members\",\"value\":[{\"value\":\"F648F8D5"
+                    "-EA4E-4CD3-8E9C-000000000003\"}]}]}",
+                    &rest, &add, &remove));
+    ck_assert_ptr_eq(rest, NULL);
+    ck_assert_str_eq(ids(add), M2 "," M3);
+    ck_assert_str_eq(ids(remove), M1);
+}
+END_TEST
+
+START_TEST(delta_fallbacks)
+{
+    static const char *const whole[] = {
+        /* replace of the member list */
+        "{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"path\":\"members\","
+        "\"value\":[{\"value\":\"" M1 "\"}]}]}",
+        /* remove of all members */
+        "{" PATCH ",\"Operations\":[{\"op\":\"remove\",\"path\":\"members\"}]}",
+        /* other filters and sub-paths */
+        "{" PATCH ",\"Operations\":[{\"op\":\"remove\",\"path\":\"members["
+        "display eq \\\"x\\\"]\"}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"remove\",\"path\":\"members["
+        "value eq \\\"" M1 "\\\" or value eq \\\"" M2 "\\\"]\"}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"path\":\"members["
+        "value eq \\\"" M1 "\\\"].display\",\"value\":\"x\"}]}",
+        /* members in a path-less value */
+        "{" PATCH ",\"Operations\":[{\"op\":\"add\",\"value\":{\"members\":[{"
+        "\"value\":\"" M1 "\"}]}}]}",
+        /* an element the delta cannot judge, an empty list, a single
+         * object */
+        "{" PATCH ",\"Operations\":[{\"op\":\"add\",\"path\":\"members\","
+        "\"value\":[{\"value\":\"" M1 "\",\"extra\":1}]}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"add\",\"path\":\"members\","
+        "\"value\":[{\"value\":7}]}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"add\",\"path\":\"members\","
+        "\"value\":[{\"value\":\"not-a-user-id\"}]}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"add\",\"path\":\"members\","
+        "\"value\":[{\"value\":\"" M1 "\",\"type\":\"Group\"}]}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"add\",\"path\":\"members\","
+        "\"value\":[]}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"add\",\"path\":\"members\","
+        "\"value\":{\"value\":\"" M1 "\"}}]}",
+        /* malformed PatchOps: the full engine says why */
+        "{\"Operations\":[{\"op\":\"add\",\"path\":\"members\",\"value\":[{"
+        "\"value\":\"" M1 "\"}]}]}",
+        "{" PATCH ",\"Operations\":[]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"move\",\"path\":\"members\","
+        "\"value\":[{\"value\":\"" M1 "\"}]}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"add\",\"Op\":\"add\",\"path\":"
+        "\"members\",\"value\":[{\"value\":\"" M1 "\"}]}]}",
+        NULL
+    };
+    apr_array_header_t *add, *remove;
+    json_t *rest;
+    int i;
+
+    for (i = 0; whole[i]; i++) {
+        ck_assert_msg(!delta(whole[i], &rest, &add, &remove),
+                      "needs the member list: %s", whole[i]);
+    }
+    /* more member values in one request than allowed, in two operations */
+    {
+        json_t *ops = json_array(), *body;
+        int k, half = SCIM_MAX_MEMBER_VALUES / 2 + 1;
+
+        for (k = 0; k < 2; k++) {
+            json_t *vals = json_array();
+            int m;
+
+            for (m = 0; m < half; m++) {
+                json_array_append_new(vals,
+                                      json_pack("{s:s}", "value",
+                                                apr_psprintf(pool,
+                                                             "%08x-0000-4000-8000-"
+                                                             "000000000000",
+                                                             k * half + m)));
+            }
+            json_array_append_new(ops,
+                                  json_pack("{s:s, s:s, s:o}", "op", "add",
+                                            "path", "members", "value", vals));
+        }
+        body = scim_json_pool_own(pool,
+                                  json_pack("{s:[s], s:o}", "schemas",
+                                            "urn:ietf:params:scim:api:messages:2.0:PatchOp",
+                                            "Operations", ops));
+        ck_assert(!scim_patch_member_delta(pool, body, 100, &rest, &add, &remove));
+    }
+    /* over max_ops */
+    ck_assert(
+        !scim_patch_member_delta(pool,
+                                 J("{" PATCH
+                                   ",\"Operations\":[{\"op\":\"remove\",\"path\":\"members"
+                                   "[value eq \\\"a\\\"]\"},{\"op\":\"remove\",\"path\":\"members"
+                                   "[value eq \\\"b\\\"]\"}]}"),
+                                 1, &rest, &add, &remove));
+}
+END_TEST
+
+/* Where the delta applies, it gives what the full engine gives. */
+START_TEST(delta_agrees_with_apply)
+{
+    static const char *const bodies[] = {
+        "{" PATCH ",\"Operations\":[{\"op\":\"add\",\"path\":\"members\","
+        "\"value\":[{\"value\":\"" M1 "\"},{\"value\":\"" M3 "\"}]}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"remove\",\"path\":\"members["
+        "value eq \\\"" M1 "\\\"]\"},{\"op\":\"replace\",\"path\":"
+        "\"displayName\",\"value\":\"New name\"}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"Remove\",\"path\":\"members\","
+        "\"value\":[{\"value\":\"" M2 "\"},{\"value\":\"" M3 "\"}]},{\"op\":"
+        "\"Add\",\"path\":\"members\",\"value\":[{\"value\":\"" M2 "\"}]}]}",
+        NULL
+    };
+    const scim_resource_type_t *rt = scim_schema_group();
+    int i;
+
+    for (i = 0; bodies[i]; i++) {
+        json_t *doc = J("{" GROUP_S ",\"displayName\":\"G\",\"members\":[{"
+                        "\"value\":\"" M1 "\"},{\"value\":\"" M2 "\"}]}");
+        json_t *bare = J("{" GROUP_S ",\"displayName\":\"G\"}");
+        scim_patch_result_t full, part;
+        scim_fault_t f = { 0, NULL, NULL };
+        apr_array_header_t *add, *remove;
+        apr_hash_t *set = apr_hash_make(pool);
+        json_t *rest, *want;
+        int k;
+
+        ck_assert(delta(bodies[i], &rest, &add, &remove));
+        ck_assert_int_eq(scim_patch_apply_ex(pool, rt, UID, doc, J(bodies[i]),
+                                             100, 0, &full, &f),
+                         APR_SUCCESS);
+        /* the members: before, plus add, minus remove */
+        apr_hash_set(set, M1, APR_HASH_KEY_STRING, "");
+        apr_hash_set(set, M2, APR_HASH_KEY_STRING, "");
+        for (k = 0; k < add->nelts; k++) {
+            apr_hash_set(set, APR_ARRAY_IDX(add, k, const char *),
+                         APR_HASH_KEY_STRING, "");
+        }
+        for (k = 0; k < remove->nelts; k++) {
+            apr_hash_set(set, APR_ARRAY_IDX(remove, k, const char *),
+                         APR_HASH_KEY_STRING, NULL);
+        }
+        ck_assert_int_eq((int)apr_hash_count(set), full.member_ids->nelts);
+        for (k = 0; k < full.member_ids->nelts; k++) {
+            ck_assert_ptr_ne(apr_hash_get(set,
+                                          APR_ARRAY_IDX(full.member_ids, k,
+                                                        const char *),
+                                          APR_HASH_KEY_STRING),
+                             NULL);
+        }
+        /* the rest of the document */
+        want = json_deep_copy(full.doc);
+        json_object_del(want, "members");
+        scim_json_pool_own(pool, want);
+        if (rest) {
+            ck_assert_int_eq(scim_patch_apply_ex(pool, rt, UID, bare, rest, 100,
+                                                 0, &part, &f),
+                             APR_SUCCESS);
+            ck_assert_msg(json_equal(part.doc, want), "body %d: got %s want %s",
+                          i, dump(part.doc), dump(want));
+        }
+        else {
+            ck_assert_msg(json_equal(bare, want), "body %d: got %s want %s", i,
+                          dump(bare), dump(want));
+        }
+    }
+}
+END_TEST
+
 Suite *scim_patch_suite(void)
 {
     Suite *s = suite_create("scim_patch");
@@ -1040,6 +1289,14 @@ Suite *scim_patch_suite(void)
     tcase_add_test(tc, errors_values);
     tcase_add_test(tc, simple_api);
     tcase_add_test(tc, large_group);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("member_delta");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, delta_okta_entra);
+    tcase_add_test(tc, delta_order_and_case);
+    tcase_add_test(tc, delta_fallbacks);
+    tcase_add_test(tc, delta_agrees_with_apply);
     suite_add_tcase(s, tc);
     return s;
 }
