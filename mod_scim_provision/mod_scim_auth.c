@@ -37,30 +37,16 @@ static int unauthorized(request_rec *r, int token_sent, const char *reason)
     return HTTP_UNAUTHORIZED;
 }
 
-static int unavailable(request_rec *r, const char *why)
-{
-    mod_scim_count(MOD_SCIM_C_DB_ERRORS);
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                  SCIMLOGNO(00031) "cannot check a provisioning token: %s", why);
-    mod_scim_scim_error(r, HTTP_SERVICE_UNAVAILABLE, NULL,
-                        "The service is temporarily unavailable");
-    return HTTP_SERVICE_UNAVAILABLE;
-}
-
-int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who,
-                          mod_scim_prefetch_t *pf)
+int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who)
 {
     mod_scim_srv_conf_t *conf = mod_scim_srv_conf(r->server);
     const char *tenant = mod_scim_dir_conf(r)->tenant;
     const char *hdr, *token = NULL, *user = NULL, *reason = NULL;
     scim_auth_scheme_e scheme;
     scim_token_claims_t claims;
-    scim_live_token_t *row = NULL;
-    unsigned char hash[32];
     mod_scim_principal_t *p;
     apr_size_t len;
     apr_status_t rv;
-    scim_db_t *db;
 
     *who = NULL;
     /* Tokens travel only in the Authorization header (SPEC 3.8). */
@@ -82,51 +68,35 @@ int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who,
     if (rv != APR_SUCCESS) {
         return unauthorized(r, 1, reason ? reason : "invalid token");
     }
-    if (!(db = mod_scim_db(r))) {
-        return unavailable(r, "no database connection");
-    }
-    if (pf && pf->user_id) {
-        rv = scim_store_token_lookup_user(db, r->pool, tenant, claims.jti,
-                                          pf->user_id, pf->base_url, &row,
-                                          &pf->user);
-    }
-    else {
-        rv = scim_store_token_lookup(db, r->pool, tenant, claims.jti, &row);
-    }
-    if (rv == APR_ENOENT) {
-        return unauthorized(r, 1, "token unknown, deleted or expired");
-    }
-    if (rv != APR_SUCCESS) {
-        return unavailable(r, db->error);
-    }
-    scim_sha256(token, len, hash);
-    if (!scim_ct_equal(hash, row->hash, sizeof(hash))) {
-        return unauthorized(r, 1, "token does not match the stored hash");
-    }
-    if (strcasecmp(row->account_id, claims.sub)
-        || strcmp(row->idp_type, claims.idp)) {
-        return unauthorized(r, 1, "token claims do not match its record");
-    }
-    if (user && strcasecmp(user, row->user_name)) {
-        return unauthorized(r, 1,
-                            "Basic username is not the token's "
-                            "provisioning account");
-    }
-    r->user = apr_pstrdup(r->pool, row->user_name);
-    r->ap_auth_type = user ? "Basic" : "Bearer";
     p = apr_pcalloc(r->pool, sizeof(*p));
-    p->tenant_id = row->tenant_id;
     p->tenant_slug = tenant;
-    p->account_id = row->account_id;
-    p->token_id = row->token_id;
-    p->idp_type = row->idp_type;
+    p->jti = claims.jti;
+    p->sub = claims.sub;
+    p->idp = claims.idp;
+    p->basic_user = user;
+    scim_sha256(token, len, p->token_hash);
     *who = p;
-    mod_scim_count(MOD_SCIM_C_REQUESTS);
-    mod_scim_lastused_record(r, row->tenant_id, row->token_id);
-    if (pf && pf->user_id) {
-        pf->done = 1;
-    }
     return OK;
+}
+
+int mod_scim_auth_denied(request_rec *r)
+{
+    return unauthorized(r, 1,
+                        "token unknown, deleted, expired or not matching "
+                        "its record");
+}
+
+void mod_scim_auth_accepted(request_rec *r, const char *tenant_id,
+                            const char *token_id, const char *user_name)
+{
+    r->user = apr_pstrdup(r->pool, user_name);
+    r->ap_auth_type = apr_table_get(r->headers_in, "Authorization")
+            && !strncasecmp(apr_table_get(r->headers_in, "Authorization"),
+                            "Basic", 5)
+        ? "Basic"
+        : "Bearer";
+    mod_scim_count(MOD_SCIM_C_REQUESTS);
+    mod_scim_lastused_record(r, tenant_id, token_id);
 }
 
 /* Require scim-account <tenant>: only active SCIM users of the tenant get

@@ -114,27 +114,26 @@ int mod_scim_redact_query_token(request_rec *r);
  * SCIMTenant (SCIM and admin), before authentication. */
 int mod_scim_redact_hook(request_rec *r);
 
-/* mod_scim_auth.c: what a verified provisioning token grants. */
+/* mod_scim_auth.c: the verified claims of the request's provisioning token
+ * and the SHA-256 of its bytes (no database yet: the first store call of
+ * the request checks the token row, in its own statement). */
 typedef struct {
-    const char *tenant_id;
     const char *tenant_slug;
-    const char *account_id;
-    const char *token_id;
-    const char *idp_type;
+    const char *jti;
+    const char *sub;
+    const char *idp;
+    const char *basic_user; /* the Basic username, or NULL (Bearer) */
+    unsigned char token_hash[32];
 } mod_scim_principal_t;
-/* A read that can ride on the token lookup (GET /Users/{id}): one database
- * round trip for both. */
-typedef struct {
-    const char *user_id; /* in: the user to read */
-    const char *base_url; /* in */
-    int done; /* out: the read was made */
-    struct scim_res *user; /* out: the user, or NULL when not found */
-} mod_scim_prefetch_t;
-/* Verify the request's provisioning token against the location's tenant
- * (and make the prefetch read, if any). OK with *who set, or the status of
- * the 401/503 response already sent. */
-int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who,
-                          mod_scim_prefetch_t *prefetch);
+/* Verify the request's provisioning token (signature, claims) for the
+ * location's tenant. OK with *who set, or the status of the 401 response
+ * already sent. */
+int mod_scim_authenticate(request_rec *r, mod_scim_principal_t **who);
+/* The store found no live token for these claims: the 401 (sent). */
+int mod_scim_auth_denied(request_rec *r);
+/* The store found the token row: r->user, counters, last use. */
+void mod_scim_auth_accepted(request_rec *r, const char *tenant_id,
+                            const char *token_id, const char *user_name);
 /* Registers the authz provider "scim-account". */
 void mod_scim_auth_register(apr_pool_t *p);
 

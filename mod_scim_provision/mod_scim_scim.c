@@ -46,7 +46,8 @@ typedef struct {
     scim_db_t *db;
     mod_scim_principal_t *who;
     const char *base; /* absolute URL of the SCIM root, no trailing '/' */
-    mod_scim_prefetch_t prefetch;
+    scim_store_req_t rq; /* the store's view of this request */
+    int accepted; /* the token row was found, r->user set */
     const char **if_match; /* If-Match tags, NULL: none or "*" */
     const char **if_none_match; /* If-None-Match tags, NULL: none */
     int if_none_match_any; /* If-None-Match: * */
@@ -95,6 +96,32 @@ static int respond(ctx_t *c, const result_t *res)
     request_rec *r = c->r;
     const char *body = res->json;
 
+    /* Nothing is answered before the token row was found: a response that
+     * made no store call checks the token now. */
+    if (!c->rq.verified && c->rq.db && res->status != HTTP_UNAUTHORIZED
+        && res->status != HTTP_SERVICE_UNAVAILABLE) {
+        apr_status_t rv = scim_store_verify(&c->rq);
+
+        if (rv == SCIM_STORE_EDENIED) {
+            mod_scim_auth_denied(r);
+            return OK;
+        }
+        if (rv != APR_SUCCESS) {
+            result_t u;
+
+            unavailable(c, &u);
+            return respond(c, &u);
+        }
+    }
+    if (res->status == HTTP_UNAUTHORIZED) {
+        mod_scim_auth_denied(r);
+        return OK;
+    }
+    if (c->rq.verified && !c->accepted) {
+        c->accepted = 1;
+        mod_scim_auth_accepted(r, c->rq.token.tenant_id, c->rq.token.token_id,
+                               c->rq.token.user_name);
+    }
     r->status = res->status;
     if (res->location) {
         apr_table_setn(r->headers_out, "Location", res->location);
@@ -217,7 +244,7 @@ static int tags_match(apr_pool_t *p, const char **tags, const char *version)
     return 0;
 }
 
-/* A tag as this server writes versions ("<digits>-<hex>"); anything else
+/* A tag as this server writes versions ("<digits>"); anything else
  * matches nothing, and is never sent to the database. */
 static int is_our_tag(const char *t)
 {
@@ -226,15 +253,7 @@ static int is_our_tag(const char *t)
     while (*s >= '0' && *s <= '9') {
         s++;
     }
-    if (s == t || *s++ != '-' || !*s) {
-        return 0;
-    }
-    for (; *s; s++) {
-        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f'))) {
-            return 0;
-        }
-    }
-    return 1;
+    return s != t && !*s && s - t <= 18;
 }
 
 static const scim_resource_type_t *rtype(scim_res_type_e t)
@@ -294,6 +313,9 @@ static void store_failed(ctx_t *c, apr_status_t rv, scim_res_type_e type,
     else if (rv == APR_EINVAL) {
         fail(res, HTTP_BAD_REQUEST, "invalidValue",
              "members must be users of this tenant");
+    }
+    else if (rv == SCIM_STORE_EDENIED) {
+        fail(res, HTTP_UNAUTHORIZED, NULL, "denied");
     }
     else {
         unavailable(c, res);
@@ -368,8 +390,8 @@ static void op_create(ctx_t *c, scim_res_type_e type, const json_t *body,
     if (!body_to_write(c, type, body, &w, res)) {
         return;
     }
-    rv = scim_store_res_create(c->db, p, type, c->who->tenant_id, &w, c->base,
-                               &row);
+    (void)p;
+    rv = scim_store_res_create(&c->rq, type, &w, &row);
     if (rv != APR_SUCCESS) {
         store_failed(c, rv, type, res);
         return;
@@ -389,8 +411,8 @@ static void op_replace(ctx_t *c, scim_res_type_e type, const char *id,
     if (!body_to_write(c, type, body, &w, res)) {
         return;
     }
-    rv = scim_store_res_replace(c->db, p, type, c->who->tenant_id, id, version,
-                                &w, c->base, &row);
+    (void)p;
+    rv = scim_store_res_replace(&c->rq, type, id, version, &w, &row);
     if (rv != APR_SUCCESS) {
         store_failed(c, rv, type, res);
         return;
@@ -412,6 +434,28 @@ static json_t *members_json(const apr_array_header_t *ids)
     return arr;
 }
 
+/* ids of a that are not in b (both arrays of const char *). */
+static apr_array_header_t *ids_minus(apr_pool_t *p, const apr_array_header_t *a,
+                                     const apr_array_header_t *b)
+{
+    apr_hash_t *h = apr_hash_make(p);
+    apr_array_header_t *out = apr_array_make(p, 4, sizeof(const char *));
+    int i;
+
+    for (i = 0; b && i < b->nelts; i++) {
+        apr_hash_set(h, APR_ARRAY_IDX(b, i, const char *), APR_HASH_KEY_STRING,
+                     "");
+    }
+    for (i = 0; a && i < a->nelts; i++) {
+        const char *id = APR_ARRAY_IDX(a, i, const char *);
+
+        if (!apr_hash_get(h, id, APR_HASH_KEY_STRING)) {
+            APR_ARRAY_PUSH(out, const char *) = id;
+        }
+    }
+    return out;
+}
+
 static void op_patch(ctx_t *c, scim_res_type_e type, const char *id,
                      const char *version, const json_t *body, result_t *res)
 {
@@ -420,8 +464,8 @@ static void op_patch(ctx_t *c, scim_res_type_e type, const char *id,
 
     for (attempt = 0; attempt < PATCH_RETRIES; attempt++) {
         scim_fault_t fault = { 0, NULL, NULL };
-        apr_array_header_t *members;
-        const char *doc_text, *current, *err = NULL;
+        apr_array_header_t *members = NULL;
+        const char *doc_text, *current, *err = NULL, *nv = NULL;
         json_t *doc, *patched;
         scim_res_write_t w;
         scim_res_t *row;
@@ -432,8 +476,10 @@ static void op_patch(ctx_t *c, scim_res_type_e type, const char *id,
         if (type == SCIM_RES_GROUP && !bulk_budget(c, 0, res)) {
             return;
         }
-        rv = scim_store_res_load(c->db, p, type, c->who->tenant_id, id,
-                                 &doc_text, &current, &members);
+        rv = scim_store_res_load(&c->rq, type, id, &doc_text, &current);
+        if (rv == APR_SUCCESS && type == SCIM_RES_GROUP) {
+            rv = scim_store_group_members(&c->rq, id, &members);
+        }
         if (rv != APR_SUCCESS) {
             store_failed(c, rv, type, res);
             return;
@@ -462,17 +508,33 @@ static void op_patch(ctx_t *c, scim_res_type_e type, const char *id,
         }
         /* the patched document is already normalised */
         write_from(p, type, patched, members_changed, &w);
-        if (type == SCIM_RES_GROUP && members_changed && !w.members) {
-            w.members = apr_array_make(p, 0, sizeof(const char *));
+        if (type == SCIM_RES_GROUP) {
+            apr_array_header_t *now = members_changed
+                ? (w.members ? w.members
+                             : apr_array_make(p, 0, sizeof(const char *)))
+                : members;
+
+            /* Optimistic: the version read above must still be current. */
+            rv = scim_store_group_patch(&c->rq, id, current, &w,
+                                        ids_minus(p, now, members),
+                                        ids_minus(p, members, now), &nv);
         }
-        /* Optimistic: the version read above must still be current. */
-        rv = scim_store_res_replace(c->db, p, type, c->who->tenant_id, id,
-                                    current, &w, c->base, &row);
+        else {
+            rv = scim_store_res_replace(&c->rq, type, id, current, &w, &row);
+        }
         if (rv == APR_EMISMATCH && !version) {
             continue; /* changed meanwhile: apply the patch again */
         }
         if (rv != APR_SUCCESS) {
             store_failed(c, rv, type, res);
+            return;
+        }
+        if (type == SCIM_RES_GROUP) {
+            /* RFC 7644 3.5.2: no body needed; a large group is not
+             * rendered for nothing */
+            memset(res, 0, sizeof(*res));
+            res->status = HTTP_NO_CONTENT;
+            res->etag = nv;
             return;
         }
         stored(row, HTTP_OK, res);
@@ -488,8 +550,7 @@ static void op_delete(ctx_t *c, scim_res_type_e type, const char *id,
 {
     apr_status_t rv;
 
-    rv = scim_store_res_delete(c->db, c->r->pool, type, c->who->tenant_id, id,
-                               version);
+    rv = scim_store_res_delete(&c->rq, type, id, version);
     if (rv != APR_SUCCESS) {
         store_failed(c, rv, type, res);
         return;
@@ -530,8 +591,7 @@ static int resolve_version(ctx_t *c, scim_res_type_e type, const char *id,
         return 0;
     }
     /* several candidates: the current version decides which one counts */
-    rv = scim_store_res_get(c->db, p, type, c->who->tenant_id, id, c->base, 0,
-                            &row);
+    rv = scim_store_res_get(&c->rq, type, id, 0, &row);
     if (rv != APR_SUCCESS) {
         store_failed(c, rv, type, res);
         return 0;
@@ -775,18 +835,16 @@ static int compile_search(ctx_t *c, scim_res_type_e type, const search_t *s,
     const char *err = NULL;
 
     memset(q, 0, sizeof(*q));
-    q->params = apr_array_make(p, 4, sizeof(const char *));
     if (s->filter) {
         scim_filter_t *f;
 
         if (scim_filter_parse(p, rt, s->filter, MAX_FILTER_LEN,
                               MAX_FILTER_DEPTH, &f, &err)
-                != APR_SUCCESS
-            || scim_filter_sql(p, rt, f, q->params, &q->where, &err)
-                != APR_SUCCESS) {
+            != APR_SUCCESS) {
             fail(res, HTTP_BAD_REQUEST, "invalidFilter", err);
             return 0;
         }
+        q->filter = f;
     }
     if (s->sort_order && strcasecmp(s->sort_order, "ascending")
         && strcasecmp(s->sort_order, "descending")) {
@@ -794,15 +852,8 @@ static int compile_search(ctx_t *c, scim_res_type_e type, const search_t *s,
              "sortOrder is ascending or descending");
         return 0;
     }
-    if (s->sort_by
-        && scim_filter_sort_sql(p, rt, s->sort_by,
-                                s->sort_order
-                                    && !strcasecmp(s->sort_order, "descending"),
-                                &q->order, &err)
-            != APR_SUCCESS) {
-        fail(res, HTTP_BAD_REQUEST, "invalidValue", err);
-        return 0;
-    }
+    q->sort_by = s->sort_by;
+    q->descending = s->sort_order && !strcasecmp(s->sort_order, "descending");
     q->start_index = clamp_start(s->start_index);
     q->count = clamp_count(s->count);
     return 1;
@@ -840,6 +891,24 @@ static const char *list_json(apr_pool_t *p, int total, int start,
     return apr_pstrcatv(p, vec, (apr_size_t)n, NULL);
 }
 
+/* A list the store could not make: 400 for a filter or sortBy it cannot
+ * compile, 401, or 503. */
+static void list_failed(ctx_t *c, apr_status_t rv, result_t *res)
+{
+    const char *err = c->rq.db->error ? c->rq.db->error : "invalid filter";
+
+    if (rv == APR_EINVAL) {
+        fail(res, HTTP_BAD_REQUEST,
+             strncmp(err, "sortBy", 6) ? "invalidFilter" : "invalidValue", err);
+    }
+    else if (rv == SCIM_STORE_EDENIED) {
+        fail(res, HTTP_UNAUTHORIZED, NULL, "denied");
+    }
+    else {
+        unavailable(c, res);
+    }
+}
+
 static void op_search(ctx_t *c, scim_res_type_e type, const search_t *s,
                       result_t *res)
 {
@@ -855,10 +924,9 @@ static void op_search(ctx_t *c, scim_res_type_e type, const search_t *s,
         return;
     }
     q.with_members = pr.with_members;
-    rv = scim_store_res_list(c->db, p, type, c->who->tenant_id, &q, c->base,
-                             &total, &rows);
+    rv = scim_store_res_list(&c->rq, type, &q, &total, &rows);
     if (rv != APR_SUCCESS) {
-        unavailable(c, res);
+        list_failed(c, rv, res);
         return;
     }
     items = apr_array_make(p, rows->nelts, sizeof(const char *));
@@ -890,6 +958,7 @@ static void op_search_root(ctx_t *c, const search_t *s, result_t *res)
         scim_res_query_t q;
         projection_t pr;
         apr_array_header_t *rows;
+        apr_status_t rv;
         result_t r1;
         int n, i;
 
@@ -908,10 +977,18 @@ static void op_search_root(ctx_t *c, const search_t *s, result_t *res)
         if (q.count <= 0) {
             q.count = 0;
         }
-        if (scim_store_res_list(c->db, p, (scim_res_type_e)t, c->who->tenant_id,
-                                &q, c->base, &n, &rows)
+        if ((rv = scim_store_res_list(&c->rq, (scim_res_type_e)t, &q, &n, &rows))
             != APR_SUCCESS) {
-            unavailable(c, res);
+            if (rv == APR_EINVAL) {
+                /* a filter that names attributes this type cannot search */
+                usable--;
+                list_failed(c, rv, &r1);
+                if (t == SCIM_RES_USER) {
+                    first = r1;
+                }
+                continue;
+            }
+            list_failed(c, rv, res);
             return;
         }
         total += n;
@@ -945,14 +1022,7 @@ static int get_one(ctx_t *c, scim_res_type_e type, const char *id, apr_table_t *
                     apr_table_get(q, "excludedAttributes"), &pr, &res)) {
         return respond(c, &res);
     }
-    if (c->prefetch.done && type == SCIM_RES_USER) {
-        row = c->prefetch.user; /* read with the token, same tenant */
-        rv = row ? APR_SUCCESS : APR_ENOENT;
-    }
-    else {
-        rv = scim_store_res_get(c->db, r->pool, type, c->who->tenant_id, id,
-                                c->base, pr.with_members, &row);
-    }
+    rv = scim_store_res_get(&c->rq, type, id, pr.with_members, &row);
     if (rv != APR_SUCCESS) {
         store_failed(c, rv, type, &res);
         return respond(c, &res);
@@ -1419,20 +1489,39 @@ int mod_scim_scim_handler(request_rec *r)
                               apr_pstrmemdup(r->pool, r->uri,
                                              strlen(r->uri) - strlen(path)),
                               r);
-    /* GET /Users/{id}: the user is read with the token, one round trip. */
-    if (r->method_number == M_GET && !strncmp(path, "/Users/", 7)
-        && scim_is_uuid(path + 7)) {
-        c.prefetch.user_id = path + 7;
-        c.prefetch.base_url = c.base;
-    }
     /* Nothing is served without a valid token, whatever the site's
-     * other configuration says (SPEC 5.1). */
-    if (mod_scim_authenticate(r, &c.who, &c.prefetch) != OK) {
+     * other configuration says (SPEC 5.1): the claims here, the token row
+     * in the first store statement (respond() checks it for responses that
+     * made none). */
+    if (mod_scim_authenticate(r, &c.who) != OK) {
         return OK;
     }
     if (!(c.db = mod_scim_db(r))) {
         return reply_error(&c, HTTP_SERVICE_UNAVAILABLE, NULL,
                            "The service is temporarily unavailable");
+    }
+    c.rq.db = c.db;
+    c.rq.pool = r->pool;
+    c.rq.base_url = c.base;
+    c.rq.tenant_slug = c.who->tenant_slug;
+    c.rq.jti = c.who->jti;
+    c.rq.sub = c.who->sub;
+    c.rq.idp = c.who->idp;
+    memcpy(c.rq.token_hash, c.who->token_hash, sizeof(c.rq.token_hash));
+    if (c.who->basic_user) {
+        /* Basic: the username must be the token's account, before anything
+         * is read or written */
+        apr_status_t rv = scim_store_verify(&c.rq);
+
+        if (rv != APR_SUCCESS && rv != SCIM_STORE_EDENIED) {
+            return reply_error(&c, HTTP_SERVICE_UNAVAILABLE, NULL,
+                               "The service is temporarily unavailable");
+        }
+        if (rv == SCIM_STORE_EDENIED
+            || strcasecmp(c.who->basic_user, c.rq.token.user_name)) {
+            c.rq.verified = 0;
+            return reply_error(&c, HTTP_UNAUTHORIZED, NULL, "denied");
+        }
     }
     if (!scim_utf8_valid(path, strlen(path))) {
         return reply_error(&c, HTTP_BAD_REQUEST, "invalidValue",

@@ -189,9 +189,8 @@ apr_status_t scim_store_token_lookup(scim_db_t *db, apr_pool_t *p,
                                      const char *tenant_slug, const char *jti,
                                      scim_live_token_t **out);
 
-/* A row of scim_token_live() (sql/002_hot_path.sql: token id, tenant id,
- * account id, username, idp type, base64 hash) turned into *out; shared with
- * the fused lookups. */
+/* A row of the live-token lookup (token id, tenant id, account id,
+ * username, idp type, base64 hash) turned into *out. */
 apr_status_t scim_store_token_from_row(scim_db_t *db, apr_pool_t *p,
                                        const scim_rows_t *rows,
                                        scim_live_token_t **out);

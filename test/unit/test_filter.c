@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "scim_filter.h"
+#include "scim_store_filter.h"
 #include "scim_json.h"
 
 static apr_pool_t *pool;
