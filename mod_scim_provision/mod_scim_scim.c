@@ -533,8 +533,9 @@ static void op_patch(ctx_t *c, scim_res_type_e type, const char *id,
             /* RFC 7644 3.5.2: no body needed; a large group is not
              * rendered for nothing */
             memset(res, 0, sizeof(*res));
-            res->status = HTTP_NO_CONTENT;
+            res->status = c->bulk ? HTTP_OK : HTTP_NO_CONTENT;
             res->etag = nv;
+            res->location = location_of(c, type, id);
             return;
         }
         stored(row, HTTP_OK, res);
