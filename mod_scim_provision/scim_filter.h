@@ -22,6 +22,12 @@
  *    memory: ASCII case folding); gt/ge/lt/le on strings compare code point
  *    order (SQL: COLLATE "C"); dateTime values compare as instants; co/sw/ew
  *    treat every character of the value literally;
+ *  - userName and group displayName: in SQL every operator compares their
+ *    name key (NFKC and case folding, sql/003_name_keys.sql: eq and ne by
+ *    the unique index, co/sw/ew/gt/ge/lt/le on the stored key against the
+ *    literal's key); in memory ASCII case folding, the same for names of
+ *    ASCII letters (what t/02-filter-sql.t compares); for others the store
+ *    is the reference, as it is for uniqueness;
  *  - booleans allow only eq/ne with true/false; binary only eq/ne; co/sw/ew
  *    need a string attribute; numbers need integer/decimal attributes;
  *  - a value path "emails[type eq "work" and value co "x"]" matches if one

@@ -363,6 +363,21 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v, const scim_filter_t *
         case SCIM_OP_CO:
         case SCIM_OP_SW:
         case SCIM_OP_EW:
+            if (v->name_key) {
+                /* The name key, as eq and ne compare: the literal's key,
+                 * made a LIKE pattern after normalising (a fullwidth
+                 * percent sign becomes '%' there and must stay literal);
+                 * chr(37) is '%', which DBD would take for a placeholder. */
+                p = apr_psprintf(c->p,
+                                 "%s LIKE %sreplace(replace(replace("
+                                 "scim_name_key(%s), '!', '!!'), chr(37), "
+                                 "'!' || chr(37)), '_', '!_')%s ESCAPE '!'",
+                                 v->name_key,
+                                 f->op == SCIM_OP_SW ? "" : "chr(37) || ",
+                                 param(c, f->value),
+                                 f->op == SCIM_OP_EW ? "" : " || chr(37)");
+                break;
+            }
             p = apr_psprintf(c->p, "%s LIKE %s ESCAPE '!'", fold_sql(c, v, x),
                              fold_sql(c, v,
                                       param(c, like_pattern(c, f->op, f->value))));
@@ -378,6 +393,11 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v, const scim_filter_t *
                              fold_sql(c, v, param(c, f->value)));
             break;
         default:
+            if (v->name_key) {
+                p = apr_psprintf(c->p, "%s COLLATE \"C\" %s scim_name_key(%s)",
+                                 v->name_key, sql_op(f->op), param(c, f->value));
+                break;
+            }
             p = apr_psprintf(c->p, "%s COLLATE \"C\" %s %s", fold_sql(c, v, x),
                              sql_op(f->op), fold_sql(c, v, param(c, f->value)));
             break;

@@ -238,6 +238,11 @@ static apr_status_t assemble(scim_store_req_t *rq, scim_res_type_e type,
     alias ".id, " alias ".version, " alias ".doc::text, " elems \
           ", " TS(alias ".created_at") ", " TS(alias ".updated_at")
 
+/* The same after a write, whose document the caller has: not read back. */
+#define WRITTEN_COLS(alias, elems)                     \
+    alias ".id, " alias ".version, NULL::text, " elems \
+          ", " TS(alias ".created_at") ", " TS(alias ".updated_at")
+
 static apr_status_t res_at(scim_store_req_t *rq, scim_res_type_e type,
                            const scim_rows_t *rows, int i, int col,
                            scim_res_t **out)
@@ -479,9 +484,10 @@ static const char *const CREATE_USER = TOKEN_CTE
     "SELECT t.tenant_id, 'user', %s, %s, %s, %s::boolean, true, "
     "%s::jsonb FROM t WHERE NOT EXISTS (SELECT 1 FROM accounts o "
     "WHERE o.tenant_id = t.tenant_id AND o.user_name_key = "
-    "scim_name_key(%s)) ON CONFLICT DO NOTHING RETURNING *) "
+    "scim_name_key(%s)) ON CONFLICT DO NOTHING RETURNING id, version, "
+    "created_at, updated_at) "
     "SELECT " TOKEN_COLS
-    ", " RES_COLS("i", "NULL::text") " FROM t LEFT JOIN i ON true";
+    ", " WRITTEN_COLS("i", "NULL::text") " FROM t LEFT JOIN i ON true";
 
 static const char *const CREATE_GROUP = TOKEN_CTE
     ", i AS (INSERT INTO groups (tenant_id, display_name, "
@@ -493,7 +499,7 @@ static const char *const CREATE_GROUP = TOKEN_CTE
     "account_id) SELECT i.tenant_id, i.id, x FROM i, "
     "unnest(%s::uuid[]) x ON CONFLICT DO NOTHING) "
     "SELECT " TOKEN_COLS
-    ", " RES_COLS("i", MEMBERS_IN) " FROM t LEFT JOIN i ON true";
+    ", " WRITTEN_COLS("i", MEMBERS_IN) " FROM t LEFT JOIN i ON true";
 
 apr_status_t scim_store_res_create(scim_store_req_t *rq, scim_res_type_e type,
                                    const scim_res_write_t *w, scim_res_t **out)
@@ -563,9 +569,9 @@ static const char *const REPLACE_USER = TOKEN_CTE
     "WHERE r.tenant_id = t.tenant_id AND r.id = %s::uuid "
     "AND r.kind = 'user' AND (%s::bigint IS NULL OR r.version = "
     "%s::bigint) AND " NAME_FREE("accounts",
-                                 "user_name_key") " RETURNING r.*) SELECT " TOKEN_COLS
-                                                  ", " RES_COLS("u",
-                                                                "u.groups") " FROM t LEFT JOIN u ON true";
+                                 "user_name_key") " RETURNING r.id, r.version, r.groups, r.created_at, r.updated_at) SELECT " TOKEN_COLS
+                                                  ", " WRITTEN_COLS("u",
+                                                                    "u.groups") " FROM t LEFT JOIN u ON true";
 
 /* A group's row and, when %s::boolean says so, its members made exactly the
  * given list (the difference only: a hashed NOT IN, linear). */
@@ -584,10 +590,10 @@ static const char *const REPLACE_GROUP = TOKEN_CTE
                             "account_id) SELECT u.tenant_id, u.id, x FROM u, "
                             "unnest(%s::uuid[]) x WHERE %s::boolean ON CONFLICT DO NOTHING) "
                             "SELECT " TOKEN_COLS
-                            ", " RES_COLS("u",
-                                          "CASE WHEN %s::boolean THEN " MEMBERS_IN
-                                          " ELSE " MEMBERS_OF(
-                                              "u") " END") " FROM t LEFT JOIN u ON true";
+                            ", " WRITTEN_COLS("u",
+                                              "CASE WHEN %s::boolean THEN " MEMBERS_IN
+                                              " ELSE " MEMBERS_OF(
+                                                  "u") " END") " FROM t LEFT JOIN u ON true";
 
 apr_status_t scim_store_res_replace(scim_store_req_t *rq, scim_res_type_e type,
                                     const char *id, const char *if_version,
