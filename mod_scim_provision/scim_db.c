@@ -147,6 +147,16 @@ static apr_dbd_prepared_t *labelled(scim_db_t *db, const char *label,
         apr_dbd_query(db->driver, db->handle, &n,
                       apr_pstrcat(db->pool, "DEALLOCATE ", label, NULL));
     }
+    {
+        int n = 0;
+
+        /* The statements are written for one plan whatever their
+         * parameters (keys and ids): keep the generic plan rather than
+         * planning again for each execution. A session setting: set again
+         * with every prepare, as a reconnect loses it with the statements. */
+        apr_dbd_query(db->driver, db->handle, &n,
+                      "SET plan_cache_mode = force_generic_plan");
+    }
     if (apr_dbd_prepare(db->driver, db->conn_pool, db->handle, sql, label, &stmt)
         != 0) {
         stmt = NULL;
