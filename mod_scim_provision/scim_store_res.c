@@ -82,20 +82,6 @@
     "(SELECT count(*) = cardinality(%s::uuid[]) FROM accounts a WHERE " \
     "a.id = ANY(%s::uuid[]) AND a.tenant_id = t.tenant_id AND a.kind = 'user')"
 
-static const char *hex_of(apr_pool_t *p, const unsigned char *h, apr_size_t n)
-{
-    static const char d[] = "0123456789abcdef";
-    char *s = apr_palloc(p, 2 * n + 1);
-    apr_size_t i;
-
-    for (i = 0; i < n; i++) {
-        s[2 * i] = d[h[i] >> 4];
-        s[2 * i + 1] = d[h[i] & 15];
-    }
-    s[2 * n] = '\0';
-    return s;
-}
-
 /* Run a statement that starts with TOKEN_CTE and whose rows start with
  * TOKEN_COLS; args are the statement's own parameters, after the token's.
  * SCIM_STORE_EDENIED when it returned no row (the token is not live). */
@@ -113,7 +99,7 @@ static apr_status_t fused(scim_store_req_t *rq, const char *label,
     }
     all[0] = rq->jti;
     all[1] = rq->tenant_slug;
-    all[2] = hex_of(rq->pool, rq->token_hash, sizeof(rq->token_hash));
+    all[2] = scim_hex(rq->pool, rq->token_hash, sizeof(rq->token_hash));
     all[3] = rq->sub;
     all[4] = rq->idp;
     memcpy(all + NTOKEN, args, sizeof(*args) * (apr_size_t)nargs);
@@ -478,6 +464,32 @@ static apr_status_t why_not(scim_store_req_t *rq, scim_res_type_e type,
     return APR_EINVAL;
 }
 
+/* A write failed in PostgreSQL: 401 first (failed), then a unique index
+ * that refused the name (a concurrent writer took it). */
+static apr_status_t write_failed(scim_store_req_t *rq, apr_status_t rv)
+{
+    rv = failed(rq, rv);
+    return rv == APR_EGENERAL && is_duplicate(rq->db) ? APR_EEXIST : rv;
+}
+
+/* The columns of a group, in the order of its INSERT and UPDATE. */
+static void group_args(const scim_res_write_t *w, const char **args)
+{
+    args[0] = w->name;
+    args[1] = w->external_id;
+    args[2] = w->doc;
+}
+
+/* The columns of a user, in the order of its INSERT and UPDATE. */
+static void user_args(const scim_res_write_t *w, const char **args)
+{
+    args[0] = w->name;
+    args[1] = w->external_id;
+    args[2] = w->display_name;
+    args[3] = bool_arg(w->active);
+    args[4] = w->doc;
+}
+
 static const char *const CREATE_USER = TOKEN_CTE
     ", i AS (INSERT INTO accounts (tenant_id, kind, user_name, "
     "external_id, display_name, active, billable, doc) "
@@ -510,11 +522,7 @@ apr_status_t scim_store_res_create(scim_store_req_t *rq, scim_res_type_e type,
 
     *out = NULL;
     if (type == SCIM_RES_USER) {
-        args[0] = w->name;
-        args[1] = w->external_id;
-        args[2] = w->display_name;
-        args[3] = bool_arg(w->active);
-        args[4] = w->doc;
+        user_args(w, args);
         args[5] = w->name;
         rv = fused(rq, "scim_s_create_user", CREATE_USER, 6, args, &rows);
     }
@@ -522,9 +530,7 @@ apr_status_t scim_store_res_create(scim_store_req_t *rq, scim_res_type_e type,
         if (w->members && member_array(rq, w->members, &arr) != APR_SUCCESS) {
             return APR_EINVAL;
         }
-        args[0] = w->name;
-        args[1] = w->external_id;
-        args[2] = w->doc;
+        group_args(w, args);
         args[3] = arr;
         args[4] = arr;
         args[5] = w->name;
@@ -533,8 +539,7 @@ apr_status_t scim_store_res_create(scim_store_req_t *rq, scim_res_type_e type,
         rv = fused(rq, "scim_s_create_group", CREATE_GROUP, 8, args, &rows);
     }
     if (rv != APR_SUCCESS) {
-        rv = failed(rq, rv);
-        return rv == APR_EGENERAL && is_duplicate(rq->db) ? APR_EEXIST : rv;
+        return write_failed(rq, rv);
     }
     if (!cell(rows, 0, 0)) {
         if (type == SCIM_RES_GROUP) {
@@ -606,11 +611,7 @@ apr_status_t scim_store_res_replace(scim_store_req_t *rq, scim_res_type_e type,
 
     *out = NULL;
     if (type == SCIM_RES_USER) {
-        args[0] = w->name;
-        args[1] = w->external_id;
-        args[2] = w->display_name;
-        args[3] = bool_arg(w->active);
-        args[4] = w->doc;
+        user_args(w, args);
         args[5] = id_arg(id);
         args[6] = v;
         args[7] = v;
@@ -622,9 +623,7 @@ apr_status_t scim_store_res_replace(scim_store_req_t *rq, scim_res_type_e type,
         if (w->members && member_array(rq, w->members, &arr) != APR_SUCCESS) {
             return APR_EINVAL;
         }
-        args[0] = w->name;
-        args[1] = w->external_id;
-        args[2] = w->doc;
+        group_args(w, args);
         args[3] = id_arg(id);
         args[4] = v;
         args[5] = v;
@@ -642,8 +641,7 @@ apr_status_t scim_store_res_replace(scim_store_req_t *rq, scim_res_type_e type,
         rv = fused(rq, "scim_s_replace_group", REPLACE_GROUP, 17, args, &rows);
     }
     if (rv != APR_SUCCESS) {
-        rv = failed(rq, rv);
-        return rv == APR_EGENERAL && is_duplicate(rq->db) ? APR_EEXIST : rv;
+        return write_failed(rq, rv);
     }
     if (!cell(rows, 0, 0)) {
         return why_not(rq, type, id, if_version, w->name);
@@ -711,8 +709,7 @@ apr_status_t scim_store_group_patch(scim_store_req_t *rq, const char *id,
     args[13] = adds;
     rv = fused(rq, "scim_s_patch_group", PATCH_GROUP, 14, args, &rows);
     if (rv != APR_SUCCESS) {
-        rv = failed(rq, rv);
-        return rv == APR_EGENERAL && is_duplicate(rq->db) ? APR_EEXIST : rv;
+        return write_failed(rq, rv);
     }
     if (!cell(rows, 0, 0)) {
         return why_not(rq, SCIM_RES_GROUP, id, if_version,
