@@ -382,7 +382,6 @@ static int body_to_write(ctx_t *c, scim_res_type_e type, const json_t *body,
 static void op_create(ctx_t *c, scim_res_type_e type, const json_t *body,
                       result_t *res)
 {
-    apr_pool_t *p = c->r->pool;
     scim_res_write_t w;
     scim_res_t *row;
     apr_status_t rv;
@@ -390,7 +389,6 @@ static void op_create(ctx_t *c, scim_res_type_e type, const json_t *body,
     if (!body_to_write(c, type, body, &w, res)) {
         return;
     }
-    (void)p;
     rv = scim_store_res_create(&c->rq, type, &w, &row);
     if (rv != APR_SUCCESS) {
         store_failed(c, rv, type, res);
@@ -403,7 +401,6 @@ static void op_create(ctx_t *c, scim_res_type_e type, const json_t *body,
 static void op_replace(ctx_t *c, scim_res_type_e type, const char *id,
                        const char *version, const json_t *body, result_t *res)
 {
-    apr_pool_t *p = c->r->pool;
     scim_res_write_t w;
     scim_res_t *row;
     apr_status_t rv;
@@ -411,7 +408,6 @@ static void op_replace(ctx_t *c, scim_res_type_e type, const char *id,
     if (!body_to_write(c, type, body, &w, res)) {
         return;
     }
-    (void)p;
     rv = scim_store_res_replace(&c->rq, type, id, version, &w, &row);
     if (rv != APR_SUCCESS) {
         store_failed(c, rv, type, res);
