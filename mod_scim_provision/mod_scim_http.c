@@ -36,8 +36,7 @@ scim_db_t *mod_scim_db(request_rec *r)
     }
     db = scim_db_wrap(r->pool, dbd->driver, dbd->handle);
     /* the hot statements stay prepared on the pooled connection */
-    db->prepared = dbd->prepared;
-    db->conn_pool = dbd->pool;
+    scim_db_pooled(db, dbd->pool);
     return db;
 }
 

@@ -1,4 +1,5 @@
 #include <stdarg.h>
+#include <string.h>
 
 #include <apr_strings.h>
 
@@ -23,6 +24,22 @@ scim_db_t *scim_db_wrap(apr_pool_t *p, const apr_dbd_driver_t *driver,
     db->handle = handle;
     db->pool = p;
     return db;
+}
+
+void scim_db_pooled(scim_db_t *db, apr_pool_t *conn_pool)
+{
+    const char *key;
+    void *data = NULL;
+
+    db->conn_pool = conn_pool;
+    /* one table per connection handle: a pool could outlive a handle */
+    key = apr_psprintf(db->pool, "scim_db_prepared:%pp", (void *)db->handle);
+    apr_pool_userdata_get(&data, key, conn_pool);
+    if (!data) {
+        data = apr_hash_make(conn_pool);
+        apr_pool_userdata_set(data, apr_pstrdup(conn_pool, key), NULL, conn_pool);
+    }
+    db->prepared = data;
 }
 
 static void set_error(scim_db_t *db, apr_pool_t *p, int rc)
@@ -130,6 +147,16 @@ static apr_dbd_prepared_t *labelled(scim_db_t *db, const char *label,
         apr_dbd_query(db->driver, db->handle, &n,
                       apr_pstrcat(db->pool, "DEALLOCATE ", label, NULL));
     }
+    {
+        int n = 0;
+
+        /* The statements are written for one plan whatever their
+         * parameters (keys and ids): keep the generic plan rather than
+         * planning again for each execution. A session setting: set again
+         * with every prepare, as a reconnect loses it with the statements. */
+        apr_dbd_query(db->driver, db->handle, &n,
+                      "SET plan_cache_mode = force_generic_plan");
+    }
     if (apr_dbd_prepare(db->driver, db->conn_pool, db->handle, sql, label, &stmt)
         != 0) {
         stmt = NULL;
@@ -138,29 +165,54 @@ static apr_dbd_prepared_t *labelled(scim_db_t *db, const char *label,
     return stmt;
 }
 
+/* The statement ran and PostgreSQL refused what it would write (a unique
+ * index, a check): not a lost connection, so not repeated. */
+static int refused_by_data(const scim_db_t *db)
+{
+    return db->error
+        && (strstr(db->error, "duplicate key") || strstr(db->error, "violates"));
+}
+
 apr_status_t scim_db_hotv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
                           const char *label, const char *sql, int nargs, ...)
 {
     const char *args[SCIM_DB_MAX_ARGS];
-    apr_dbd_prepared_t *stmt;
     apr_status_t rv;
 
     COLLECT_ARGS(db, args, nargs);
-    if (db->prepared && db->conn_pool && !db->txn) {
-        if ((stmt = labelled(db, label, sql, 0)) != NULL
-            && run_select(db, p, rows, stmt, nargs, args) == APR_SUCCESS) {
-            return APR_SUCCESS;
+    return scim_db_hot(db, p, rows, label, sql, nargs, args);
+}
+
+apr_status_t scim_db_hot(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
+                         const char *label, const char *sql, int nargs,
+                         const char **args)
+{
+    apr_dbd_prepared_t *stmt;
+    apr_status_t rv;
+
+    if (label && db->prepared && db->conn_pool && !db->txn) {
+        if ((stmt = labelled(db, label, sql, 0)) != NULL) {
+            if (run_select(db, p, rows, stmt, nargs, args) == APR_SUCCESS) {
+                return APR_SUCCESS;
+            }
+            if (refused_by_data(db)) {
+                return APR_EGENERAL; /* the same again would fail the same */
+            }
         }
         /* A database restart: the driver reconnects, the statement is gone
          * from the server and is prepared again. */
         if (apr_dbd_check_conn(db->driver, p, db->handle) == APR_SUCCESS
-            && (stmt = labelled(db, label, sql, 1)) != NULL
-            && run_select(db, p, rows, stmt, nargs, args) == APR_SUCCESS) {
-            return APR_SUCCESS;
+            && (stmt = labelled(db, label, sql, 1)) != NULL) {
+            if (run_select(db, p, rows, stmt, nargs, args) == APR_SUCCESS) {
+                return APR_SUCCESS;
+            }
+            if (refused_by_data(db)) {
+                return APR_EGENERAL;
+            }
         }
     }
     rv = scim_db_select(db, p, rows, sql, nargs, args);
-    if (rv != APR_SUCCESS && !db->txn
+    if (rv != APR_SUCCESS && !db->txn && !refused_by_data(db)
         && apr_dbd_check_conn(db->driver, p, db->handle) == APR_SUCCESS) {
         rv = scim_db_select(db, p, rows, sql, nargs, args);
     }

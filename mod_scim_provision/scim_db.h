@@ -22,9 +22,11 @@ typedef struct scim_db {
     int txn_failed;
     int txn_rollback;
     const char *error; /* driver message of the last failure (no data) */
-    /* Statements prepared on this connection under a label, and the pool
-     * that lives as long as the connection (mod_dbd's ap_dbd_t); NULL when
-     * the connection is not pooled (scimctl). */
+    /* Statements prepared on this connection under a label (label ->
+     * apr_dbd_prepared_t, our own table kept in the connection pool's
+     * userdata, see scim_db_pooled), and the pool that lives as long as
+     * the connection (mod_dbd's ap_dbd_t); NULL when the connection is not
+     * pooled (scimctl). */
     apr_hash_t *prepared;
     apr_pool_t *conn_pool;
 } scim_db_t;
@@ -48,6 +50,12 @@ const char *scim_rows_get(const scim_rows_t *rows, int row, int col);
 scim_db_t *scim_db_wrap(apr_pool_t *p, const apr_dbd_driver_t *driver,
                         apr_dbd_t *handle);
 
+/* The connection is pooled: conn_pool lives as long as it. Labelled
+ * statements are then prepared once on it (scim_db_hotv); which ones are is
+ * kept in a table of our own in conn_pool's userdata, per connection handle
+ * (never in mod_dbd's "prepared" hash, which belongs to DBDPrepareSQL). */
+void scim_db_pooled(scim_db_t *db, apr_pool_t *conn_pool);
+
 /* Run a SELECT (or anything with RETURNING) with nargs string parameters
  * written as %s in sql; a NULL argument is SQL NULL. */
 apr_status_t scim_db_select(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
@@ -67,6 +75,11 @@ apr_status_t scim_db_readv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
  * in sql where another type is meant. */
 apr_status_t scim_db_hotv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
                           const char *label, const char *sql, int nargs, ...);
+/* scim_db_hotv with the arguments in an array; label NULL: the statement is
+ * sent unlabelled (dynamic SQL), still repeated once after a reconnect. */
+apr_status_t scim_db_hot(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
+                         const char *label, const char *sql, int nargs,
+                         const char **args);
 
 /* Like scim_db_select with variadic arguments (const char *), nargs of them. */
 apr_status_t scim_db_selectv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,

@@ -4,8 +4,7 @@
 /* SCIM filters (RFC 7644 section 3.4.2.2) and PATCH paths (section 3.5.2):
  * parsed into an AST whose attributes are resolved against the schema (an
  * unknown attribute is an error, never an unfiltered result); evaluated in
- * memory, or compiled to a parameterised PostgreSQL WHERE fragment over an
- * allow-list of columns and JSON paths of the tables in sql/001_initial.sql.
+ * memory here; the store compiles them to SQL (scim_store_filter.h).
  *
  * Semantics, the same in memory and in SQL:
  *  - and/or/not with precedence not > and > or; parentheses; keywords and
@@ -23,6 +22,12 @@
  *    memory: ASCII case folding); gt/ge/lt/le on strings compare code point
  *    order (SQL: COLLATE "C"); dateTime values compare as instants; co/sw/ew
  *    treat every character of the value literally;
+ *  - userName and group displayName: in SQL every operator compares their
+ *    name key (NFKC and case folding, sql/003_name_keys.sql: eq and ne by
+ *    the unique index, co/sw/ew/gt/ge/lt/le on the stored key against the
+ *    literal's key); in memory ASCII case folding, the same for names of
+ *    ASCII letters (what t/02-filter-sql.t compares); for others the store
+ *    is the reference, as it is for uniqueness;
  *  - booleans allow only eq/ne with true/false; binary only eq/ne; co/sw/ew
  *    need a string attribute; numbers need integer/decimal attributes;
  *  - a value path "emails[type eq "work" and value co "x"]" matches if one
@@ -64,8 +69,8 @@ typedef enum {
     SCIM_LIT_FALSE
 } scim_filter_lit_e;
 
-typedef struct scim_filter_t scim_filter_t;
-struct scim_filter_t {
+typedef struct scim_filter scim_filter_t;
+struct scim_filter {
     scim_filter_kind_e kind;
     /* CMP: the attribute. Inside a value path (in_element), ref.attr is the
      * value path's attribute and ref.sub the compared sub-attribute.
@@ -95,26 +100,6 @@ apr_status_t scim_filter_parse(apr_pool_t *p, const scim_resource_type_t *rt,
  * or, for a filter parsed by scim_path_parse, one element of the
  * attribute) matches. */
 int scim_filter_match(const scim_filter_t *f, const json_t *resource);
-
-/* Compile to a boolean SQL expression over the row alias "r" of accounts
- * (Users) or groups (Groups), with group_members for members / groups.
- * Each literal becomes a "%s" placeholder (APR DBD) and its text is appended
- * to params (an array of const char *) in the order of the placeholders in
- * the text; the SQL text contains no other '%' and no request data. The
- * caller adds the tenant and kind conditions. APR_EINVAL with *err (400
- * invalidFilter) for attributes that cannot be searched here (meta.location,
- * meta.version, $ref of members/groups). */
-apr_status_t scim_filter_sql(apr_pool_t *p, const scim_resource_type_t *rt,
-                             const scim_filter_t *f, apr_array_header_t *params,
-                             const char **where, const char **err);
-
-/* An ORDER BY expression (with ASC/DESC and NULLS LAST) for sortBy, from the
- * same allow-list; multi-valued attributes sort by their primary value, or
- * else the first one. The caller appends its tie-break (r.id). APR_EINVAL
- * with *err (400 invalidValue) for unknown or unsortable attributes. */
-apr_status_t scim_filter_sort_sql(apr_pool_t *p, const scim_resource_type_t *rt,
-                                  const char *sort_by, int descending,
-                                  const char **order_by, const char **err);
 
 /* A PATCH path: attrPath, attrPath[valFilter] or attrPath[valFilter].sub.
  * ref.attr NULL means a whole extension (the path was its URN); ref.sub is

@@ -114,3 +114,121 @@ char *scim_json_dump(apr_pool_t *p, const json_t *j, size_t flags)
     free(s);
     return out;
 }
+
+/* The length of s escaped as JSON string content, and the escape itself. */
+static apr_size_t escaped_len(const char *s)
+{
+    apr_size_t n = 0;
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        n += (c == '"' || c == '\\') ? 2 : c < 0x20 ? 6 : 1;
+    }
+    return n;
+}
+
+static char *escape_to(char *o, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+        }
+        else if (c < 0x20) {
+            *o++ = '\\';
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+        else {
+            *o++ = (char)c;
+        }
+    }
+    return o;
+}
+
+char *scim_json_escape(apr_pool_t *p, const char *s)
+{
+    char *out = apr_palloc(p, escaped_len(s) + 1);
+
+    *escape_to(out, s) = '\0';
+    return out;
+}
+
+char *scim_json_splice(apr_pool_t *p, const char *obj, apr_size_t len,
+                       const char *const *parts, int nparts, const char *base)
+{
+    apr_size_t b = 0, e = len, total, blen, marks = 0;
+    int i, members;
+    char *out, *o;
+
+    while (b < e
+           && (obj[b] == ' ' || obj[b] == '\n' || obj[b] == '\t'
+               || obj[b] == '\r')) {
+        b++;
+    }
+    while (e > b
+           && (obj[e - 1] == ' ' || obj[e - 1] == '\n' || obj[e - 1] == '\t'
+               || obj[e - 1] == '\r')) {
+        e--;
+    }
+    if (e - b < 2 || obj[b] != '{' || obj[e - 1] != '}') {
+        return NULL;
+    }
+    e--; /* drop the closing brace */
+    /* whether the object has members: anything but white space inside */
+    for (i = 0, members = 0; b + 1 + (apr_size_t)i < e; i++) {
+        char c = obj[b + 1 + (apr_size_t)i];
+
+        if (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
+            members = 1;
+            break;
+        }
+    }
+    blen = base ? escaped_len(base) : 0;
+    total = e - b + 2;
+    for (i = 0; i < nparts; i++) {
+        const char *s;
+
+        if (!parts[i] || !*parts[i]) {
+            continue;
+        }
+        for (s = parts[i]; *s; s++) {
+            marks += *s == SCIM_JSON_BASE_MARK;
+        }
+        total += (apr_size_t)(s - parts[i]) + 1;
+    }
+    total += marks * blen;
+    o = out = apr_palloc(p, total);
+    memcpy(o, obj + b, e - b);
+    o += e - b;
+    for (i = 0; i < nparts; i++) {
+        const char *s;
+
+        if (!parts[i] || !*parts[i]) {
+            continue;
+        }
+        if (members) {
+            *o++ = ',';
+        }
+        members = 1;
+        for (s = parts[i]; *s; s++) {
+            if (*s == SCIM_JSON_BASE_MARK) {
+                o = base ? escape_to(o, base) : o;
+            }
+            else {
+                *o++ = *s;
+            }
+        }
+    }
+    *o++ = '}';
+    *o = '\0';
+    return out;
+}

@@ -31,4 +31,21 @@ json_t *scim_json_pool_own(apr_pool_t *p, json_t *j);
  * cannot be encoded. Scalars are allowed. */
 char *scim_json_dump(apr_pool_t *p, const json_t *j, size_t flags);
 
+/* Marks where the SCIM base URL goes in stored JSON fragments (a byte no
+ * JSON text holds raw: control characters are escaped inside strings). */
+#define SCIM_JSON_BASE_MARK '\001'
+
+/* The text of the JSON object obj (as PostgreSQL prints a jsonb object:
+ * "{...}", optionally surrounded by white space) with the members in
+ * parts[0..nparts-1] added at its end, without parsing it. Each part is
+ * the text of one or more members ("\"id\":\"...\""), NULL or "" to skip;
+ * the parts are joined with commas. Every SCIM_JSON_BASE_MARK byte of a
+ * part is replaced by base, escaped as JSON string content. One pass, one
+ * allocation. NULL when obj is not an object's text. */
+char *scim_json_splice(apr_pool_t *p, const char *obj, apr_size_t len,
+                       const char *const *parts, int nparts, const char *base);
+
+/* s escaped as the content of a JSON string (no quotes added). */
+char *scim_json_escape(apr_pool_t *p, const char *s);
+
 #endif /* SCIM_JSON_H */

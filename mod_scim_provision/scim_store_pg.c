@@ -772,8 +772,14 @@ apr_status_t scim_store_token_lookup(scim_db_t *db, apr_pool_t *p,
     apr_status_t rv;
 
     rv = scim_db_hotv(db, p, &rows, "scim_hot_token",
-                      "SELECT token_id, tenant_id, account_id, user_name, "
-                      "idp_type, token_hash FROM scim_token_live(%s, %s)",
+                      "SELECT k.id, k.tenant_id, k.account_id, a.user_name, "
+                      "i.type, encode(k.token_hash, 'base64') FROM tokens k "
+                      "JOIN tenants n ON n.id = k.tenant_id "
+                      "JOIN accounts a ON a.tenant_id = k.tenant_id "
+                      "AND a.id = k.account_id "
+                      "JOIN identity_providers i ON i.tenant_id = k.tenant_id "
+                      "AND i.id = a.idp_id WHERE k.jti = %s AND n.slug = %s "
+                      "AND k.deleted_at IS NULL AND k.expires_at > now()",
                       2, jti, tenant_slug);
     if (rv != APR_SUCCESS) {
         return rv;

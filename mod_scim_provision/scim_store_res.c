@@ -1,8 +1,14 @@
 /* PostgreSQL storage of SCIM Users and Groups (see scim_store_res.h).
- * THROWAWAY shim of issue 8's store interface over the SQL of before: the
- * token is checked by a statement of its own (scim_store_token_lookup), then
- * the statements of before run. The store helper's implementation replaces
- * this file. */
+ *
+ * Every statement of a call starts with the token CTE "t" (the live token
+ * with the request's jti, tenant slug, hash, subject and identity provider)
+ * and returns its columns first; every other part of the statement is
+ * scoped by t.tenant_id, so a statement run with a dead token finds no row
+ * of t, reads nothing and writes nothing (and the call says
+ * SCIM_STORE_EDENIED). Fixed statements go out under a label, prepared once
+ * per pooled connection (scim_db_hot); filters compiled to SQL go out
+ * unlabelled. The representation is the stored document's text with id,
+ * meta and groups/members spliced in (scim_json_splice). */
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,127 +17,385 @@
 #include <apr_strings.h>
 
 #include "scim_filter.h"
-#include "scim_store.h"
-#include "scim_store_int.h"
+#include "scim_json.h"
+#include "scim_store_filter.h"
 #include "scim_store_res.h"
 #include "scim_util.h"
 
+#define MAX_ARGS 64
 
-/* A resource's version (its ETag) covers everything its representation
- * shows; the version and the JSON are built by the plpgsql functions of
- * sql/002_hot_path.sql, whose plans PostgreSQL keeps per connection. */
-#define USER_VERSION_SQL  "scim_user_version(r.tenant_id, r.id, r.version)"
-#define GROUP_VERSION_SQL "scim_group_version(r.tenant_id, r.id, r.version)"
-#define USER_JSON         "scim_user_json(r::accounts, b.url)"
-#define GROUP_JSON        "scim_group_json(r::groups, b.url, true)"
-#define GROUP_JSON_BARE   "scim_group_json(r::groups, b.url, false)"
+/* ---- the token, fused into every statement ---------------------------- */
+
+#define TOKEN_CTE                                                           \
+    "WITH t AS (SELECT k.id AS token_id, k.tenant_id, k.account_id, "       \
+    "a.user_name AS token_user, i.type AS idp_type FROM tokens k "          \
+    "JOIN tenants n ON n.id = k.tenant_id "                                 \
+    "JOIN accounts a ON a.tenant_id = k.tenant_id AND a.id = k.account_id " \
+    "JOIN identity_providers i ON i.tenant_id = k.tenant_id "               \
+    "AND i.id = a.idp_id WHERE k.jti = %s AND n.slug = %s "                 \
+    "AND k.token_hash = decode(%s, 'hex') "                                 \
+    "AND k.account_id::text = lower(%s) AND i.type = %s "                   \
+    "AND k.deleted_at IS NULL AND k.expires_at > now())"
+#define TOKEN_COLS \
+    "t.token_id, t.tenant_id, t.account_id, t.token_user, t.idp_type"
+#define NTOKEN 5 /* columns and parameters of the token */
+
+/* A nil id for ids that are not UUIDs: no row has it, and the statement
+ * still checks the token. */
+#define NO_ID "00000000-0000-0000-0000-000000000000"
 
 /* userName and group displayName compare under NFKC and case folding
- * (sql/003_name_keys.sql): the stored key column against the key of the
- * argument, which the unique index serves. */
-#define NAME_KEY_EQ(key, arg) key " = scim_name_key(" arg ")"
-/* A row marked exempt by migration 3 (its name collided) stays so while its
- * name keeps the same key (the argument is the new name). */
-/* An update is checked against the rows that hold a name, not against the
- * exempt twins of a collision: otherwise the row that kept the name could
- * never be updated again (not even deactivated). */
-#define NOT_EXEMPT(alias) alias ".name_key_exempt IS NULL"
-#define STAYS_EXEMPT(key) \
-    "(r.name_key_exempt IS NOT NULL AND " NAME_KEY_EQ(key, "%s") ")"
+ * (sql/003_name_keys.sql): the stored key against the key of the argument,
+ * which the unique index serves. An update is checked against the rows that
+ * hold a name, not against the exempt twins of a collision; a row marked
+ * exempt by migration 3 stays so while its name keeps the same key. */
+#define NAME_FREE(table, key)                                               \
+    "(NOT EXISTS (SELECT 1 FROM " table " o WHERE o.tenant_id = "           \
+    "r.tenant_id AND o.id <> r.id AND o.name_key_exempt IS NULL AND o." key \
+    " = scim_name_key(%s)) OR (r.name_key_exempt IS NOT NULL AND r." key    \
+    " = scim_name_key(%s)))"
 
-/* A page of a list as SQL: where/order are fragments over alias r compiled
- * from a filter and sortBy (parameters in params, in text order). */
-typedef struct {
-    const char *where;
-    apr_array_header_t *params; /* const char * */
-    const char *order;
-    int descending;
-    int start_index; /* 1-based */
-    int count;
-    int with_members;
-} sql_query_t;
+#define TS(col) SCIM_DB_TS(col)
 
-static const char *version_sql(scim_res_type_e type)
+/* The "members" elements of a group, with the base URL mark (as
+ * accounts.groups holds the "groups" elements of a user). */
+#define MEMBER_ELEM                                                  \
+    "'{\"value\":\"' || a.id || '\",\"display\":' || "               \
+    "to_json(coalesce(a.display_name, a.user_name))::text || "       \
+    "',\"$ref\":\"' || chr(1) || '/Users/' || a.id || '\",\"type\":" \
+    "\"User\"}'"
+#define MEMBER_AGG \
+    "string_agg(" MEMBER_ELEM ", ',' ORDER BY lower(a.user_name), a.id)"
+/* ... of group g as stored; each member looked up by primary key (OFFSET 0
+ * keeps the lookup from turning into a scan of the tenant's accounts). */
+#define MEMBERS_OF(g)                                                 \
+    "(SELECT " MEMBER_AGG " FROM group_members m CROSS JOIN LATERAL " \
+    "(SELECT x.id, x.user_name, x.display_name FROM accounts x "      \
+    "WHERE x.id = m.account_id OFFSET 0) a WHERE m.tenant_id = " g    \
+    ".tenant_id AND m.group_id = " g ".id)"
+/* ... of the users with the ids of a uuid[] parameter. */
+#define MEMBERS_IN                                                            \
+    "(SELECT " MEMBER_AGG " FROM accounts a WHERE a.tenant_id = t.tenant_id " \
+    "AND a.kind = 'user' AND a.id IN (SELECT unnest(%s::uuid[])))"
+/* Whether every id of a uuid[] parameter (distinct) is a user of t. */
+#define MEMBERS_OK                                                      \
+    "(SELECT count(*) = cardinality(%s::uuid[]) FROM accounts a WHERE " \
+    "a.id = ANY(%s::uuid[]) AND a.tenant_id = t.tenant_id AND a.kind = 'user')"
+
+/* Statements over a group's members go out unlabelled (label NULL): their
+ * plans depend on the group's size, and a plan kept from when the tables
+ * were small (a connection keeps it until the statistics change) can be
+ * quadratic in the members. */
+
+/* Run a statement that starts with TOKEN_CTE and whose rows start with
+ * TOKEN_COLS; args are the statement's own parameters, after the token's.
+ * SCIM_STORE_EDENIED when it returned no row (the token is not live). */
+static apr_status_t fused(scim_store_req_t *rq, const char *label,
+                          const char *sql, int nargs, const char **args,
+                          scim_rows_t **rows)
 {
-    return type == SCIM_RES_USER ? USER_VERSION_SQL : GROUP_VERSION_SQL;
-}
+    const char *all[MAX_ARGS];
+    apr_status_t rv;
 
-static const char *json_expr(scim_res_type_e type, int with_members)
-{
-    if (type == SCIM_RES_USER) {
-        return USER_JSON;
+    *rows = NULL;
+    if (nargs + NTOKEN > MAX_ARGS) {
+        rq->db->error = "too many statement arguments";
+        return APR_EGENERAL;
     }
-    return with_members ? GROUP_JSON : GROUP_JSON_BARE;
+    all[0] = rq->jti;
+    all[1] = rq->tenant_slug;
+    all[2] = scim_hex(rq->pool, rq->token_hash, sizeof(rq->token_hash));
+    all[3] = rq->sub;
+    all[4] = rq->idp;
+    memcpy(all + NTOKEN, args, sizeof(*args) * (apr_size_t)nargs);
+    rv = scim_db_hot(rq->db, rq->pool, rows, label, sql, nargs + NTOKEN, all);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if ((*rows)->nrows == 0) {
+        rq->verified = 0;
+        return SCIM_STORE_EDENIED;
+    }
+    if (!rq->verified) {
+        rq->token.token_id = scim_rows_get(*rows, 0, 0);
+        rq->token.tenant_id = scim_rows_get(*rows, 0, 1);
+        rq->token.account_id = scim_rows_get(*rows, 0, 2);
+        rq->token.user_name = scim_rows_get(*rows, 0, 3);
+        rq->token.idp_type = scim_rows_get(*rows, 0, 4);
+        rq->verified = 1;
+    }
+    return APR_SUCCESS;
 }
 
-/* The table and the condition that makes a row a resource of this type. */
-static const char *from_where(scim_res_type_e type)
+/* A write that failed in PostgreSQL (not "no row"): when the token was not
+ * checked yet, check it, so that a dead token never learns more than 401. */
+static apr_status_t failed(scim_store_req_t *rq, apr_status_t rv)
 {
-    return type == SCIM_RES_USER
-        ? "accounts r, (SELECT %s::text AS url) b "
-          "WHERE r.tenant_id = %s::uuid AND r.kind = 'user'"
-        : "groups r, (SELECT %s::text AS url) b "
-          "WHERE r.tenant_id = %s::uuid";
+    const char *err = rq->db->error;
+
+    if (rv != SCIM_STORE_EDENIED && !rq->verified
+        && scim_store_verify(rq) == SCIM_STORE_EDENIED) {
+        return SCIM_STORE_EDENIED;
+    }
+    rq->db->error = err;
+    return rv;
 }
 
-static scim_res_t *res_from(apr_pool_t *p, const scim_rows_t *rows, int i)
+static const char *cell(const scim_rows_t *rows, int i, int col)
 {
-    scim_res_t *res = apr_pcalloc(p, sizeof(*res));
-
-    res->id = scim_rows_get(rows, i, 0);
-    res->version = scim_rows_get(rows, i, 1);
-    res->json = scim_rows_get(rows, i, 2);
-    return res;
+    return scim_rows_get(rows, i, NTOKEN + col);
 }
 
-static apr_status_t old_get(scim_db_t *db, apr_pool_t *p,
-                                scim_res_type_e type, const char *tenant_id,
-                                const char *id, const char *base_url,
-                                int with_members, scim_res_t **out)
+apr_status_t scim_store_verify(scim_store_req_t *rq)
 {
+    scim_rows_t *rows;
+
+    return fused(rq, "scim_s_verify", TOKEN_CTE " SELECT " TOKEN_COLS " FROM t",
+                 0, NULL, &rows);
+}
+
+/* ---- representation ----------------------------------------------------- */
+
+/* The version number of an ETag value (W/"12", "12" or 12); "-1" (no
+ * version has it) when it is not one of ours. */
+static const char *version_number(apr_pool_t *p, const char *v)
+{
+    const char *s;
+    apr_size_t n;
+
+    if (!strncmp(v, "W/", 2)) {
+        v += 2;
+    }
+    n = strlen(v);
+    if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+        v++;
+        n -= 2;
+    }
+    if (n == 0 || n > 18) {
+        return "-1";
+    }
+    for (s = v; s < v + n; s++) {
+        if (*s < '0' || *s > '9') {
+            return "-1";
+        }
+    }
+    return apr_pstrmemdup(p, v, n);
+}
+
+static const char *if_number(apr_pool_t *p, const char *if_version)
+{
+    return if_version ? version_number(p, if_version) : NULL;
+}
+
+/* The resource from its stored document and columns: id, meta and the
+ * groups (users) or members (groups) spliced into the document's text. */
+static apr_status_t assemble(scim_store_req_t *rq, scim_res_type_e type,
+                             const char *id, const char *version, const char *doc,
+                             const char *elems, const char *created,
+                             const char *updated, scim_res_t **out)
+{
+    apr_pool_t *p = rq->pool;
+    int user = type == SCIM_RES_USER;
+    const char *parts[2];
+    scim_res_t *res;
+
+    if (!id || !version || !doc || !created || !updated) {
+        rq->db->error = "incomplete resource row";
+        return APR_EGENERAL;
+    }
+    res = apr_palloc(p, sizeof(*res));
+    res->id = id;
+    res->version = apr_pstrcat(p, "W/\"", version, "\"", NULL);
+    parts[0] = apr_pstrcat(p, "\"id\":\"", id, "\",\"meta\":{\"resourceType\":\"",
+                           user ? "User" : "Group", "\",\"created\":\"",
+                           created, "\",\"lastModified\":\"", updated,
+                           "\",\"version\":\"W/\\\"", version,
+                           "\\\"\",\"location\":\"\001",
+                           user ? "/Users/" : "/Groups/", id, "\"}", NULL);
+    parts[1] = elems && *elems
+        ? apr_pstrcat(p, user ? "\"groups\":[" : "\"members\":[", elems, "]", NULL)
+        : NULL;
+    res->json = scim_json_splice(p, doc, strlen(doc), parts, 2, rq->base_url);
+    if (!res->json) {
+        rq->db->error = "stored document is not a JSON object";
+        return APR_EGENERAL;
+    }
+    *out = res;
+    return APR_SUCCESS;
+}
+
+/* Columns id, version, doc, elements, created, updated from col on. */
+#define RES_COLS(alias, elems)                                  \
+    alias ".id, " alias ".version, " alias ".doc::text, " elems \
+          ", " TS(alias ".created_at") ", " TS(alias ".updated_at")
+
+/* The same after a write, whose document the caller has: not read back. */
+#define WRITTEN_COLS(alias, elems)                     \
+    alias ".id, " alias ".version, NULL::text, " elems \
+          ", " TS(alias ".created_at") ", " TS(alias ".updated_at")
+
+static apr_status_t res_at(scim_store_req_t *rq, scim_res_type_e type,
+                           const scim_rows_t *rows, int i, int col,
+                           scim_res_t **out)
+{
+    return assemble(rq, type, cell(rows, i, col), cell(rows, i, col + 1),
+                    cell(rows, i, col + 2), cell(rows, i, col + 3),
+                    cell(rows, i, col + 4), cell(rows, i, col + 5), out);
+}
+
+/* ---- reads -------------------------------------------------------------- */
+
+static const char *const GET_USER = TOKEN_CTE
+    " SELECT " TOKEN_COLS
+    ", " RES_COLS("r", "r.groups") " FROM t LEFT JOIN accounts r ON r.tenant_id = t.tenant_id "
+                                   "AND r.id = %s::uuid AND r.kind = 'user'";
+
+static const char *const GET_GROUP = TOKEN_CTE
+    " SELECT " TOKEN_COLS
+    ", " RES_COLS("r",
+                  "CASE WHEN %s::boolean THEN " MEMBERS_OF(
+                      "r") " END") " FROM t LEFT JOIN groups r ON r.tenant_id = t.tenant_id "
+                                   "AND r.id = %s::uuid";
+
+static const char *id_arg(const char *id)
+{
+    return id && scim_is_uuid(id) ? id : NO_ID;
+}
+
+static const char *bool_arg(int b)
+{
+    return b ? "true" : "false";
+}
+
+apr_status_t scim_store_res_get(scim_store_req_t *rq, scim_res_type_e type,
+                                const char *id, int with_members,
+                                scim_res_t **out)
+{
+    const char *args[2];
     scim_rows_t *rows;
     apr_status_t rv;
 
     *out = NULL;
-    if (!scim_is_uuid(id)) {
-        return APR_ENOENT;
+    if (type == SCIM_RES_USER) {
+        args[0] = id_arg(id);
+        rv = fused(rq, "scim_s_get_user", GET_USER, 1, args, &rows);
     }
-    rv = scim_db_selectv(db, p, &rows,
-                         apr_pstrcat(p, "SELECT r.id, ", version_sql(type),
-                                     ", ", json_expr(type, with_members),
-                                     " FROM ", from_where(type),
-                                     " AND r.id = %s::uuid", NULL),
-                         3, base_url, tenant_id, id);
+    else {
+        args[0] = bool_arg(with_members);
+        args[1] = id_arg(id);
+        rv = fused(rq, with_members ? NULL : "scim_s_get_group", GET_GROUP, 2,
+                   args, &rows);
+    }
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (rows->nrows == 0) {
+    if (!cell(rows, 0, 0)) {
         return APR_ENOENT;
     }
-    *out = res_from(p, rows, 0);
+    return res_at(rq, type, rows, 0, 0, out);
+}
+
+static const char *const LOAD_USER = TOKEN_CTE
+    " SELECT " TOKEN_COLS ", r.doc::text, r.version FROM t "
+    "LEFT JOIN accounts r ON r.tenant_id = t.tenant_id AND r.id = %s::uuid "
+    "AND r.kind = 'user'";
+static const char *const LOAD_GROUP = TOKEN_CTE
+    " SELECT " TOKEN_COLS ", r.doc::text, r.version FROM t "
+    "LEFT JOIN groups r ON r.tenant_id = t.tenant_id AND r.id = %s::uuid";
+
+apr_status_t scim_store_res_load(scim_store_req_t *rq, scim_res_type_e type,
+                                 const char *id, const char **doc,
+                                 const char **version)
+{
+    const char *args[1];
+    scim_rows_t *rows;
+    apr_status_t rv;
+
+    *doc = *version = NULL;
+    args[0] = id_arg(id);
+    rv = type == SCIM_RES_USER
+        ? fused(rq, "scim_s_load_user", LOAD_USER, 1, args, &rows)
+        : fused(rq, "scim_s_load_group", LOAD_GROUP, 1, args, &rows);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!cell(rows, 0, 1)) {
+        return APR_ENOENT;
+    }
+    *doc = cell(rows, 0, 0);
+    *version = apr_pstrcat(rq->pool, "W/\"", cell(rows, 0, 1), "\"", NULL);
     return APR_SUCCESS;
 }
 
-/* "{id1,id2}" for a uuid[] parameter; APR_EINVAL if one is not a uuid. */
+apr_status_t scim_store_group_members(scim_store_req_t *rq, const char *id,
+                                      apr_array_header_t **members)
+{
+    const char *args[1];
+    scim_rows_t *rows;
+    apr_status_t rv;
+    int i;
+
+    *members = apr_array_make(rq->pool, 0, sizeof(const char *));
+    args[0] = id_arg(id);
+    rv = fused(rq, NULL,
+               TOKEN_CTE " SELECT " TOKEN_COLS ", r.id, m.account_id FROM t "
+                         "LEFT JOIN groups r ON r.tenant_id = t.tenant_id "
+                         "AND r.id = %s::uuid LEFT JOIN group_members m "
+                         "ON m.tenant_id = r.tenant_id AND m.group_id = r.id "
+                         "ORDER BY m.account_id",
+               1, args, &rows);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!cell(rows, 0, 0)) {
+        return APR_ENOENT;
+    }
+    for (i = 0; i < rows->nrows; i++) {
+        if (cell(rows, i, 1)) {
+            APR_ARRAY_PUSH(*members, const char *) = cell(rows, i, 1);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* ---- writes ------------------------------------------------------------- */
+
+/* "{id1,id2}" for a uuid[] parameter, each id once; APR_EINVAL if one is
+ * not a uuid. skip: ids to leave out (may be NULL). */
 static apr_status_t uuid_array(apr_pool_t *p, const apr_array_header_t *ids,
+                               apr_hash_t *skip, apr_hash_t *seen,
                                const char **out)
 {
     char *s, *d;
-    int i;
+    int i, n = 0;
 
-    /* one allocation: 36 characters and a separator per id */
+    *out = "{}";
+    if (!ids) {
+        return APR_SUCCESS;
+    }
     d = s = apr_palloc(p, (apr_size_t)ids->nelts * 37 + 3);
     *d++ = '{';
     for (i = 0; i < ids->nelts; i++) {
         const char *id = APR_ARRAY_IDX(ids, i, const char *);
+        char *key;
+        int k;
 
-        if (!scim_is_uuid(id)) {
+        if (!id || !scim_is_uuid(id)) {
             return APR_EINVAL;
         }
-        if (i) {
+        key = apr_pstrmemdup(p, id, 36);
+        for (k = 0; k < 36; k++) {
+            key[k] = (char)((key[k] >= 'A' && key[k] <= 'F') ? key[k] + 32
+                                                             : key[k]);
+        }
+        if ((skip && apr_hash_get(skip, key, 36)) || apr_hash_get(seen, key, 36)) {
+            continue;
+        }
+        apr_hash_set(seen, key, 36, key);
+        if (n++) {
             *d++ = ',';
         }
-        memcpy(d, id, 36);
+        memcpy(d, key, 36);
         d += 36;
     }
     *d++ = '}';
@@ -140,217 +404,15 @@ static apr_status_t uuid_array(apr_pool_t *p, const apr_array_header_t *ids,
     return APR_SUCCESS;
 }
 
-/* ids as a uuid[] literal, or NULL when empty. */
-static const char *id_list(apr_pool_t *p, const apr_array_header_t *ids)
+static apr_status_t member_array(scim_store_req_t *rq,
+                                 const apr_array_header_t *ids, const char **out)
 {
-    const char *arr = NULL;
-
-    if (ids->nelts && uuid_array(p, ids, &arr) != APR_SUCCESS) {
-        return NULL;
+    if (uuid_array(rq->pool, ids, NULL, apr_hash_make(rq->pool), out)
+        != APR_SUCCESS) {
+        rq->db->error = "a member value is not a user id";
+        return APR_EINVAL;
     }
-    return arr;
-}
-
-/* Make the group's members exactly the given accounts of the tenant. Only
- * the difference with the current members is written, and every statement
- * is an index lookup per id: linear in the size of the group and of the
- * list (no "= ANY" over one list for each row of the other). */
-static apr_status_t set_members(scim_db_t *db, apr_pool_t *p,
-                                const char *tenant_id, const char *group_id,
-                                const apr_array_header_t *members)
-{
-    apr_hash_t *want = apr_hash_make(p), *have = apr_hash_make(p);
-    apr_array_header_t *add, *gone;
-    scim_rows_t *rows;
-    const char *arr;
-    apr_status_t rv;
-    int i;
-
-    for (i = 0; i < members->nelts; i++) {
-        const char *id = APR_ARRAY_IDX(members, i, const char *);
-
-        if (!scim_is_uuid(id)) {
-            db->error = "a member value is not a user id";
-            return APR_EINVAL;
-        }
-        apr_hash_set(want, id, APR_HASH_KEY_STRING, id);
-    }
-    rv = scim_db_selectv(db, p, &rows,
-                         "SELECT account_id FROM group_members "
-                         "WHERE group_id = %s::uuid AND tenant_id = %s::uuid",
-                         2, group_id, tenant_id);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    gone = apr_array_make(p, 8, sizeof(const char *));
-    for (i = 0; i < rows->nrows; i++) {
-        const char *id = scim_rows_get(rows, i, 0);
-
-        apr_hash_set(have, id, APR_HASH_KEY_STRING, id);
-        if (!apr_hash_get(want, id, APR_HASH_KEY_STRING)) {
-            APR_ARRAY_PUSH(gone, const char *) = id;
-        }
-    }
-    add = apr_array_make(p, 8, sizeof(const char *));
-    for (i = 0; i < members->nelts; i++) {
-        const char *id = APR_ARRAY_IDX(members, i, const char *);
-
-        if (!apr_hash_get(have, id, APR_HASH_KEY_STRING)
-            && apr_hash_get(want, id, APR_HASH_KEY_STRING)) {
-            APR_ARRAY_PUSH(add, const char *) = id;
-            apr_hash_set(want, id, APR_HASH_KEY_STRING, NULL);
-        }
-    }
-    if ((arr = id_list(p, add))) {
-        rv = scim_db_selectv(db, p, &rows,
-                             "SELECT count(*) FROM accounts WHERE "
-                             "id = ANY(%s::uuid[]) AND tenant_id = %s::uuid "
-                             "AND kind = 'user'",
-                             2, arr, tenant_id);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        if (atoi(scim_rows_get(rows, 0, 0)) != add->nelts) {
-            db->error = "a member is not a user of this tenant";
-            return APR_EINVAL;
-        }
-        rv = scim_db_execv(db, p, NULL,
-                           "INSERT INTO group_members (tenant_id, group_id, "
-                           "account_id) SELECT %s::uuid, %s::uuid, u "
-                           "FROM unnest(%s::uuid[]) u ON CONFLICT DO NOTHING",
-                           3, tenant_id, group_id, arr);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    if ((arr = id_list(p, gone))) {
-        rv = scim_db_execv(db, p, NULL,
-                           "DELETE FROM group_members WHERE group_id = %s::uuid "
-                           "AND tenant_id = %s::uuid "
-                           "AND account_id = ANY(%s::uuid[])",
-                           3, group_id, tenant_id, arr);
-    }
-    return rv;
-}
-
-/* Run fn inside a transaction: commit on success, roll back otherwise. */
-static apr_status_t in_txn(scim_db_t *db, apr_pool_t *p, apr_status_t rv)
-{
-    apr_status_t end;
-
-    if (rv != APR_SUCCESS) {
-        scim_db_rollback_only(db);
-    }
-    end = scim_db_end(db, p);
-    return rv != APR_SUCCESS ? rv : end;
-}
-
-static const char *bool_arg(int b)
-{
-    return b ? "true" : "false";
-}
-
-static apr_status_t old_create(scim_db_t *db, apr_pool_t *p,
-                                   scim_res_type_e type, const char *tenant_id,
-                                   const scim_res_write_t *w,
-                                   const char *base_url, scim_res_t **out)
-{
-    scim_rows_t *rows;
-    apr_status_t rv;
-
-    *out = NULL;
-    if (type == SCIM_RES_USER) {
-        /* One round trip: insert and build the JSON from what was
-         * inserted (a new user belongs to no group). */
-        rv = scim_db_selectv(db, p, &rows,
-                             "WITH v AS (SELECT %s::uuid AS t, %s::text AS n), "
-                             "r AS (INSERT INTO accounts (tenant_id, kind, user_name, "
-                             "external_id, display_name, active, billable, doc) "
-                             "SELECT v.t, 'user', v.n, %s, %s, %s::boolean, true, %s::jsonb "
-                             "FROM v WHERE NOT EXISTS (SELECT 1 FROM accounts o "
-                             "WHERE o.tenant_id = v.t AND " NAME_KEY_EQ(
-                                 "o.user_name_key",
-                                 "v.n") ") ON CONFLICT DO NOTHING RETURNING *) "
-                                        "SELECT r.id, " USER_VERSION_SQL
-                                        ", " USER_JSON
-                                        " FROM r, (SELECT %s::text AS url) b",
-                             7, tenant_id, w->name, w->external_id,
-                             w->display_name, bool_arg(w->active), w->doc,
-                             base_url);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        if (rows->nrows == 0) {
-            db->error = "userName is already taken";
-            return APR_EEXIST;
-        }
-        *out = res_from(p, rows, 0);
-        return APR_SUCCESS;
-    }
-    if (APR_SUCCESS != (rv = scim_db_begin(db, p))) {
-        return rv;
-    }
-    rv = scim_db_selectv(db, p, &rows,
-                         "WITH v AS (SELECT %s::uuid AS t, %s::text AS n) "
-                         "INSERT INTO groups (tenant_id, display_name, "
-                         "external_id, doc) SELECT v.t, v.n, %s, %s::jsonb "
-                         "FROM v WHERE NOT EXISTS (SELECT 1 FROM groups o "
-                         "WHERE o.tenant_id = v.t AND " NAME_KEY_EQ("o.display_name_key",
-                                                                    "v.n") ") "
-                                                                           "ON CONFLICT DO NOTHING RETURNING id",
-                         4, tenant_id, w->name, w->external_id, w->doc);
-    if (rv == APR_SUCCESS && rows->nrows == 0) {
-        db->error = "displayName is already taken";
-        rv = APR_EEXIST;
-    }
-    if (rv == APR_SUCCESS && w->members && w->members->nelts) {
-        rv = set_members(db, p, tenant_id, scim_rows_get(rows, 0, 0), w->members);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = old_get(db, p, type, tenant_id,
-                                scim_rows_get(rows, 0, 0), base_url, 1, out);
-    }
-    return in_txn(db, p, rv);
-}
-
-/* Why an update touched no row: gone, stale version or a name taken. */
-static apr_status_t why_not_updated(scim_db_t *db, apr_pool_t *p,
-                                    scim_res_type_e type, const char *tenant_id,
-                                    const char *id, const char *if_version,
-                                    const char *name)
-{
-    scim_rows_t *rows;
-    apr_status_t rv;
-
-    rv = scim_db_selectv(db, p, &rows,
-                         type == SCIM_RES_USER
-                             ? "SELECT " USER_VERSION_SQL ", EXISTS (SELECT 1 FROM "
-                               "accounts o WHERE o.tenant_id = r.tenant_id AND o.id <> r.id "
-                               "AND " NOT_EXEMPT(
-                                   "o") " AND " NAME_KEY_EQ("o.user_name_key",
-                                                            "%s") ") "
-                                                                  "FROM accounts r WHERE r.tenant_id = %s::uuid "
-                                                                  "AND r.id = %s::uuid AND r.kind = 'user'"
-                             : "SELECT " GROUP_VERSION_SQL
-                               ", EXISTS (SELECT 1 FROM "
-                               "groups o WHERE o.tenant_id = r.tenant_id AND o.id <> r.id "
-                               "AND " NOT_EXEMPT(
-                                   "o") " AND " NAME_KEY_EQ("o.display_name_key",
-                                                            "%s") ") "
-                                                                  "FROM groups r WHERE r.tenant_id = %s::uuid "
-                                                                  "AND r.id = %s::uuid",
-                         3, name, tenant_id, id);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (rows->nrows == 0) {
-        return APR_ENOENT;
-    }
-    if (if_version && strcmp(if_version, scim_rows_get(rows, 0, 0))) {
-        return APR_EMISMATCH;
-    }
-    db->error = "the name is already taken";
-    return APR_EEXIST;
+    return APR_SUCCESS;
 }
 
 /* A unique index refused the write: another resource has this name. */
@@ -359,200 +421,484 @@ static int is_duplicate(const scim_db_t *db)
     return db->error && strstr(db->error, "duplicate key") != NULL;
 }
 
-static apr_status_t old_replace(scim_db_t *db, apr_pool_t *p,
-                                    scim_res_type_e type, const char *tenant_id,
-                                    const char *id, const char *if_version,
-                                    const scim_res_write_t *w,
-                                    const char *base_url, scim_res_t **out)
+/* Why a write touched no row (the token was live): the resource is gone,
+ * its version is not if_version, its new name is taken, or (else) one of
+ * its new members is not a user. Read after the fact (a second round trip
+ * only on this path). */
+static apr_status_t why_not(scim_store_req_t *rq, scim_res_type_e type,
+                            const char *id, const char *if_version,
+                            const char *name)
 {
     scim_rows_t *rows;
     apr_status_t rv;
-    int group = type == SCIM_RES_GROUP;
+    const char *v;
+
+    rv = scim_db_selectv(rq->db, rq->pool, &rows,
+                         type == SCIM_RES_USER
+                             ? "SELECT r.version, EXISTS (SELECT 1 FROM accounts o WHERE "
+                               "o.tenant_id = r.tenant_id AND o.id <> r.id AND "
+                               "o.name_key_exempt IS NULL AND o.user_name_key = "
+                               "scim_name_key(%s)) AND NOT (r.name_key_exempt IS NOT NULL AND "
+                               "r.user_name_key = scim_name_key(%s)) FROM accounts r WHERE "
+                               "r.tenant_id = %s::uuid AND r.id = %s::uuid AND r.kind = 'user'"
+                             : "SELECT r.version, EXISTS (SELECT 1 FROM groups o WHERE "
+                               "o.tenant_id = r.tenant_id AND o.id <> r.id AND "
+                               "o.name_key_exempt IS NULL AND o.display_name_key = "
+                               "scim_name_key(%s)) AND NOT (r.name_key_exempt IS NOT NULL AND "
+                               "r.display_name_key = scim_name_key(%s)) FROM groups r WHERE "
+                               "r.tenant_id = %s::uuid AND r.id = %s::uuid",
+                         4, name ? name : "", name ? name : "",
+                         rq->token.tenant_id, id_arg(id));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows->nrows == 0) {
+        return APR_ENOENT;
+    }
+    v = scim_rows_get(rows, 0, 0);
+    if (if_version && strcmp(version_number(rq->pool, if_version), v)) {
+        return APR_EMISMATCH;
+    }
+    if (name && scim_rows_get(rows, 0, 1)[0] == 't') {
+        rq->db->error = "the name is already taken";
+        return APR_EEXIST;
+    }
+    if (!name || type == SCIM_RES_USER) {
+        return APR_EMISMATCH; /* changed meanwhile */
+    }
+    rq->db->error = "a member is not a user of this tenant";
+    return APR_EINVAL;
+}
+
+/* A write failed in PostgreSQL: 401 first (failed), then a unique index
+ * that refused the name (a concurrent writer took it). */
+static apr_status_t write_failed(scim_store_req_t *rq, apr_status_t rv)
+{
+    rv = failed(rq, rv);
+    return rv == APR_EGENERAL && is_duplicate(rq->db) ? APR_EEXIST : rv;
+}
+
+/* The columns of a group, in the order of its INSERT and UPDATE. */
+static void group_args(const scim_res_write_t *w, const char **args)
+{
+    args[0] = w->name;
+    args[1] = w->external_id;
+    args[2] = w->doc;
+}
+
+/* The columns of a user, in the order of its INSERT and UPDATE. */
+static void user_args(const scim_res_write_t *w, const char **args)
+{
+    args[0] = w->name;
+    args[1] = w->external_id;
+    args[2] = w->display_name;
+    args[3] = bool_arg(w->active);
+    args[4] = w->doc;
+}
+
+static const char *const CREATE_USER = TOKEN_CTE
+    ", i AS (INSERT INTO accounts (tenant_id, kind, user_name, "
+    "external_id, display_name, active, billable, doc) "
+    "SELECT t.tenant_id, 'user', %s, %s, %s, %s::boolean, true, "
+    "%s::jsonb FROM t WHERE NOT EXISTS (SELECT 1 FROM accounts o "
+    "WHERE o.tenant_id = t.tenant_id AND o.user_name_key = "
+    "scim_name_key(%s)) ON CONFLICT DO NOTHING RETURNING id, version, "
+    "created_at, updated_at) "
+    "SELECT " TOKEN_COLS
+    ", " WRITTEN_COLS("i", "NULL::text") " FROM t LEFT JOIN i ON true";
+
+static const char *const CREATE_GROUP = TOKEN_CTE
+    ", i AS (INSERT INTO groups (tenant_id, display_name, "
+    "external_id, doc) SELECT t.tenant_id, %s, %s, %s::jsonb FROM t "
+    "WHERE " MEMBERS_OK " AND NOT EXISTS (SELECT 1 FROM groups o "
+    "WHERE o.tenant_id = t.tenant_id AND o.display_name_key = "
+    "scim_name_key(%s)) ON CONFLICT DO NOTHING RETURNING *), "
+    "m AS (INSERT INTO group_members (tenant_id, group_id, "
+    "account_id) SELECT i.tenant_id, i.id, x FROM i, "
+    "unnest(%s::uuid[]) x ON CONFLICT DO NOTHING) "
+    "SELECT " TOKEN_COLS
+    ", " WRITTEN_COLS("i", MEMBERS_IN) " FROM t LEFT JOIN i ON true";
+
+apr_status_t scim_store_res_create(scim_store_req_t *rq, scim_res_type_e type,
+                                   const scim_res_write_t *w, scim_res_t **out)
+{
+    const char *args[8], *arr = "{}";
+    scim_rows_t *rows;
+    apr_status_t rv;
 
     *out = NULL;
-    if (!scim_is_uuid(id)) {
-        return APR_ENOENT;
-    }
-    if (group && APR_SUCCESS != (rv = scim_db_begin(db, p))) {
-        return rv;
-    }
-    if (!group) {
-        rv = scim_db_selectv(
-            db, p, &rows,
-            "WITH u AS (UPDATE accounts r SET user_name = %s, "
-            "external_id = %s, display_name = %s, active = %s::boolean, "
-            "doc = %s::jsonb, version = r.version + 1, updated_at = now() "
-            "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
-            "AND r.kind = 'user' AND (%s::text IS NULL OR " USER_VERSION_SQL
-            " = %s) AND (NOT EXISTS (SELECT 1 FROM accounts o "
-            "WHERE o.tenant_id = r.tenant_id AND o.id <> r.id AND " NOT_EXEMPT("o") " AND " NAME_KEY_EQ(
-                "o.user_name_key",
-                "%s") ") OR " STAYS_EXEMPT("r.user_name_key") ") RETURNING r.*) "
-                                                              "SELECT r.id, " USER_VERSION_SQL
-                                                              ", " USER_JSON
-                                                              " FROM u r, "
-                                                              "(SELECT %s::text AS url) b",
-            12, w->name, w->external_id, w->display_name, bool_arg(w->active),
-            w->doc, tenant_id, id, if_version, if_version, w->name, w->name,
-            base_url);
+    if (type == SCIM_RES_USER) {
+        user_args(w, args);
+        args[5] = w->name;
+        rv = fused(rq, "scim_s_create_user", CREATE_USER, 6, args, &rows);
     }
     else {
-        rv = scim_db_selectv(
-            db, p, &rows,
-            "UPDATE groups r SET display_name = %s, external_id = %s, "
-            "doc = %s::jsonb, version = r.version + 1, updated_at = now() "
-            "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
-            "AND (%s::text IS NULL OR " GROUP_VERSION_SQL " = %s) "
-            "AND (NOT EXISTS (SELECT 1 FROM groups o WHERE "
-            "o.tenant_id = r.tenant_id AND o.id <> r.id AND " NOT_EXEMPT(
-                "o") " AND " NAME_KEY_EQ("o.display_name_key",
-                                         "%s") ") OR " STAYS_EXEMPT("r.display_name_key") ") RETURNING r.id",
-            9, w->name, w->external_id, w->doc, tenant_id, id, if_version,
-            if_version, w->name, w->name);
-    }
-    if (rv != APR_SUCCESS && is_duplicate(db)) {
-        rv = APR_EEXIST;
-    }
-    else if (rv == APR_SUCCESS && rows->nrows == 0) {
-        rv = why_not_updated(db, p, type, tenant_id, id, if_version, w->name);
-    }
-    if (!group) {
-        if (rv == APR_SUCCESS) {
-            *out = res_from(p, rows, 0);
+        if (w->members && member_array(rq, w->members, &arr) != APR_SUCCESS) {
+            return APR_EINVAL;
         }
-        return rv;
+        group_args(w, args);
+        args[3] = arr;
+        args[4] = arr;
+        args[5] = w->name;
+        args[6] = arr;
+        args[7] = arr;
+        rv = fused(rq, NULL, CREATE_GROUP, 8, args, &rows);
     }
-    if (rv == APR_SUCCESS && w->members) {
-        rv = set_members(db, p, tenant_id, id, w->members);
+    if (rv != APR_SUCCESS) {
+        return write_failed(rq, rv);
     }
-    if (rv == APR_SUCCESS) {
-        rv = old_get(db, p, type, tenant_id, id, base_url, 1, out);
+    if (!cell(rows, 0, 0)) {
+        if (type == SCIM_RES_GROUP) {
+            /* the name, or a member that is not a user */
+            scim_rows_t *r2;
+
+            rv = scim_db_selectv(rq->db, rq->pool, &r2,
+                                 "SELECT 1 FROM groups WHERE tenant_id = "
+                                 "%s::uuid AND display_name_key = "
+                                 "scim_name_key(%s)",
+                                 2, rq->token.tenant_id, w->name);
+            if (rv != APR_SUCCESS) {
+                return rv;
+            }
+            if (r2->nrows == 0) {
+                rq->db->error = "a member is not a user of this tenant";
+                return APR_EINVAL;
+            }
+        }
+        rq->db->error = "the name is already taken";
+        return APR_EEXIST;
     }
-    return in_txn(db, p, rv);
+    /* the document as written: jsonb keeps the same members */
+    return assemble(rq, type, cell(rows, 0, 0), cell(rows, 0, 1), w->doc,
+                    cell(rows, 0, 3), cell(rows, 0, 4), cell(rows, 0, 5), out);
 }
 
-static apr_status_t old_load(scim_db_t *db, apr_pool_t *p,
-                             scim_res_type_e type, const char *tenant_id,
-                             const char *id, const char **doc,
-                             const char **version)
+static const char *const REPLACE_USER = TOKEN_CTE
+    ", u AS (UPDATE accounts r SET user_name = %s, external_id = %s, "
+    "display_name = %s, active = %s::boolean, doc = %s::jsonb, "
+    "version = r.version + 1, updated_at = now() FROM t "
+    "WHERE r.tenant_id = t.tenant_id AND r.id = %s::uuid "
+    "AND r.kind = 'user' AND (%s::bigint IS NULL OR r.version = "
+    "%s::bigint) AND " NAME_FREE("accounts",
+                                 "user_name_key") " RETURNING r.id, r.version, r.groups, r.created_at, r.updated_at) SELECT " TOKEN_COLS
+                                                  ", " WRITTEN_COLS("u",
+                                                                    "u.groups") " FROM t LEFT JOIN u ON true";
+
+/* A group's row and, when %s::boolean says so, its members made exactly the
+ * given list (the difference only: a hashed NOT IN, linear). */
+static const char *const REPLACE_GROUP = TOKEN_CTE
+    ", u AS (UPDATE groups r SET display_name = %s, external_id = %s, "
+    "doc = %s::jsonb, version = r.version + 1, updated_at = now() "
+    "FROM t WHERE r.tenant_id = t.tenant_id AND r.id = %s::uuid "
+    "AND (%s::bigint IS NULL OR r.version = %s::bigint) AND "
+    "(NOT %s::boolean OR " MEMBERS_OK ") AND " NAME_FREE(
+        "groups",
+        "display_name_key") " RETURNING r.*), "
+                            "d AS (DELETE FROM group_members m USING u WHERE %s::boolean "
+                            "AND m.tenant_id = u.tenant_id AND m.group_id = u.id AND "
+                            "m.account_id NOT IN (SELECT unnest(%s::uuid[]))), "
+                            "a AS (INSERT INTO group_members (tenant_id, group_id, "
+                            "account_id) SELECT u.tenant_id, u.id, x FROM u, "
+                            "unnest(%s::uuid[]) x WHERE %s::boolean ON CONFLICT DO NOTHING) "
+                            "SELECT " TOKEN_COLS
+                            ", " WRITTEN_COLS("u",
+                                              "CASE WHEN %s::boolean THEN " MEMBERS_IN
+                                              " ELSE " MEMBERS_OF(
+                                                  "u") " END") " FROM t LEFT JOIN u ON true";
+
+apr_status_t scim_store_res_replace(scim_store_req_t *rq, scim_res_type_e type,
+                                    const char *id, const char *if_version,
+                                    const scim_res_write_t *w, scim_res_t **out)
 {
+    const char *args[20], *arr = "{}", *v = if_number(rq->pool, if_version);
+    const char *setm = bool_arg(w->members != NULL);
     scim_rows_t *rows;
     apr_status_t rv;
 
-    if (!scim_is_uuid(id)) {
-        return APR_ENOENT;
+    *out = NULL;
+    if (type == SCIM_RES_USER) {
+        user_args(w, args);
+        args[5] = id_arg(id);
+        args[6] = v;
+        args[7] = v;
+        args[8] = w->name;
+        args[9] = w->name;
+        rv = fused(rq, "scim_s_replace_user", REPLACE_USER, 10, args, &rows);
     }
-    rv = scim_db_selectv(db, p, &rows,
-                         type == SCIM_RES_USER
-                             ? "SELECT r.doc::text, " USER_VERSION_SQL
-                               " FROM accounts r WHERE r.tenant_id = %s::uuid"
-                               " AND r.id = %s::uuid AND r.kind = 'user'"
-                             : "SELECT r.doc::text, " GROUP_VERSION_SQL
-                               " FROM groups r WHERE r.tenant_id = %s::uuid"
-                               " AND r.id = %s::uuid",
-                         2, tenant_id, id);
+    else {
+        if (w->members && member_array(rq, w->members, &arr) != APR_SUCCESS) {
+            return APR_EINVAL;
+        }
+        group_args(w, args);
+        args[3] = id_arg(id);
+        args[4] = v;
+        args[5] = v;
+        args[6] = setm;
+        args[7] = arr;
+        args[8] = arr;
+        args[9] = w->name;
+        args[10] = w->name;
+        args[11] = setm;
+        args[12] = arr;
+        args[13] = arr;
+        args[14] = setm;
+        args[15] = setm;
+        args[16] = arr;
+        rv = fused(rq, NULL, REPLACE_GROUP, 17, args, &rows);
+    }
     if (rv != APR_SUCCESS) {
-        return rv;
+        return write_failed(rq, rv);
     }
-    if (rows->nrows == 0) {
-        return APR_ENOENT;
+    if (!cell(rows, 0, 0)) {
+        return why_not(rq, type, id, if_version, w->name);
     }
-    *doc = scim_rows_get(rows, 0, 0);
-    *version = scim_rows_get(rows, 0, 1);
+    return assemble(rq, type, cell(rows, 0, 0), cell(rows, 0, 1), w->doc,
+                    cell(rows, 0, 3), cell(rows, 0, 4), cell(rows, 0, 5), out);
+}
+
+/* A group PATCH: the row (when w is given), the version, and the member
+ * deltas, each an index lookup per changed id. The members' versions and
+ * groups follow by the triggers of sql/005_versions.sql. */
+static const char *const PATCH_GROUP = TOKEN_CTE
+    ", u AS (UPDATE groups r SET display_name = "
+    "coalesce(%s, r.display_name), external_id = CASE WHEN "
+    "%s::boolean THEN %s ELSE r.external_id END, doc = "
+    "coalesce(%s::jsonb, r.doc), version = r.version + 1, "
+    "updated_at = now() FROM t WHERE r.tenant_id = t.tenant_id "
+    "AND r.id = %s::uuid AND (%s::bigint IS NULL OR r.version = "
+    "%s::bigint) AND " MEMBERS_OK " AND (%s::text IS NULL OR " NAME_FREE(
+        "groups",
+        "display_name_key") ") RETURNING r.*), "
+                            "d AS (DELETE FROM group_members m USING u WHERE m.group_id = "
+                            "u.id AND m.account_id = ANY(%s::uuid[]) AND m.tenant_id = "
+                            "u.tenant_id), "
+                            "a AS (INSERT INTO group_members (tenant_id, group_id, "
+                            "account_id) SELECT u.tenant_id, u.id, x FROM u, "
+                            "unnest(%s::uuid[]) x ON CONFLICT DO NOTHING) "
+                            "SELECT " TOKEN_COLS
+                            ", u.id, u.version FROM t LEFT JOIN u ON true";
+
+apr_status_t scim_store_group_patch(scim_store_req_t *rq, const char *id,
+                                    const char *if_version,
+                                    const scim_res_write_t *w,
+                                    const apr_array_header_t *add,
+                                    const apr_array_header_t *remove,
+                                    const char **version)
+{
+    apr_pool_t *p = rq->pool;
+    apr_hash_t *added = apr_hash_make(p);
+    const char *args[16], *adds = "{}", *rems = "{}";
+    const char *v = if_number(p, if_version);
+    scim_rows_t *rows;
+    apr_status_t rv;
+
+    *version = NULL;
+    /* net deltas: an id in both lists is added */
+    if (uuid_array(p, add, NULL, added, &adds) != APR_SUCCESS
+        || uuid_array(p, remove, added, apr_hash_make(p), &rems) != APR_SUCCESS) {
+        rq->db->error = "a member value is not a user id";
+        return APR_EINVAL;
+    }
+    args[0] = w ? w->name : NULL;
+    args[1] = bool_arg(w != NULL);
+    args[2] = w ? w->external_id : NULL;
+    args[3] = w ? w->doc : NULL;
+    args[4] = id_arg(id);
+    args[5] = v;
+    args[6] = v;
+    args[7] = adds;
+    args[8] = adds;
+    args[9] = w ? w->name : NULL;
+    args[10] = w ? w->name : NULL;
+    args[11] = w ? w->name : NULL;
+    args[12] = rems;
+    args[13] = adds;
+    rv = fused(rq, NULL, PATCH_GROUP, 14, args, &rows);
+    if (rv != APR_SUCCESS) {
+        return write_failed(rq, rv);
+    }
+    if (!cell(rows, 0, 0)) {
+        return why_not(rq, SCIM_RES_GROUP, id, if_version,
+                       w && w->name ? w->name : "");
+    }
+    *version = apr_pstrcat(p, "W/\"", cell(rows, 0, 1), "\"", NULL);
     return APR_SUCCESS;
 }
 
-static apr_status_t old_delete(scim_db_t *db, apr_pool_t *p,
-                                   scim_res_type_e type, const char *tenant_id,
+/* A user leaves its groups: their versions move on here, the memberships
+ * go by the cascade (and nobody is left to regroup). */
+static const char *const DELETE_USER = TOKEN_CTE
+    ", d AS (DELETE FROM accounts r USING t WHERE r.tenant_id = "
+    "t.tenant_id AND r.id = %s::uuid AND r.kind = 'user' AND "
+    "(%s::bigint IS NULL OR r.version = %s::bigint) "
+    "RETURNING r.id, r.tenant_id), "
+    "g AS (UPDATE groups x SET version = x.version + 1, updated_at "
+    "= now() FROM group_members m, d WHERE m.tenant_id = d.tenant_id "
+    "AND m.account_id = d.id AND x.tenant_id = m.tenant_id AND "
+    "x.id = m.group_id) "
+    "SELECT " TOKEN_COLS ", d.id FROM t LEFT JOIN d ON true";
+static const char *const DELETE_GROUP = TOKEN_CTE
+    ", d AS (DELETE FROM groups r USING t WHERE r.tenant_id = "
+    "t.tenant_id AND r.id = %s::uuid AND (%s::bigint IS NULL OR "
+    "r.version = %s::bigint) RETURNING r.id) "
+    "SELECT " TOKEN_COLS ", d.id FROM t LEFT JOIN d ON true";
+
+apr_status_t scim_store_res_delete(scim_store_req_t *rq, scim_res_type_e type,
                                    const char *id, const char *if_version)
 {
+    const char *args[3], *v = if_number(rq->pool, if_version);
     scim_rows_t *rows;
     apr_status_t rv;
 
-    if (!scim_is_uuid(id)) {
-        return APR_ENOENT;
-    }
-    if (type == SCIM_RES_USER) {
-        /* The user's groups change too: their ETags move on. */
-        rv = scim_db_selectv(db, p, &rows,
-                             "WITH d AS (DELETE FROM accounts r WHERE r.tenant_id = %s::uuid "
-                             "AND r.id = %s::uuid AND r.kind = 'user' AND (%s::text IS NULL "
-                             "OR " USER_VERSION_SQL " = %s) RETURNING r.id), "
-                             "g AS (UPDATE groups SET version = version + 1, "
-                             "updated_at = now() WHERE tenant_id = %s::uuid AND id IN "
-                             "(SELECT group_id FROM group_members WHERE tenant_id = %s::uuid "
-                             "AND account_id IN (SELECT id FROM d))) SELECT id FROM d",
-                             6, tenant_id, id, if_version, if_version,
-                             tenant_id, tenant_id);
-    }
-    else {
-        rv = scim_db_selectv(db, p, &rows,
-                             "DELETE FROM groups r WHERE r.tenant_id = "
-                             "%s::uuid AND r.id = %s::uuid AND (%s::text IS "
-                             "NULL OR " GROUP_VERSION_SQL " = %s) RETURNING r.id",
-                             4, tenant_id, id, if_version, if_version);
-    }
+    args[0] = id_arg(id);
+    args[1] = v;
+    args[2] = v;
+    rv = type == SCIM_RES_USER
+        ? fused(rq, "scim_s_delete_user", DELETE_USER, 3, args, &rows)
+        : fused(rq, "scim_s_delete_group", DELETE_GROUP, 3, args, &rows);
     if (rv != APR_SUCCESS) {
-        return rv;
+        return failed(rq, rv);
     }
-    if (rows->nrows == 0) {
-        rv = why_not_updated(db, p, type, tenant_id, id, if_version, "");
-        return rv == APR_EEXIST ? APR_ENOENT : rv;
+    if (!cell(rows, 0, 0)) {
+        rv = why_not(rq, type, id, if_version, NULL);
+        return rv == APR_EINVAL || rv == APR_EEXIST ? APR_ENOENT : rv;
     }
     return APR_SUCCESS;
 }
 
-static apr_status_t old_list(scim_db_t *db, apr_pool_t *p,
-                                 scim_res_type_e type, const char *tenant_id,
-                                 const sql_query_t *q, const char *base_url,
-                                 int *total, apr_array_header_t **out)
+/* ---- lists -------------------------------------------------------------- */
+
+static int named(const scim_attr_t *a, const char *n)
 {
+    return a && !strcmp(a->name, n);
+}
+
+/* userName eq "x" or externalId eq "x" (case-exact) alone: the fixed
+ * statement's column, or NULL. */
+static const char *fixed_filter(const scim_resource_type_t *rt,
+                                const scim_filter_t *f)
+{
+    if (!f || f->kind != SCIM_FILTER_CMP || f->op != SCIM_OP_EQ
+        || f->lit != SCIM_LIT_STRING || f->in_element || f->ref.sub
+        || f->ref.schema != rt->schema || rt->kind != SCIM_RES_USER) {
+        return NULL;
+    }
+    if (named(f->ref.attr, "userName")) {
+        return "u";
+    }
+    if (named(f->ref.attr, "externalId") && f->ref.attr->case_exact) {
+        return "x";
+    }
+    return NULL;
+}
+
+#define LIST_USER_COLS RES_COLS("r", "r.groups") ", count(*) OVER ()"
+#define LIST_PAGE \
+    " ORDER BY r.created_at, r.id LIMIT %s::int OFFSET %s::int) x ON true"
+
+static const char *const LIST_USER_NAME = TOKEN_CTE
+    " SELECT " TOKEN_COLS ", x.* FROM t LEFT JOIN LATERAL (SELECT " LIST_USER_COLS
+    " FROM accounts r WHERE r.tenant_id = t.tenant_id AND "
+    "r.user_name_key = scim_name_key(%s) AND r.kind = 'user'" LIST_PAGE;
+static const char *const LIST_USER_EXT = TOKEN_CTE
+    " SELECT " TOKEN_COLS ", x.* FROM t LEFT JOIN LATERAL (SELECT " LIST_USER_COLS
+    " FROM accounts r WHERE r.tenant_id = t.tenant_id AND "
+    "r.external_id = %s AND r.kind = 'user'" LIST_PAGE;
+
+apr_status_t scim_store_res_list(scim_store_req_t *rq, scim_res_type_e type,
+                                 const scim_res_query_t *q, int *total,
+                                 apr_array_header_t **out)
+{
+    apr_pool_t *p = rq->pool;
+    const scim_resource_type_t *rt = type == SCIM_RES_USER ? scim_schema_user()
+                                                           : scim_schema_group();
     apr_array_header_t *args = apr_array_make(p, 8, sizeof(const char *));
-    const char *sql, *where;
+    const char *where = NULL, *order = NULL, *err = NULL, *from, *fixed;
+    const char *cols, *sql, *label = NULL;
     scim_rows_t *rows;
     apr_status_t rv;
     int i;
 
     *total = 0;
     *out = apr_array_make(p, q->count > 0 ? q->count : 1, sizeof(scim_res_t));
-    where = q->where ? apr_pstrcat(p, " AND (", q->where, ")", NULL) : "";
-    APR_ARRAY_PUSH(args, const char *) = base_url;
-    APR_ARRAY_PUSH(args, const char *) = tenant_id;
-    if (q->params) {
-        apr_array_cat(args, q->params);
+    fixed = q->sort_by || q->count <= 0 ? NULL : fixed_filter(rt, q->filter);
+    if (!fixed && q->filter
+        && scim_filter_sql(p, rt, q->filter, args, &where, &err) != APR_SUCCESS) {
+        rq->db->error = err;
+        return APR_EINVAL;
     }
-    if (q->count > 0) {
-        APR_ARRAY_PUSH(args, const char *) = apr_itoa(p, q->count);
-        APR_ARRAY_PUSH(args, const char *) = apr_itoa(p,
-                                                      q->start_index > 1
-                                                          ? q->start_index - 1
-                                                          : 0);
-        sql = apr_pstrcat(p, "SELECT r.id, ", version_sql(type), ", ",
-                          json_expr(type, q->with_members),
-                          ", count(*) OVER () FROM ", from_where(type), where,
-                          " ORDER BY ", q->order ? q->order : "r.created_at",
-                          q->descending ? " DESC" : "", ", r.id",
-                          " LIMIT %s::int OFFSET %s::int", NULL);
-        rv = scim_db_select(db, p, &rows, sql, args->nelts,
-                            (const char **)args->elts);
-        if (rv != APR_SUCCESS) {
+    if (q->sort_by
+        && scim_filter_sort_sql(p, rt, q->sort_by, q->descending, &order, &err)
+            != APR_SUCCESS) {
+        rq->db->error = err;
+        return APR_EINVAL;
+    }
+    from = type == SCIM_RES_USER
+        ? " FROM accounts r WHERE r.tenant_id = t.tenant_id AND r.kind = 'user'"
+        : " FROM groups r WHERE r.tenant_id = t.tenant_id";
+    where = where ? apr_pstrcat(p, " AND (", where, ")", NULL) : "";
+    if (q->count <= 0) {
+        /* the total alone */
+        sql = apr_pstrcat(p, TOKEN_CTE " SELECT " TOKEN_COLS ", (SELECT count(*)",
+                          from, where, ") FROM t", NULL);
+        rv = fused(rq, NULL, sql, args->nelts, (const char **)args->elts, &rows);
+        if (rv == APR_SUCCESS) {
+            *total = atoi(cell(rows, 0, 0));
+        }
+        return rv;
+    }
+    if (fixed) {
+        args->nelts = 0;
+        APR_ARRAY_PUSH(args, const char *) = q->filter->value;
+        sql = *fixed == 'u' ? LIST_USER_NAME : LIST_USER_EXT;
+        label = *fixed == 'u' ? "scim_s_list_name" : "scim_s_list_ext";
+    }
+    else {
+        cols = type == SCIM_RES_USER
+            ? LIST_USER_COLS
+            : (q->with_members
+                   ? RES_COLS("r", MEMBERS_OF("r")) ", count(*) OVER ()"
+                   : RES_COLS("r", "NULL::text") ", count(*) OVER ()");
+        sql = apr_pstrcat(p,
+                          TOKEN_CTE " SELECT " TOKEN_COLS
+                                    ", x.* FROM t LEFT JOIN LATERAL (SELECT ",
+                          cols, from, where, " ORDER BY ",
+                          order ? order : "r.created_at",
+                          q->descending && !order ? " DESC" : "", ", r.id",
+                          " LIMIT %s::int OFFSET %s::int) x ON true", NULL);
+    }
+    APR_ARRAY_PUSH(args, const char *) = apr_itoa(p, q->count);
+    APR_ARRAY_PUSH(args, const char *) = apr_itoa(p,
+                                                  q->start_index > 1
+                                                      ? q->start_index - 1
+                                                      : 0);
+    rv = fused(rq, label, sql, args->nelts, (const char **)args->elts, &rows);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < rows->nrows && cell(rows, i, 0); i++) {
+        scim_res_t *res;
+
+        if (APR_SUCCESS != (rv = res_at(rq, type, rows, i, 0, &res))) {
             return rv;
         }
-        for (i = 0; i < rows->nrows; i++) {
-            *(scim_res_t *)apr_array_push(*out) = *res_from(p, rows, i);
-        }
-        if (rows->nrows > 0) {
-            *total = atoi(scim_rows_get(rows, 0, 3));
-            return APR_SUCCESS;
-        }
-        /* An empty page: the total still counts. */
-        args->nelts -= 2;
+        *(scim_res_t *)apr_array_push(*out) = *res;
     }
-    sql = apr_pstrcat(p, "SELECT count(*) FROM ", from_where(type), where, NULL);
-    rv = scim_db_select(db, p, &rows, sql, args->nelts,
-                        (const char **)args->elts);
+    if (i > 0) {
+        *total = atoi(cell(rows, 0, 6));
+        return APR_SUCCESS;
+    }
+    /* An empty page: the total still counts. */
+    args->nelts -= 2;
+    if (fixed) {
+        where = *fixed == 'u' ? " AND r.user_name_key = scim_name_key(%s)"
+                              : " AND r.external_id = %s";
+    }
+    sql = apr_pstrcat(p, TOKEN_CTE " SELECT " TOKEN_COLS ", (SELECT count(*)",
+                      from, where, ") FROM t", NULL);
+    rv = fused(rq, NULL, sql, args->nelts, (const char **)args->elts, &rows);
     if (rv == APR_SUCCESS) {
-        *total = atoi(scim_rows_get(rows, 0, 0));
+        *total = atoi(cell(rows, 0, 0));
     }
     return rv;
 }
@@ -567,10 +913,10 @@ apr_status_t scim_store_account_active(scim_db_t *db, apr_pool_t *p,
     rv = scim_db_readv(db, p, &rows,
                        "SELECT a.active FROM accounts a "
                        "JOIN tenants n ON n.id = a.tenant_id "
-                       "WHERE n.slug = %s AND a.kind = 'user' AND " NAME_KEY_EQ(
-                           "a.user_name_key",
-                           "%s") " ORDER BY a.user_name = %s DESC, a.name_key_exempt "
-                                 "NULLS FIRST LIMIT 1",
+                       "WHERE n.slug = %s AND a.kind = 'user' AND "
+                       "a.user_name_key = scim_name_key(%s) "
+                       "ORDER BY a.user_name = %s DESC, a.name_key_exempt "
+                       "NULLS FIRST LIMIT 1",
                        3, tenant_slug, user_name, user_name);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -580,308 +926,4 @@ apr_status_t scim_store_account_active(scim_db_t *db, apr_pool_t *p,
     }
     *active = scim_rows_get(rows, 0, 0)[0] == 't';
     return APR_SUCCESS;
-}
-
-/* ---- the interface of issue 8 over the functions above ----------------- */
-
-/* The token check of the first call of a request (a statement of its own
- * here; the real store fuses it into the call's statement). */
-static apr_status_t verified(scim_store_req_t *rq)
-{
-    scim_live_token_t *row;
-    apr_status_t rv;
-
-    if (rq->verified) {
-        return APR_SUCCESS;
-    }
-    rv = scim_store_token_lookup(rq->db, rq->pool, rq->tenant_slug, rq->jti,
-                                 &row);
-    if (rv == APR_ENOENT) {
-        return SCIM_STORE_EDENIED;
-    }
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (!scim_ct_equal(rq->token_hash, row->hash, sizeof(row->hash))
-        || !rq->sub || strcasecmp(row->account_id, rq->sub) || !rq->idp
-        || strcmp(row->idp_type, rq->idp)) {
-        return SCIM_STORE_EDENIED;
-    }
-    rq->token.token_id = row->token_id;
-    rq->token.tenant_id = row->tenant_id;
-    rq->token.account_id = row->account_id;
-    rq->token.user_name = row->user_name;
-    rq->token.idp_type = row->idp_type;
-    rq->verified = 1;
-    return APR_SUCCESS;
-}
-
-apr_status_t scim_store_verify(scim_store_req_t *rq)
-{
-    return verified(rq);
-}
-
-apr_status_t scim_store_res_get(scim_store_req_t *rq, scim_res_type_e type,
-                                const char *id, int with_members,
-                                scim_res_t **out)
-{
-    apr_status_t rv = verified(rq);
-
-    *out = NULL;
-    return rv != APR_SUCCESS ? rv
-                             : old_get(rq->db, rq->pool, type,
-                                       rq->token.tenant_id, id, rq->base_url,
-                                       with_members, out);
-}
-
-apr_status_t scim_store_res_create(scim_store_req_t *rq, scim_res_type_e type,
-                                   const scim_res_write_t *w, scim_res_t **out)
-{
-    apr_status_t rv = verified(rq);
-
-    *out = NULL;
-    return rv != APR_SUCCESS ? rv
-                             : old_create(rq->db, rq->pool, type,
-                                          rq->token.tenant_id, w, rq->base_url,
-                                          out);
-}
-
-apr_status_t scim_store_res_replace(scim_store_req_t *rq, scim_res_type_e type,
-                                    const char *id, const char *if_version,
-                                    const scim_res_write_t *w, scim_res_t **out)
-{
-    apr_status_t rv = verified(rq);
-
-    *out = NULL;
-    return rv != APR_SUCCESS ? rv
-                             : old_replace(rq->db, rq->pool, type,
-                                           rq->token.tenant_id, id, if_version,
-                                           w, rq->base_url, out);
-}
-
-apr_status_t scim_store_res_load(scim_store_req_t *rq, scim_res_type_e type,
-                                 const char *id, const char **doc,
-                                 const char **version)
-{
-    apr_status_t rv = verified(rq);
-
-    return rv != APR_SUCCESS ? rv
-                             : old_load(rq->db, rq->pool, type,
-                                        rq->token.tenant_id, id, doc, version);
-}
-
-apr_status_t scim_store_group_members(scim_store_req_t *rq, const char *id,
-                                      apr_array_header_t **members)
-{
-    scim_rows_t *rows;
-    apr_status_t rv = verified(rq);
-    int i;
-
-    *members = apr_array_make(rq->pool, 0, sizeof(const char *));
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (!scim_is_uuid(id)) {
-        return APR_ENOENT;
-    }
-    rv = scim_db_selectv(rq->db, rq->pool, &rows,
-                         "SELECT account_id::text FROM group_members "
-                         "WHERE tenant_id = %s::uuid AND group_id = %s::uuid "
-                         "ORDER BY account_id",
-                         2, rq->token.tenant_id, id);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    for (i = 0; i < rows->nrows; i++) {
-        APR_ARRAY_PUSH(*members, const char *) = scim_rows_get(rows, i, 0);
-    }
-    return APR_SUCCESS;
-}
-
-/* Add and remove members (ids checked: users of the tenant). */
-static apr_status_t member_delta(scim_db_t *db, apr_pool_t *p,
-                                 const char *tenant_id, const char *group_id,
-                                 const apr_array_header_t *add,
-                                 const apr_array_header_t *remove)
-{
-    scim_rows_t *rows;
-    const char *arr;
-    apr_status_t rv;
-
-    if (add && add->nelts) {
-        if (uuid_array(p, add, &arr) != APR_SUCCESS) {
-            db->error = "a member value is not a user id";
-            return APR_EINVAL;
-        }
-        rv = scim_db_selectv(db, p, &rows,
-                             "SELECT count(DISTINCT id) = (SELECT count(DISTINCT "
-                             "u) FROM unnest(%s::uuid[]) u) FROM accounts "
-                             "WHERE id = ANY(%s::uuid[]) AND tenant_id = "
-                             "%s::uuid AND kind = 'user'",
-                             3, arr, arr, tenant_id);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        if (strcmp(scim_rows_get(rows, 0, 0), "t")) {
-            db->error = "a member is not a user of this tenant";
-            return APR_EINVAL;
-        }
-        rv = scim_db_execv(db, p, NULL,
-                           "INSERT INTO group_members (tenant_id, group_id, "
-                           "account_id) SELECT %s::uuid, %s::uuid, u "
-                           "FROM unnest(%s::uuid[]) u ON CONFLICT DO NOTHING",
-                           3, tenant_id, group_id, arr);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    if (remove && remove->nelts) {
-        apr_array_header_t *ids = apr_array_make(p, remove->nelts,
-                                                 sizeof(const char *));
-        int i;
-
-        /* an id that is no uuid is no member: nothing to remove */
-        for (i = 0; i < remove->nelts; i++) {
-            const char *id = APR_ARRAY_IDX(remove, i, const char *);
-
-            if (scim_is_uuid(id)) {
-                APR_ARRAY_PUSH(ids, const char *) = id;
-            }
-        }
-        if ((arr = id_list(p, ids))) {
-            rv = scim_db_execv(db, p, NULL,
-                               "DELETE FROM group_members WHERE group_id = "
-                               "%s::uuid AND tenant_id = %s::uuid "
-                               "AND account_id = ANY(%s::uuid[])",
-                               3, group_id, tenant_id, arr);
-            if (rv != APR_SUCCESS) {
-                return rv;
-            }
-        }
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t scim_store_group_patch(scim_store_req_t *rq, const char *id,
-                                    const char *if_version,
-                                    const scim_res_write_t *w,
-                                    const apr_array_header_t *add,
-                                    const apr_array_header_t *remove,
-                                    const char **version)
-{
-    scim_db_t *db = rq->db;
-    apr_pool_t *p = rq->pool;
-    const char *tenant_id;
-    scim_rows_t *rows;
-    apr_status_t rv = verified(rq);
-
-    *version = NULL;
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (!scim_is_uuid(id)) {
-        return APR_ENOENT;
-    }
-    tenant_id = rq->token.tenant_id;
-    if (APR_SUCCESS != (rv = scim_db_begin(db, p))) {
-        return rv;
-    }
-    if (w) {
-        rv = scim_db_selectv(
-            db, p, &rows,
-            "UPDATE groups r SET display_name = %s, external_id = %s, "
-            "doc = %s::jsonb, version = r.version + 1, updated_at = now() "
-            "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid "
-            "AND (%s::text IS NULL OR " GROUP_VERSION_SQL " = %s) "
-            "AND (NOT EXISTS (SELECT 1 FROM groups o WHERE "
-            "o.tenant_id = r.tenant_id AND o.id <> r.id AND " NOT_EXEMPT(
-                "o") " AND " NAME_KEY_EQ("o.display_name_key",
-                                         "%s") ") OR " STAYS_EXEMPT("r.display_name_key") ") RETURNING r.id",
-            9, w->name, w->external_id, w->doc, tenant_id, id, if_version,
-            if_version, w->name, w->name);
-    }
-    else {
-        /* the row is locked: the version checked stays the one written */
-        rv = scim_db_selectv(db, p, &rows,
-                             "UPDATE groups r SET updated_at = now() WHERE "
-                             "r.tenant_id = %s::uuid AND r.id = %s::uuid AND "
-                             "(%s::text IS NULL OR " GROUP_VERSION_SQL " = %s) "
-                             "RETURNING r.id",
-                             4, tenant_id, id, if_version, if_version);
-    }
-    if (rv != APR_SUCCESS && is_duplicate(db)) {
-        rv = APR_EEXIST;
-    }
-    else if (rv == APR_SUCCESS && rows->nrows == 0) {
-        rv = why_not_updated(db, p, SCIM_RES_GROUP, tenant_id, id, if_version,
-                             w ? w->name : "");
-        if (rv == APR_EEXIST && !w) {
-            rv = APR_ENOENT; /* cannot be: the name did not change */
-        }
-    }
-    if (rv == APR_SUCCESS) {
-        rv = member_delta(db, p, tenant_id, id, add, remove);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = scim_db_selectv(db, p, &rows,
-                             "SELECT " GROUP_VERSION_SQL " FROM groups r "
-                             "WHERE r.tenant_id = %s::uuid AND r.id = %s::uuid",
-                             2, tenant_id, id);
-        if (rv == APR_SUCCESS && rows->nrows == 1) {
-            *version = scim_rows_get(rows, 0, 0);
-        }
-        else if (rv == APR_SUCCESS) {
-            rv = APR_ENOENT;
-        }
-    }
-    return in_txn(db, p, rv);
-}
-
-apr_status_t scim_store_res_delete(scim_store_req_t *rq, scim_res_type_e type,
-                                   const char *id, const char *if_version)
-{
-    apr_status_t rv = verified(rq);
-
-    return rv != APR_SUCCESS ? rv
-                             : old_delete(rq->db, rq->pool, type,
-                                          rq->token.tenant_id, id, if_version);
-}
-
-apr_status_t scim_store_res_list(scim_store_req_t *rq, scim_res_type_e type,
-                                 const scim_res_query_t *q, int *total,
-                                 apr_array_header_t **out)
-{
-    const scim_resource_type_t *rt = type == SCIM_RES_USER
-        ? scim_schema_user()
-        : scim_schema_group();
-    apr_pool_t *p = rq->pool;
-    const char *err = NULL;
-    sql_query_t sq;
-    apr_status_t rv = verified(rq);
-
-    *total = 0;
-    *out = apr_array_make(p, 1, sizeof(scim_res_t));
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    memset(&sq, 0, sizeof(sq));
-    sq.params = apr_array_make(p, 4, sizeof(const char *));
-    if (q->filter
-        && scim_filter_sql(p, rt, q->filter, sq.params, &sq.where, &err)
-            != APR_SUCCESS) {
-        rq->db->error = err;
-        return APR_EINVAL;
-    }
-    if (q->sort_by
-        && scim_filter_sort_sql(p, rt, q->sort_by, q->descending, &sq.order,
-                                &err)
-            != APR_SUCCESS) {
-        rq->db->error = err;
-        return APR_EINVAL;
-    }
-    sq.start_index = q->start_index;
-    sq.count = q->count;
-    sq.with_members = q->with_members;
-    return old_list(rq->db, p, type, rq->token.tenant_id, &sq, rq->base_url,
-                    total, out);
 }

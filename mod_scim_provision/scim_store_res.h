@@ -1,10 +1,18 @@
 #ifndef SCIM_STORE_RES_H
 #define SCIM_STORE_RES_H
 
-/* Storage of SCIM Users and Groups for the SCIM service (scim_service.h):
- * the contract of issue 8. Every call takes the request (scim_store_req_t);
- * the first one checks the provisioning token, and every statement is
- * scoped by the tenant of the verified token row. */
+/* Storage of SCIM Users and Groups (accounts of kind 'user', groups,
+ * group_members), the store side of a SCIM request (issue 8):
+ *  - every call is ONE statement in the common case (PATCH: a load and a
+ *    conditional update), plain SQL prepared once per pooled connection;
+ *  - the first call of a request checks the provisioning token in that same
+ *    statement (a CTE over tokens, tenants, the provisioning account and its
+ *    identity provider; every other part of the statement joins it, so a
+ *    dead token reads and writes nothing);
+ *  - a resource's ETag is W/"<n>", the row's version counter, bumped by the
+ *    writers (sql/005_versions.sql says who bumps what);
+ *  - the JSON is assembled here by splicing id, meta and groups/members into
+ *    the stored document's text (scim_json_splice), never parsed. */
 
 #include <apr_pools.h>
 #include <apr_tables.h>
@@ -65,9 +73,9 @@ typedef struct {
 /* A page of a list. The filter is handed over parsed (scim_filter_t from the
  * core); the store compiles it to SQL itself (the filter->SQL compiler moves
  * into the store: scim_store_filter.c). NULL filter / sort_by: none. */
-struct scim_filter_t;
+struct scim_filter;
 typedef struct {
-    const struct scim_filter_t *filter;
+    const struct scim_filter *filter;
     const char *sort_by; /* attribute path as the client wrote it */
     int descending;
     int start_index; /* 1-based */
@@ -123,9 +131,7 @@ apr_status_t scim_store_res_delete(scim_store_req_t *rq, scim_res_type_e type,
                                    const char *id, const char *if_version);
 
 /* A page of resources and the total that match. APR_EINVAL with
- * rq->db->error when the filter or sortBy cannot be compiled (400; the text
- * starts with "sortBy:" when sortBy is the cause, which is then
- * invalidValue rather than invalidFilter). */
+ * rq->db->error when the filter or sortBy cannot be compiled (400). */
 apr_status_t scim_store_res_list(scim_store_req_t *rq, scim_res_type_e type,
                                  const scim_res_query_t *q, int *total,
                                  apr_array_header_t **out);

@@ -20,6 +20,7 @@
 
 #include "fuzz_util.h"
 #include "scim_filter.h"
+#include "scim_store_filter.h"
 #include "scim_json.h"
 
 static apr_pool_t *root;

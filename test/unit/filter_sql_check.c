@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "scim_filter.h"
+#include "scim_store_filter.h"
 
 #define TENANT_A "a0000000-0000-4000-8000-00000000000a"
 #define TENANT_B "b0000000-0000-4000-8000-00000000000b"

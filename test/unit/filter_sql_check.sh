@@ -1,7 +1,7 @@
 #!/bin/sh
-# Prove the SQL that scim_filter compiles against a real PostgreSQL: builds
-# test/unit/filter_sql_check.c with the core sources, and runs it on sample
-# data (hand-checked filters, sortBy orders, and thousands of generated
+# Prove the SQL that scim_store_filter compiles against a real PostgreSQL:
+# builds test/unit/filter_sql_check.c with the core's filter and the store's
+# compiler, and runs it on sample data (hand-checked filters, sortBy orders, and thousands of generated
 # filters whose SQL result must equal the in-memory matcher's).
 #
 #   test/unit/filter_sql_check.sh              # private PostgreSQL, removed after
@@ -41,7 +41,7 @@ as_pg() {
 }
 
 # Build the checker.
-srcs="$top/mod_scim_provision/scim_schema.c $top/mod_scim_provision/scim_filter.c"
+srcs="$top/mod_scim_provision/scim_schema.c $top/mod_scim_provision/scim_filter.c $top/mod_scim_provision/scim_store_filter.c"
 for f in scim_json.c scim_util.c; do
     [ -f "$top/mod_scim_provision/$f" ] && srcs="$srcs $top/mod_scim_provision/$f"
 done

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "scim_filter.h"
+#include "scim_store_filter.h"
 #include "scim_json.h"
 
 static apr_pool_t *pool;
@@ -581,9 +582,21 @@ START_TEST(sql_columns)
     ck_assert_str_eq(P(0), "2011-05-13T04:42:34.25-05:00");
     ck_assert_str_eq(sql("displayName pr", &params),
                      "(r.display_name IS NOT NULL AND r.display_name <> '')");
+    /* userName compares by its name key, whatever the operator */
     ck_assert_str_eq(sql("userName gt \"m\"", &params),
-                     "(lower(upper(r.user_name)) COLLATE \"C\" > "
-                     "lower(upper(%s)))");
+                     "(r.user_name_key COLLATE \"C\" > scim_name_key(%s))");
+    ck_assert_str_eq(sql("userName sw \"a%\"", &params),
+                     "(r.user_name_key LIKE replace(replace(replace("
+                     "scim_name_key(%s), '!', '!!'), chr(37), '!' || chr(37)), "
+                     "'_', '!_') || chr(37) ESCAPE '!')");
+    ck_assert_str_eq(APR_ARRAY_IDX(params, params->nelts - 1, const char *),
+                     "a%");
+    ck_assert_str_eq(sql("userName ew \"x\"", &params),
+                     "(r.user_name_key LIKE chr(37) || replace(replace(replace("
+                     "scim_name_key(%s), '!', '!!'), chr(37), '!' || chr(37)), "
+                     "'_', '!_') ESCAPE '!')");
+    ck_assert_ptr_nonnull(
+        strstr(sql("userName co \"x\"", &params), "LIKE chr(37) || replace("));
     ck_assert_str_eq(sql("meta.resourceType eq \"User\"", &params),
                      "('User'::text = %s)");
     ck_assert_str_eq(sql_rt(scim_schema_group(), "displayName eq \"Admins\"",

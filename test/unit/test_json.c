@@ -261,6 +261,59 @@ START_TEST(dump_scalars_and_escapes)
 }
 END_TEST
 
+/* Splicing members into stored object text, without parsing it. */
+START_TEST(splice_members)
+{
+    const char *parts[] = { "\"id\":\"7\"", NULL, "",
+                            "\"groups\":[{\"$ref\":\"\001/Groups/1\"}]" };
+    const char *err = NULL;
+    char *out;
+    json_t *j;
+
+    out = scim_json_splice(pool, "{\"a\": 1}", 8, parts, 4, "https://h/x\"y\\z");
+    ck_assert_str_eq(out,
+                     "{\"a\": 1,\"id\":\"7\",\"groups\":[{\"$ref\":"
+                     "\"https://h/x\\\"y\\\\z/Groups/1\"}]}");
+    /* the result is valid JSON, with the base URL as a string */
+    j = scim_json_parse(pool, out, strlen(out), 8, &err);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_str_eq(json_string_value(
+                         json_object_get(json_array_get(json_object_get(j, "groups"),
+                                                        0),
+                                         "$ref")),
+                     "https://h/x\"y\\z/Groups/1");
+    /* an empty object gets no leading comma; white space around is fine */
+    out = scim_json_splice(pool, " { }\n", 5, parts, 1, NULL);
+    ck_assert_str_eq(out, "{ \"id\":\"7\"}");
+    ck_assert_ptr_nonnull(scim_json_parse(pool, out, strlen(out), 8, &err));
+    ck_assert_str_eq(scim_json_splice(pool, "{}", 2, parts, 1, "b"),
+                     "{\"id\":\"7\"}");
+    /* no parts: the object itself */
+    ck_assert_str_eq(scim_json_splice(pool, "{\"a\":[]}", 8, parts, 0, "b"),
+                     "{\"a\":[]}");
+    /* len bounds the input: bytes after it are not read */
+    ck_assert_str_eq(scim_json_splice(pool, "{}garbage", 2, parts, 1, "b"),
+                     "{\"id\":\"7\"}");
+    /* control bytes of the base are escaped */
+    out = scim_json_splice(pool, "{}", 2, parts + 3, 1, "a\nb");
+    ck_assert_str_eq(out, "{\"groups\":[{\"$ref\":\"a\\u000ab/Groups/1\"}]}");
+}
+END_TEST
+
+START_TEST(splice_rejects_non_objects)
+{
+    const char *parts[] = { "\"id\":\"7\"" };
+
+    ck_assert_ptr_null(scim_json_splice(pool, "[]", 2, parts, 1, "b"));
+    ck_assert_ptr_null(scim_json_splice(pool, "{", 1, parts, 1, "b"));
+    ck_assert_ptr_null(scim_json_splice(pool, "", 0, parts, 1, "b"));
+    ck_assert_ptr_null(scim_json_splice(pool, "   ", 3, parts, 1, "b"));
+    ck_assert_ptr_null(scim_json_splice(pool, "\"{}\"", 4, parts, 1, "b"));
+    ck_assert_str_eq(scim_json_escape(pool, "\x01\"\xc3\xa9"),
+                     "\\u0001\\\"\xc3\xa9");
+}
+END_TEST
+
 Suite *scim_json_suite(void)
 {
     Suite *s = suite_create("json");
@@ -285,6 +338,8 @@ Suite *scim_json_suite(void)
     tcase_add_test(own, pool_owns_value);
     tcase_add_test(own, dump_compact_utf8);
     tcase_add_test(own, dump_scalars_and_escapes);
+    tcase_add_test(own, splice_members);
+    tcase_add_test(own, splice_rejects_non_objects);
     suite_add_tcase(s, own);
     return s;
 }
