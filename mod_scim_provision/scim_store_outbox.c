@@ -71,30 +71,33 @@ apr_status_t scim_store_outbox_enqueue(scim_db_t *db, apr_pool_t *p,
     /* Rows are inserted in one order (token, threshold, administrator) on
      * every server, so concurrent runs wait on each other instead of
      * deadlocking; the loser of a race inserts nothing. A day is 24 hours,
-     * whatever the session's time zone. */
-    rv = scim_db_selectv(db, p, &rows,
-                         "WITH th AS (SELECT DISTINCT unnest(%s::int[]) AS d), "
-                         "due AS (SELECT k.id AS token_id, k.tenant_id, th.d "
-                         "  FROM tokens k JOIN th "
-                         "  ON k.expires_at - th.d * interval '24 hours' <= now() "
-                         "  WHERE k.deleted_at IS NULL AND k.expires_at > now()), "
-                         "nearest AS (SELECT token_id, min(d) AS d FROM due "
-                         "  GROUP BY token_id), "
-                         "ins AS (INSERT INTO reminder_outbox (tenant_id, token_id, "
-                         "  threshold_days, administrator_id, recipient, status, last_error) "
-                         "  SELECT due.tenant_id, due.token_id, due.d, a.id, a.email, "
-                         "  CASE WHEN due.d = n.d THEN 'pending' ELSE 'skipped' END, "
-                         "  CASE WHEN due.d = n.d THEN NULL "
-                         "  ELSE 'superseded by a nearer threshold' END "
-                         "  FROM due JOIN nearest n ON n.token_id = due.token_id "
-                         "  JOIN administrators a ON a.tenant_id = due.tenant_id "
-                         "  AND a.role = 'customer' "
-                         "  ORDER BY due.token_id, due.d, a.id "
-                         "  ON CONFLICT (token_id, threshold_days, administrator_id) "
-                         "  DO NOTHING RETURNING status) "
-                         "SELECT count(*) FILTER (WHERE status = 'pending'), "
-                         "count(*) FILTER (WHERE status = 'skipped') FROM ins",
-                         1, int_array(p, days));
+     * whatever the session's time zone. The statement is idempotent (ON
+     * CONFLICT DO NOTHING), so it is sent like a read: when the connection
+     * a database restart broke fails it, the driver reconnects and it is
+     * sent once more, instead of warning and waiting for the next run. */
+    rv = scim_db_readv(db, p, &rows,
+                       "WITH th AS (SELECT DISTINCT unnest(%s::int[]) AS d), "
+                       "due AS (SELECT k.id AS token_id, k.tenant_id, th.d "
+                       "  FROM tokens k JOIN th "
+                       "  ON k.expires_at - th.d * interval '24 hours' <= now() "
+                       "  WHERE k.deleted_at IS NULL AND k.expires_at > now()), "
+                       "nearest AS (SELECT token_id, min(d) AS d FROM due "
+                       "  GROUP BY token_id), "
+                       "ins AS (INSERT INTO reminder_outbox (tenant_id, token_id, "
+                       "  threshold_days, administrator_id, recipient, status, last_error) "
+                       "  SELECT due.tenant_id, due.token_id, due.d, a.id, a.email, "
+                       "  CASE WHEN due.d = n.d THEN 'pending' ELSE 'skipped' END, "
+                       "  CASE WHEN due.d = n.d THEN NULL "
+                       "  ELSE 'superseded by a nearer threshold' END "
+                       "  FROM due JOIN nearest n ON n.token_id = due.token_id "
+                       "  JOIN administrators a ON a.tenant_id = due.tenant_id "
+                       "  AND a.role = 'customer' "
+                       "  ORDER BY due.token_id, due.d, a.id "
+                       "  ON CONFLICT (token_id, threshold_days, administrator_id) "
+                       "  DO NOTHING RETURNING status) "
+                       "SELECT count(*) FILTER (WHERE status = 'pending'), "
+                       "count(*) FILTER (WHERE status = 'skipped') FROM ins",
+                       1, int_array(p, days));
     if (rv != APR_SUCCESS) {
         goto leave;
     }

@@ -73,10 +73,15 @@
     "(SELECT x.id, x.user_name, x.display_name FROM accounts x "      \
     "WHERE x.id = m.account_id OFFSET 0) a WHERE m.tenant_id = " g    \
     ".tenant_id AND m.group_id = " g ".id)"
-/* ... of the users with the ids of a uuid[] parameter. */
+/* ... of the users with the ids of a uuid[] parameter. "= ANY(array)" and
+ * "<> ALL(array)", never "IN (SELECT unnest(array))": PostgreSQL 15 hashes
+ * the array whatever the plan, while a semi-join planned on statistics that
+ * do not know yet about thousands of new users (a tenant's first big group)
+ * became a nested loop, rescanning the array per account: quadratic, seen
+ * as a 10 000-member POST /Groups cut off by the statement timeout. */
 #define MEMBERS_IN                                                            \
     "(SELECT " MEMBER_AGG " FROM accounts a WHERE a.tenant_id = t.tenant_id " \
-    "AND a.kind = 'user' AND a.id IN (SELECT unnest(%s::uuid[])))"
+    "AND a.kind = 'user' AND a.id = ANY(%s::uuid[]))"
 /* Whether every id of a uuid[] parameter (distinct) is a user of t. */
 #define MEMBERS_OK                                                      \
     "(SELECT count(*) = cardinality(%s::uuid[]) FROM accounts a WHERE " \
@@ -596,7 +601,7 @@ static const char *const REPLACE_GROUP = TOKEN_CTE
         "display_name_key") " RETURNING r.*), "
                             "d AS (DELETE FROM group_members m USING u WHERE %s::boolean "
                             "AND m.tenant_id = u.tenant_id AND m.group_id = u.id AND "
-                            "m.account_id NOT IN (SELECT unnest(%s::uuid[]))), "
+                            "m.account_id <> ALL(%s::uuid[])), "
                             "a AS (INSERT INTO group_members (tenant_id, group_id, "
                             "account_id) SELECT u.tenant_id, u.id, x FROM u, "
                             "unnest(%s::uuid[]) x WHERE %s::boolean ON CONFLICT DO NOTHING) "

@@ -46,7 +46,7 @@ scim_pg_start() {
             || { cat "$dir/initdb.log" >&2; return 1; }
     fi
     "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-        -o "-k $dir -p $port -c listen_addresses='' -c fsync=off -c max_connections=200" \
+        -o "-k $dir -p $port -c listen_addresses='' -c fsync=off -c max_connections=200 ${SCIM_PG_EXTRA_OPTS:-}" \
         start >/dev/null || { tail -n 20 "$dir/postgres.log" >&2; return 1; }
     "$bin/psql" -X -q -h "$dir" -p "$port" -U scim -d postgres -tAc \
         "SELECT 1 FROM pg_database WHERE datname = 'scim'" | grep -q 1 \

@@ -14,6 +14,8 @@ mkdir -p "$run" "$run/mail"   # $run/mail: captured reminder mail (t/bin/capture
 cleanup() {
     [ -x t/TEST ] && t/TEST -stop-httpd >/dev/null 2>&1 || true
     scim_pg_stop "$pg"
+    # PostgreSQL's own log goes with the suite's (test-artifacts/)
+    mkdir -p "$here/test-artifacts" && cp "$pg/postgres.log" "$here/test-artifacts/" 2>/dev/null || true
     rm -rf "$pg"
 }
 trap cleanup EXIT

@@ -29,7 +29,8 @@ if [ "$(id -u)" = 0 ]; then
     runuser -u scimtest -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/home/scimtest \
         LANG=C.UTF-8 CI="${CI:-}" SCIM_SANITIZE="${SCIM_SANITIZE:-}" \
         ${HOSTILE_SEED:+HOSTILE_SEED="$HOSTILE_SEED"} ${HOSTILE_ONLY:+HOSTILE_ONLY="$HOSTILE_ONLY"} \
-        ${HOSTILE_COUNT:+HOSTILE_COUNT="$HOSTILE_COUNT"} ${HOSTILE_BUDGET:+HOSTILE_BUDGET="$HOSTILE_BUDGET"} bash "$work/scripts/test.sh" "$@"
+        ${HOSTILE_COUNT:+HOSTILE_COUNT="$HOSTILE_COUNT"} ${HOSTILE_BUDGET:+HOSTILE_BUDGET="$HOSTILE_BUDGET"} \
+        ${SCIM_PG_EXTRA_OPTS:+SCIM_PG_EXTRA_OPTS="$SCIM_PG_EXTRA_OPTS"} bash "$work/scripts/test.sh" "$@"
     rc=$?
     set -e
     rm -rf "$here/test-artifacts"

@@ -208,7 +208,8 @@ is_deeply($gb6->{members} // [], [], 'the group has no members left');
     is($run->("SELECT string_agg(version || ':' || (groups LIKE '%beta%'), ',' ORDER BY user_name) FROM accounts"),
        '4:true,4:true,5:true', 'a group rename bumps every member and rewrites its groups');
     ($rc, $out) = scimctl('--db', $conninfo, 'migrate');
-    like($out, qr/already at version 5/, 'migrate again: nothing to do');
+    my ($latest) = map { /^(\d+)_/ ? $1 + 0 : () } reverse sort map { (split m{/})[-1] } glob(root_dir() . '/sql/[0-9]*.sql');
+    like($out, qr/already at version $latest\b/, "migrate again: nothing to do (at $latest, the last in sql/)");
     system(@psql, '-d', 'scim', '-c', "DROP DATABASE $db");
 }
 

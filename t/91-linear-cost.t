@@ -29,6 +29,12 @@ use ScimTest;
 my $SAN         = $ENV{SCIM_SANITIZE} ? 4 : 1;
 my $MAX_SECONDS = 1.0 * $SAN;
 my $MAX_KB      = 100 * 1024 * $SAN;
+# A write to a group rewrites, in the same transaction, the version and the
+# "groups" column of every user whose membership it changes (issue 8: ETags
+# are counters the writer bumps, a user's groups a column the writer keeps),
+# so those requests cost one row write per member changed on top of their
+# body: 50 µs each (measured ~30 µs on this machine), still linear.
+my $PER_ROW     = 50e-6 * $SAN;
 diag("sanitizer build: time and memory bounds x$SAN") if $SAN > 1;
 my $SCALE       = $ENV{SCIM_L91_SCALE} || 1;   # < 1: smaller shapes (to measure old code safely)
 my $BODY        = int(1_000_000 * $SCALE);     # just under SCIMMaxBodySize (1 MiB)
@@ -151,7 +157,9 @@ sub measure {
         push @h, 'Content-Type' => 'application/json' if defined $body;
     }
     my $before = mem_before();
-    my $bound = wall_bound();
+    my $extra = ($opt{rows} // 0) * $PER_ROW;
+    my $bound = wall_bound() + $extra;
+    my $max_cpu = $MAX_SECONDS + $extra;
     my $cpu0 = cpu_now();
     my $t0 = [Time::HiRes::gettimeofday()];
     my $req = HTTP::Request->new($method => $url);
@@ -167,7 +175,8 @@ sub measure {
     my $size = length($body // '') + length($path);
     $report{$name} = sprintf '%7d bytes  %6.3f s wall  %6.3f s cpu  %7d kB  %d', $size, $secs, $cpu, $kb, $res->code;
     diag(sprintf '%-58s %s', $name, $report{$name});
-    ok($cpu < $MAX_SECONDS, "$name: ${cpu}s of CPU (httpd and PostgreSQL) < ${MAX_SECONDS}s");
+    ok($cpu < $max_cpu, "$name: ${cpu}s of CPU (httpd and PostgreSQL) < ${max_cpu}s"
+       . ($extra ? " ($opt{rows} users' rows rewritten)" : ''));
     ok($secs < $bound, sprintf '%s: %.3fs wall < %.2fs', $name, $secs, $bound);
     ok($kb < $MAX_KB, "$name: grows a child by ${kb} kB < $MAX_KB kB");
     my $code = $res->code;
@@ -225,13 +234,13 @@ sub group_count { sql("SELECT count(*) FROM group_members WHERE group_id = '$_[0
 my ($res, $j) = measure('POST /Groups, 20 000 members', 'scim', 'POST', '/Groups',
                         group_doc("$tag-big20", $members_json), expect => 400);
 ($res, $j) = measure('POST /Groups, 10 000 members', 'scim', 'POST', '/Groups',
-                     group_doc("$tag-big", $ten), expect => 201);
+                     group_doc("$tag-big", $ten), expect => 201, rows => $G);
 my $big = $j->{id};
 is(group_count($big), $G, 'all 10 000 stored');
 measure('PUT /Groups, 20 000 members', 'scim', 'PUT', "/Groups/$big",
         group_doc("$tag-big", $members_json), expect => 400);
 measure('PUT /Groups, 10 000 other members (all replaced)', 'scim', 'PUT', "/Groups/$big",
-        group_doc("$tag-big", $ten2), expect => 200);
+        group_doc("$tag-big", $ten2), expect => 200, rows => 2 * $G);
 is(group_count($big), $G, '10 000 members');
 measure('POST /Groups, one member 20 000 times', 'scim', 'POST', '/Groups',
         group_doc("$tag-same", '[' . rep(qq({"value":"$ids[0]"}), ',', S(20000)) . ']'), expect => 400);
@@ -240,10 +249,10 @@ measure('PATCH remove members, value array of 20 000, group of 10 000', 'scim', 
         expect => 400);
 measure('PATCH remove members, value array of 10 000, group of 10 000', 'scim', 'PATCH', "/Groups/$big",
         qq({"schemas":["$PATCH"],"Operations":[{"op":"remove","path":"members","value":$ten2}]}),
-        expect => 204);
+        expect => 204, rows => $G);
 is(group_count($big), 0, 'the group is empty');
 measure('PATCH add members, value array of 10 000, empty group', 'scim', 'PATCH', "/Groups/$big",
-        qq({"schemas":["$PATCH"],"Operations":[{"op":"add","path":"members","value":$ten}]}), expect => 204);
+        qq({"schemas":["$PATCH"],"Operations":[{"op":"add","path":"members","value":$ten}]}), expect => 204, rows => $G);
 measure('PATCH add members, value array of 10 000 already there', 'scim', 'PATCH', "/Groups/$big",
         qq({"schemas":["$PATCH"],"Operations":[{"op":"add","path":"members","value":$ten}]}), expect => 204);
 is(group_count($big), $G, 'a group of 10 000 members');
@@ -258,7 +267,8 @@ is(group_count($big), $G, 'a group of 10 000 members');
             qq({"schemas":["$PATCH"],"Operations":[) . $adds->(\@first, 100) . ']}', expect => 204);
     my (undef, $e) = scim_req('acme', 'POST', '/Groups', $auth, group_doc("$tag-empty", '[]'));
     measure('PATCH 100 ops x add 100 members, empty group to 10 000', 'scim', 'PATCH', "/Groups/$e->{id}",
-            qq({"schemas":["$PATCH"],"Operations":[) . $adds->(\@second, 100) . ']}', expect => 204);
+            qq({"schemas":["$PATCH"],"Operations":[) . $adds->(\@second, 100) . ']}', expect => 204,
+            rows => $G);
     is(group_count($e->{id}), $G, 'now 10 000 members');
     measure('PATCH 100 ops x add 101 members (over the cap)', 'scim', 'PATCH', "/Groups/$e->{id}",
             qq({"schemas":["$PATCH"],"Operations":[) . $adds->(\@ids, 101) . ']}', expect => 400);
@@ -276,7 +286,7 @@ is(group_count($big), $G, 'a group of 10 000 members');
             expect => 204);
     measure('PATCH remove members[value ne "x"] (all of 10 000)', 'scim', 'PATCH', "/Groups/$big",
             qq({"schemas":["$PATCH"],"Operations":[{"op":"remove","path":"members[value ne \\"x\\"]"}]}),
-            expect => 204);
+            expect => 204, rows => $G);
     is(group_count($big), 0, 'the group is empty');
     my $five = members_of_ids(@first[0 .. $G / 2 - 1]);
     @ops = map { qq({"op":"replace","path":"members","value":$five}) } 0 .. 1;
