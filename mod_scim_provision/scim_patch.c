@@ -1169,6 +1169,11 @@ int scim_patch_member_delta(apr_pool_t *p, const json_t *patch, int max_ops,
             for (x = l; *x; x++) {
                 *x = (char)apr_tolower(*x);
             }
+            /* no member has an id that is not a uuid: the filter matches
+             * nothing and the full engine makes this a no-op */
+            if (!scim_is_uuid(l)) {
+                continue;
+            }
             if (!apr_hash_get(last, l, APR_HASH_KEY_STRING)) {
                 APR_ARRAY_PUSH(order, const char *) = l;
             }

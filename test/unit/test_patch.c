@@ -1174,6 +1174,29 @@ START_TEST(delta_fallbacks)
 }
 END_TEST
 
+/* A value filter on an id that is no uuid matches no member: the delta
+ * skips it instead of asking the store to remove a non-uuid. */
+START_TEST(delta_non_uuid_filter)
+{
+    apr_array_header_t *add, *remove;
+    json_t *rest;
+
+    ck_assert(delta("{" PATCH ",\"Operations\":[{\"op\":\"remove\",\"path\":"
+                    "\"members[value eq \\\"not-a-uuid\\\"]\"}]}",
+                    &rest, &add, &remove));
+    ck_assert_ptr_eq(rest, NULL);
+    ck_assert_int_eq(add->nelts + remove->nelts, 0);
+    ck_assert(delta("{" PATCH ",\"Operations\":[{\"op\":\"remove\",\"path\":"
+                    "\"members[value eq \\\"" M1 " \\\"]\"},{\"op\":\"remove\","
+                    "\"path\":\"members[value eq \\\"]\\\"]\"},{\"op\":"
+                    "\"remove\",\"path\":\"members[value eq \\\"" M2 "\\\"]\"}]}",
+                    &rest, &add, &remove));
+    ck_assert_ptr_eq(rest, NULL);
+    ck_assert_int_eq(add->nelts, 0);
+    ck_assert_str_eq(ids(remove), M2);
+}
+END_TEST
+
 /* Where the delta applies, it gives what the full engine gives. */
 START_TEST(delta_agrees_with_apply)
 {
@@ -1186,6 +1209,11 @@ START_TEST(delta_agrees_with_apply)
         "{" PATCH ",\"Operations\":[{\"op\":\"Remove\",\"path\":\"members\","
         "\"value\":[{\"value\":\"" M2 "\"},{\"value\":\"" M3 "\"}]},{\"op\":"
         "\"Add\",\"path\":\"members\",\"value\":[{\"value\":\"" M2 "\"}]}]}",
+        /* filters on ids that are no uuid match nothing: no-ops */
+        "{" PATCH ",\"Operations\":[{\"op\":\"remove\",\"path\":\"members["
+        "value eq \\\"not-a-uuid\\\"]\"},{\"op\":\"remove\",\"path\":"
+        "\"members[value eq \\\"" M1 " \\\"]\"},{\"op\":\"remove\",\"path"
+        "\":\"members[value eq \\\"]\\\"]\"}]}",
         NULL
     };
     const scim_resource_type_t *rt = scim_schema_group();
@@ -1296,6 +1324,7 @@ Suite *scim_patch_suite(void)
     tcase_add_test(tc, delta_okta_entra);
     tcase_add_test(tc, delta_order_and_case);
     tcase_add_test(tc, delta_fallbacks);
+    tcase_add_test(tc, delta_non_uuid_filter);
     tcase_add_test(tc, delta_agrees_with_apply);
     suite_add_tcase(s, tc);
     return s;
