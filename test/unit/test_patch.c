@@ -1046,11 +1046,12 @@ START_TEST(delta_okta_entra)
     ck_assert_str_eq(ids(add), M1);
     ck_assert_str_eq(ids(remove), M3);
     ck_assert_ptr_ne(rest, NULL);
-    ck_assert_int_eq(json_array_size(json_object_get(rest, "Operations")), 1);
+    /* the rename keeps its index; the member operations are no-ops there */
+    ck_assert_int_eq(json_array_size(json_object_get(rest, "Operations")), 3);
     ck_assert_str_eq(json_string_value(
                          json_object_get(json_array_get(json_object_get(rest,
                                                                         "Operations"),
-                                                        0),
+                                                        1),
                                          "path")),
                      "displayName");
     /* Okta's path-less rename: no member change, all of it is the rest */
@@ -1197,6 +1198,40 @@ START_TEST(delta_non_uuid_filter)
 }
 END_TEST
 
+/* An error of the rest names the operation by its index in the request,
+ * as the full engine does, not by its index among the other operations. */
+START_TEST(delta_error_names_the_operation)
+{
+    static const char *const body = "{" PATCH
+                                    ",\"Operations\":[{\"op\":\"add\",\"path\":\"members\","
+                                    "\"value\":[{\"value\":\"" M1
+                                    "\"}]},{\"op\":\"remove\",\"path\":"
+                                    "\"members[value eq \\\"" M2
+                                    "\\\"]\"},{\"op\":\"replace\","
+                                    "\"path\":\"displayName\",\"value\":\"\"}]}";
+    const scim_resource_type_t *rt = scim_schema_group();
+    json_t *bare = J("{" GROUP_S ",\"displayName\":\"G\"}");
+    json_t *doc = J("{" GROUP_S ",\"displayName\":\"G\",\"members\":[{"
+                    "\"value\":\"" M2 "\"}]}");
+    scim_fault_t f = { 0, NULL, NULL }, g = { 0, NULL, NULL };
+    scim_patch_result_t r;
+    apr_array_header_t *add, *remove;
+    json_t *rest;
+
+    ck_assert(delta(body, &rest, &add, &remove));
+    ck_assert_ptr_ne(rest, NULL);
+    ck_assert_int_eq(scim_patch_apply_ex(pool, rt, UID, bare, rest, 100, 0, &r,
+                                         &f),
+                     APR_EINVAL);
+    ck_assert_int_eq(scim_patch_apply_ex(pool, rt, UID, doc, J(body), 100, 0,
+                                         &r, &g),
+                     APR_EINVAL);
+    ck_assert_msg(strstr(f.detail, "Operations[2]") != NULL, "%s", f.detail);
+    ck_assert_str_eq(f.detail, g.detail);
+    ck_assert_str_eq(f.scim_type, g.scim_type);
+}
+END_TEST
+
 /* Where the delta applies, it gives what the full engine gives. */
 START_TEST(delta_agrees_with_apply)
 {
@@ -1325,6 +1360,7 @@ Suite *scim_patch_suite(void)
     tcase_add_test(tc, delta_order_and_case);
     tcase_add_test(tc, delta_fallbacks);
     tcase_add_test(tc, delta_non_uuid_filter);
+    tcase_add_test(tc, delta_error_names_the_operation);
     tcase_add_test(tc, delta_agrees_with_apply);
     suite_add_tcase(s, tc);
     return s;
