@@ -289,7 +289,8 @@ static apr_status_t token_mint_and_store(admin_req_t *a, const char *idp_id,
         in.tenant_slug = a->tenant->slug;
         in.account_id = owner->account_id;
         in.idp_type = owner->idp_type;
-        in.now = apr_time_now();
+        in.iat = owner->now; /* the database's clock, as created_at */
+        in.exp = owner->expires;
         if (APR_SUCCESS != (rv = scim_token_mint(r->pool, &in, minted))) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                           SCIMLOGNO(00230) "could not mint a token for "

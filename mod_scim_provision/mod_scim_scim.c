@@ -56,6 +56,10 @@ static int respond(ctx_t *c, scim_svc_result_t *res)
     if (res->etag) {
         apr_table_setn(r->headers_out, "ETag", res->etag);
     }
+    /* set here, not before: scim_svc_finish may have made it a 401 */
+    if (res->status == HTTP_METHOD_NOT_ALLOWED && res->allow) {
+        apr_table_setn(r->headers_out, "Allow", res->allow);
+    }
     body = res->body;
     if (!body && res->status >= 400) {
         body = scim_svc_error_body(r->pool, res->status, res->scim_type,
@@ -75,11 +79,14 @@ static int reply_error(ctx_t *c, int status, const char *type, const char *detai
 
 static int method_not_allowed(ctx_t *c, const char *allow)
 {
-    apr_table_setn(c->r->headers_out, "Allow", allow);
-    return reply_error(c, HTTP_METHOD_NOT_ALLOWED, NULL,
-                       apr_psprintf(c->r->pool, "%s is not allowed here",
-                                    scim_util_quote(c->r->pool, c->r->method,
-                                                    strlen(c->r->method), 32)));
+    scim_svc_result_t res;
+
+    scim_svc_fail(&res, HTTP_METHOD_NOT_ALLOWED, NULL,
+                  apr_psprintf(c->r->pool, "%s is not allowed here",
+                               scim_util_quote(c->r->pool, c->r->method,
+                                               strlen(c->r->method), 32)));
+    res.allow = allow;
+    return respond(c, &res);
 }
 
 /* The request body as a JSON object, or NULL with *res filled. */

@@ -1093,6 +1093,10 @@ static int names_members(apr_pool_t *p, const json_t *value)
     return 0;
 }
 
+/* What stands in the rest for an operation the delta took: a filter no
+ * member matches (no id is empty), so a no-op on any group document. */
+#define DELTA_PLACEHOLDER "members[value eq \"\"]"
+
 int scim_patch_member_delta(apr_pool_t *p, const json_t *patch, int max_ops,
                             json_t **rest, apr_array_header_t **add,
                             apr_array_header_t **remove)
@@ -1101,7 +1105,7 @@ int scim_patch_member_delta(apr_pool_t *p, const json_t *patch, int max_ops,
     apr_array_header_t *order = apr_array_make(p, 8, sizeof(const char *));
     json_t *schemas, *ops, *kept, *o;
     apr_size_t given = 0;
-    size_t i;
+    size_t i, others = 0;
     int dup = 0, ok = 0;
 
     *rest = NULL;
@@ -1149,8 +1153,14 @@ int scim_patch_member_delta(apr_pool_t *p, const json_t *patch, int max_ops,
         }
         if (mp == MP_OTHER) {
             json_array_append(kept, o);
+            others++;
             continue;
         }
+        /* in the rest, a no-op keeps this operation's place: errors of the
+         * rest name the operations by their index in the request */
+        json_array_append_new(kept,
+                              json_pack("{s:s, s:s}", "op", "remove", "path",
+                                        DELTA_PLACEHOLDER));
         if (mp == MP_MEMBERS && !apr_cstr_casecmp(name, "add")) {
             if (!member_values(p, value, 1, last, order, &given)) {
                 return 0;
@@ -1169,6 +1179,11 @@ int scim_patch_member_delta(apr_pool_t *p, const json_t *patch, int max_ops,
             for (x = l; *x; x++) {
                 *x = (char)apr_tolower(*x);
             }
+            /* no member has an id that is not a uuid: the filter matches
+             * nothing and the full engine makes this a no-op */
+            if (!scim_is_uuid(l)) {
+                continue;
+            }
             if (!apr_hash_get(last, l, APR_HASH_KEY_STRING)) {
                 APR_ARRAY_PUSH(order, const char *) = l;
             }
@@ -1184,7 +1199,7 @@ int scim_patch_member_delta(apr_pool_t *p, const json_t *patch, int max_ops,
 
         APR_ARRAY_PUSH(*what == 'a' ? *add : *remove, const char *) = id;
     }
-    if (json_array_size(kept)) {
+    if (others) {
         *rest = scim_json_pool_own(p,
                                    json_pack("{s:[s], s:O}", "schemas",
                                              SCIM_URN_PATCH_OP, "Operations",

@@ -73,8 +73,12 @@ apr_status_t scim_patch_apply(apr_pool_t *p, const scim_resource_type_t *rt,
  * values, "remove" with path members[value eq "id"], and "remove" with path
  * "members" and an array of member values (Entra) become ids in *add and
  * *remove (lower-cased; an id both added and removed ends where its last
- * operation puts it); *rest gets a PatchOp body with the other operations
- * (which do not touch members), or NULL when none remain. Returns 1 when
+ * operation puts it; a value eq filter on an id that is no uuid matches no
+ * member and is dropped); *rest gets a PatchOp body with the other
+ * operations (which do not touch members) at their original indexes, each
+ * operation taken into the delta replaced by a no-op remove, so that an
+ * error of the rest names the operation of the request; NULL when no other
+ * operation remains. Returns 1 when
  * that split is exact; 0 when the patch needs the whole member list (replace
  * of members, remove of all members, other filters or sub-paths, members in
  * a path-less value) or is malformed or over max_ops (0: no limit): then

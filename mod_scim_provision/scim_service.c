@@ -511,11 +511,14 @@ static void patch_user(scim_svc_req_t *rq, const char *id, const char *version,
  * succeeded), add/remove are the member changes and rest the other
  * operations (NULL: none, and nothing is read); without, the member list is
  * read and the whole patch applied. 0 when the group changed meanwhile and
- * the attempt may be made again. */
+ * the attempt may be made again. *charged: the members already counted
+ * against the Bulk budget by earlier attempts (a retry reads the same group
+ * again and must not count it twice). */
 static int patch_group_once(scim_svc_req_t *rq, const char *id,
                             const char *version, const json_t *body, int delta,
                             const json_t *rest, apr_array_header_t *add,
-                            apr_array_header_t *remove, scim_svc_result_t *res)
+                            apr_array_header_t *remove, apr_size_t *charged,
+                            scim_svc_result_t *res)
 {
     apr_pool_t *p = POOL(rq);
     scim_fault_t fault = { 0, NULL, NULL };
@@ -537,8 +540,13 @@ static int patch_group_once(scim_svc_req_t *rq, const char *id,
                 store_failed(rq, rv, SCIM_RES_GROUP, res);
                 return 1;
             }
-            if (!bulk_budget(rq, (apr_size_t)members->nelts, res)) {
-                return 1;
+            if ((apr_size_t)members->nelts > *charged) {
+                apr_size_t more = (apr_size_t)members->nelts - *charged;
+
+                *charged = (apr_size_t)members->nelts;
+                if (!bulk_budget(rq, more, res)) {
+                    return 1;
+                }
             }
             if (members->nelts) {
                 json_object_set_new(doc, "members", members_json(members));
@@ -578,6 +586,7 @@ static void patch_group(scim_svc_req_t *rq, const char *id, const char *version,
                         const json_t *body, scim_svc_result_t *res)
 {
     apr_array_header_t *add, *remove;
+    apr_size_t charged = 0;
     json_t *rest;
     int attempt, delta;
 
@@ -592,7 +601,8 @@ static void patch_group(scim_svc_req_t *rq, const char *id, const char *version,
     }
     for (attempt = 0; attempt < PATCH_RETRIES; attempt++) {
         if (patch_group_once(rq, id, version, body, delta, rest,
-                             delta ? add : NULL, delta ? remove : NULL, res)) {
+                             delta ? add : NULL, delta ? remove : NULL,
+                             &charged, res)) {
             return;
         }
     }

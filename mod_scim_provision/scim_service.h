@@ -55,6 +55,7 @@ typedef struct {
     int token_sent; /* 401: a credential was presented */
     int unavailable; /* 503: add Retry-After, count the database error */
     const char *reason; /* 401/503: why, for the error log only */
+    const char *allow; /* 405: the Allow header (only a 405 carries it) */
 } scim_svc_result_t;
 
 /* Results built by the caller (routing, parsing). */

@@ -105,6 +105,11 @@ typedef struct {
      * account yet, a fresh id that scim_store_token_create gives the
      * account it creates */
     const char *account_id;
+    /* the database's clock (whole unix seconds): created_at and iat, and
+     * expires_at and exp = now + interval '1 year' computed in UTC
+     * whatever the session's TimeZone (SPEC 3 item 4) */
+    apr_int64_t now;
+    apr_int64_t expires;
 } scim_token_owner_t;
 
 /* What the store keeps of a minted token: never the token, never a key. */

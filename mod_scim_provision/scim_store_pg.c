@@ -484,8 +484,12 @@ apr_status_t scim_store_token_owner(scim_db_t *db, apr_pool_t *p,
         return APR_ENOENT;
     }
     rv = scim_db_selectv(db, p, &rows,
-                         "SELECT i.type, coalesce(a.id, gen_random_uuid()) "
-                         "FROM identity_providers i LEFT JOIN accounts a "
+                         "SELECT i.type, coalesce(a.id, gen_random_uuid()), "
+                         "extract(epoch FROM n.t)::bigint, "
+                         "extract(epoch FROM (n.t AT TIME ZONE 'UTC' "
+                         "+ interval '1 year') AT TIME ZONE 'UTC')::bigint "
+                         "FROM (SELECT date_trunc('second', now()) AS t) n, "
+                         "identity_providers i LEFT JOIN accounts a "
                          "ON a.tenant_id = i.tenant_id AND a.idp_id = i.id "
                          "AND a.kind = 'provisioning' "
                          "WHERE i.tenant_id = %s::uuid AND i.id = %s::uuid",
@@ -499,6 +503,8 @@ apr_status_t scim_store_token_owner(scim_db_t *db, apr_pool_t *p,
     *out = apr_pcalloc(p, sizeof(scim_token_owner_t));
     (*out)->idp_type = cell(rows, 0, 0);
     (*out)->account_id = cell(rows, 0, 1);
+    (*out)->now = apr_atoi64(cell(rows, 0, 2));
+    (*out)->expires = apr_atoi64(cell(rows, 0, 3));
     return APR_SUCCESS;
 }
 

@@ -366,9 +366,10 @@ apr_status_t scim_store_group_members(scim_store_req_t *rq, const char *id,
 /* ---- writes ------------------------------------------------------------- */
 
 /* "{id1,id2}" for a uuid[] parameter, each id once; APR_EINVAL if one is
- * not a uuid. skip: ids to leave out (may be NULL). */
+ * not a uuid, unless drop_bad (then it is left out: no user has it).
+ * skip: ids to leave out (may be NULL). */
 static apr_status_t uuid_array(apr_pool_t *p, const apr_array_header_t *ids,
-                               apr_hash_t *skip, apr_hash_t *seen,
+                               int drop_bad, apr_hash_t *skip, apr_hash_t *seen,
                                const char **out)
 {
     char *s, *d;
@@ -386,6 +387,9 @@ static apr_status_t uuid_array(apr_pool_t *p, const apr_array_header_t *ids,
         int k;
 
         if (!id || !scim_is_uuid(id)) {
+            if (drop_bad) {
+                continue;
+            }
             return APR_EINVAL;
         }
         key = apr_pstrmemdup(p, id, 36);
@@ -412,7 +416,7 @@ static apr_status_t uuid_array(apr_pool_t *p, const apr_array_header_t *ids,
 static apr_status_t member_array(scim_store_req_t *rq,
                                  const apr_array_header_t *ids, const char **out)
 {
-    if (uuid_array(rq->pool, ids, NULL, apr_hash_make(rq->pool), out)
+    if (uuid_array(rq->pool, ids, 0, NULL, apr_hash_make(rq->pool), out)
         != APR_SUCCESS) {
         rq->db->error = "a member value is not a user id";
         return APR_EINVAL;
@@ -698,9 +702,11 @@ apr_status_t scim_store_group_patch(scim_store_req_t *rq, const char *id,
     apr_status_t rv;
 
     *version = NULL;
-    /* net deltas: an id in both lists is added */
-    if (uuid_array(p, add, NULL, added, &adds) != APR_SUCCESS
-        || uuid_array(p, remove, added, apr_hash_make(p), &rems) != APR_SUCCESS) {
+    /* net deltas: an id in both lists is added; removing an id that is not
+     * a uuid removes nothing (no user has it), adding one is invalid */
+    if (uuid_array(p, add, 0, NULL, added, &adds) != APR_SUCCESS
+        || uuid_array(p, remove, 1, added, apr_hash_make(p), &rems)
+            != APR_SUCCESS) {
         rq->db->error = "a member value is not a user id";
         return APR_EINVAL;
     }

@@ -116,9 +116,11 @@ apr_status_t scim_store_group_members(scim_store_req_t *rq, const char *id,
 
 /* PATCH of a group in O(what changed): w (may be NULL: document unchanged)
  * replaces the document and name, add/remove (may be NULL) are member ids.
- * Adding a member already there or removing one not there is not an error.
- * *version gets the new version. APR_ENOENT, APR_EMISMATCH (if_version),
- * APR_EEXIST (name), APR_EINVAL (a member not a user of the tenant). */
+ * Adding a member already there or removing one not there is not an error;
+ * removing an id that is not a uuid removes nothing (no-op), adding one is
+ * APR_EINVAL. *version gets the new version. APR_ENOENT, APR_EMISMATCH
+ * (if_version), APR_EEXIST (name), APR_EINVAL (a member not a user of the
+ * tenant, or an added id that is not a uuid). */
 apr_status_t scim_store_group_patch(scim_store_req_t *rq, const char *id,
                                     const char *if_version,
                                     const scim_res_write_t *w,

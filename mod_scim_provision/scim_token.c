@@ -6,24 +6,6 @@
 #include "scim_token.h"
 #include "scim_util.h"
 
-apr_int64_t scim_token_expiry(apr_int64_t t)
-{
-    apr_time_exp_t tm;
-    apr_time_t later;
-
-    if (apr_time_exp_gmt(&tm, apr_time_from_sec(t)) != APR_SUCCESS) {
-        return t + 365 * 86400;
-    }
-    tm.tm_year++;
-    if (tm.tm_mon == 1 && tm.tm_mday == 29) {
-        tm.tm_mday = 28;
-    }
-    if (apr_time_exp_gmt_get(&later, &tm) != APR_SUCCESS) {
-        return t + 365 * 86400;
-    }
-    return apr_time_sec(later);
-}
-
 apr_status_t scim_token_mint(apr_pool_t *p, const scim_token_mint_in_t *in,
                              scim_token_minted_t *out)
 {
@@ -31,7 +13,8 @@ apr_status_t scim_token_mint(apr_pool_t *p, const scim_token_mint_in_t *in,
     const char *token;
 
     if (!in->key || !in->issuer || !in->tenant_slug || !in->account_id
-        || !in->idp_type) {
+        || !in->idp_type || in->exp <= in->iat
+        || in->exp - in->iat > SCIM_JWT_MAX_LIFETIME) {
         return APR_EINVAL;
     }
     memset(&c, 0, sizeof(c));
@@ -40,8 +23,8 @@ apr_status_t scim_token_mint(apr_pool_t *p, const scim_token_mint_in_t *in,
     c.aud = scim_jwt_audience(p, in->tenant_slug);
     c.sub = in->account_id;
     c.idp = in->idp_type;
-    c.iat = c.nbf = apr_time_sec(in->now);
-    c.exp = scim_token_expiry(c.iat);
+    c.iat = c.nbf = in->iat;
+    c.exp = in->exp;
     if (!(c.jti = scim_jwt_new_jti(p))) {
         return APR_EGENERAL;
     }

@@ -21,7 +21,11 @@ typedef struct {
     const char *tenant_slug; /* tid, and aud */
     const char *account_id; /* sub: the provisioning account */
     const char *idp_type; /* idp: "okta" or "entra" */
-    apr_time_t now; /* creation time (whole seconds are kept) */
+    /* iat and exp, unix seconds: the database's clock decides them
+     * (scim_store_token_owner), so that they equal created_at and
+     * expires_at exactly */
+    apr_int64_t iat;
+    apr_int64_t exp;
 } scim_token_mint_in_t;
 
 typedef struct {
@@ -29,18 +33,15 @@ typedef struct {
     const char *jti;
     const char *kid;
     unsigned char hash[32]; /* SHA-256 of the token bytes: what is stored */
-    apr_int64_t iat; /* = created_at, unix seconds */
-    apr_int64_t exp; /* = expires_at: one calendar year after iat */
+    apr_int64_t iat; /* = in->iat = created_at, unix seconds */
+    apr_int64_t exp; /* = in->exp = expires_at */
 } scim_token_minted_t;
 
 /* Mint a token: a fresh jti, the nine claims, the signature and its hash.
- * APR_EINVAL if an input is missing, APR_EGENERAL if the random generator
- * fails; *out is filled only on APR_SUCCESS. */
+ * APR_EINVAL if an input is missing or exp is not after iat by at most
+ * SCIM_JWT_MAX_LIFETIME, APR_EGENERAL if the random generator fails; *out
+ * is filled only on APR_SUCCESS. */
 apr_status_t scim_token_mint(apr_pool_t *p, const scim_token_mint_in_t *in,
                              scim_token_minted_t *out);
-
-/* One calendar year after t (unix seconds, UTC), as PostgreSQL's
- * t + interval '1 year' computes it: 29 February goes to 28 February. */
-apr_int64_t scim_token_expiry(apr_int64_t t);
 
 #endif

@@ -94,4 +94,12 @@ ok($ok, 'the store links against the core, APR, APR-util, Jansson and libcrypto'
 ($ok, $out) = link_layer('store-up', 'mod_scim_policy', [$store_a, $core_a], 'apr-1 apr-util-1 jansson libcrypto');
 ok(!$ok && $out =~ /undefined reference to .mod_scim_policy/, 'a store that calls the glue does not link')
     or diag $out;
+my $service_a = "$root/.libs/libscimservice.a";
+ok(-f $service_a, 'the service layer library is built (.libs/libscimservice.a)');
+($ok, $out) = link_layer('service', undef, [$service_a, $store_a, $core_a], 'apr-1 apr-util-1 jansson libcrypto');
+ok($ok, 'the service links against the store, the core, APR, APR-util, Jansson and libcrypto') or diag $out;
+($ok, $out) = link_layer('service-up', 'mod_scim_auth_verified', [$service_a, $store_a, $core_a],
+                         'apr-1 apr-util-1 jansson libcrypto');
+ok(!$ok && $out =~ /undefined reference to .mod_scim_auth_verified/, 'a service that calls the glue does not link')
+    or diag $out;
 done_testing();

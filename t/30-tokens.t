@@ -189,4 +189,55 @@ is(sql('SELECT scim_max_live_tokens()'), $c_limit,
    'the trigger\'s scim_max_live_tokens() equals SCIM_MAX_LIVE_TOKENS');
 is($codes{201}, $c_limit, 'and that many parallel creations succeeded');
 
+# --- the database's clock decides iat/created_at and exp/expires_at (one
+# calendar year in UTC), whatever the session's TimeZone and whatever the
+# web server's clock says. New sessions get a non-UTC TimeZone and a clock
+# two days ahead (a now() that shadows pg_catalog's); the module's pooled
+# connections are ended so that it opens new ones.
+sub fresh_sessions {
+    sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = 'scim' "
+        . "AND usename = 'scim' AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
+    # each pooled connection reconnects on its first statement
+    for (1 .. 12) {
+        my ($r) = admin_req('alice', 'GET', 'acme', 'api/identity-providers');
+    }
+}
+{
+    my $zidp = new_idp('alice', 'acme', 'entra', 'Clock Entra');
+    my $tz0 = sql('SHOW timezone');
+    # the background workers (reminders, last use) log a warning when they
+    # meet an ended connection: t/zz-error-log.t skips this window
+    my $log = Apache::Test::vars('t_logs') . '/error_log';
+    my $from = -s $log;
+    sql("CREATE FUNCTION public.now() RETURNS timestamptz LANGUAGE sql STABLE "
+        . "AS 'SELECT pg_catalog.now() + interval ''2 days'''");
+    sql("ALTER DATABASE scim SET search_path = public, pg_catalog");
+    sql("ALTER DATABASE scim SET timezone = 'Europe/Berlin'");
+    fresh_sessions();
+    is(sql('SHOW timezone'), 'Europe/Berlin', 'new sessions run in Europe/Berlin');
+    my $before = time;
+    my ($r, $t) = create_token('alice', 'acme', $zidp);
+    is($r->code, 201, 'a token created with the database two days ahead');
+    $t //= {};
+    my ($zc) = map { JSON::PP::decode_json(b64url_decode($_)) } (split /\./, $t->{token} // 'e30.e30')[1];
+    my ($created, $expires, $utc_year) = @{ (sql_rows(
+        "SELECT extract(epoch FROM created_at)::bigint, extract(epoch FROM expires_at)::bigint, "
+        . "expires_at = (created_at AT TIME ZONE 'UTC' + interval '1 year') AT TIME ZONE 'UTC' "
+        . "FROM tokens WHERE id = '" . ($t->{id} // '00000000-0000-0000-0000-000000000000') . "'"))[0] // [] };
+    is($zc->{iat}, $created, 'iat equals created_at (Europe/Berlin session)');
+    is($zc->{nbf}, $created, 'nbf equals created_at');
+    is($zc->{exp}, $expires, 'exp equals extract(epoch FROM expires_at) (Europe/Berlin session)');
+    is($utc_year, 't', 'expires_at is created_at + interval \'1 year\' in UTC');
+    cmp_ok($zc->{iat} // 0, '>=', $before + 86400, 'iat is the database\'s clock (ahead), not the web server\'s');
+    sql("ALTER DATABASE scim RESET timezone");
+    sql("ALTER DATABASE scim RESET search_path");
+    sql("DROP FUNCTION public.now()");
+    fresh_sessions();
+    is(sql('SHOW timezone'), $tz0, "sessions are back in $tz0");
+    sleep 3; # the workers run every second: let them meet their ended connections
+    open(my $w, '>', run_dir() . '/clock-window') or die "clock-window: $!";
+    print $w $from, ' ', -s $log, "\n";
+    close $w;
+}
+
 done_testing();

@@ -157,6 +157,18 @@ is((scim_req('globex', 'GET', '/ServiceProviderConfig', "Bearer $jwt"))[0]->code
     ($res) = admin_req('alice', 'DELETE', 'acme', "api/identity-providers/$idp/tokens/$t2->{id}");
     is($res->code, 204, 'deleted');
     is_401("Bearer $t2->{token}", 'the very next request with a deleted token: 401', 1);
+    # a method the endpoint does not allow, with the deleted token: the
+    # standard 401, without the 405's Allow header
+    my ($r, $b) = scim_req('acme', 'PUT', '/ServiceProviderConfig', "Bearer $t2->{token}", {});
+    is($r->code, 401, 'PUT /ServiceProviderConfig with a deleted token: 401');
+    is($r->header('Allow'), undef, 'that 401 carries no Allow header') or diag($r->as_string);
+    is($r->header('WWW-Authenticate'), 'Bearer realm="scim", error="invalid_token"', 'and the standard WWW-Authenticate');
+    is_deeply($b, { schemas => ['urn:ietf:params:scim:api:messages:2.0:Error'], status => '401',
+                    detail => 'Authentication failed: a valid provisioning token is required' },
+              'and the standard 401 body') or diag($r->as_string);
+    ($r) = scim_req('acme', 'PUT', '/ServiceProviderConfig', "Bearer $jwt", {});
+    is($r->code, 405, 'PUT /ServiceProviderConfig with a live token: 405');
+    like($r->header('Allow') // '', qr/\bGET\b/, 'the 405 carries Allow');
     ($res) = spc("Bearer $jwt");
     is($res->code, 200, 'the other token still works');
     sql("UPDATE tokens SET created_at = now() - interval '1 year 1 minute', expires_at = now() - interval '1 second' WHERE id = '$tok->{id}'");

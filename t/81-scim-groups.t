@@ -150,6 +150,29 @@ is_deeply(member_ids($j), [sort map { $_->{id} } @u], 'a member id in upper case
 ok($res->code == 200 || $res->code == 204, 'PATCH remove one member by value filter (' . $res->code . ')');
 ($res, $j) = scim_req('acme', 'GET', "/Groups/$g->{id}", $auth);
 is_deeply(member_ids($j), [sort map { $_->{id} } @u[0, 1, 2]], 'that member removed, the others kept');
+# a value filter on an id that is no uuid matches no member: a no-op, as
+# the full engine says, never "members must be users of this tenant"
+for my $bad ('not-a-uuid', "$u[0]{id} ", ']', uc("$u[1]{id}") . 'x') {
+    ($res, $j) = scim_req('acme', 'PATCH', "/Groups/$g->{id}", $auth,
+                          patch_body({ op => 'remove', path => qq{members[value eq "$bad"]} }));
+    ok($res->code == 200 || $res->code == 204,
+       "PATCH remove members[value eq \"$bad\"]: a no-op (" . $res->code . ')')
+        or diag($res->decoded_content);
+}
+($res, $j) = scim_req('acme', 'PATCH', "/Groups/$g->{id}", $auth,
+                      patch_body({ op => 'remove', path => qq{members[value eq "not-a-uuid"]} },
+                                 { op => 'remove', path => qq{members[value eq "$u[2]{id}"]} }));
+ok($res->code == 200 || $res->code == 204, 'PATCH remove a non-uuid and a member (' . $res->code . ')')
+    or diag($res->decoded_content);
+($res, $j) = scim_req('acme', 'GET', "/Groups/$g->{id}", $auth);
+is_deeply(member_ids($j), [sort map { $_->{id} } @u[0, 1]], 'only the real member removed');
+($res, $j) = scim_req('acme', 'PATCH', "/Groups/$g->{id}", $auth,
+                      patch_body({ op => 'add', path => 'members', value => [{ value => 'not-a-uuid' }] }));
+is_scim_error($res, $j, 400, 'invalidValue', 'PATCH add a member that is not a uuid: 400 invalidValue');
+($res, $j) = scim_req('acme', 'GET', "/Groups/$g->{id}", $auth);
+is_deeply(member_ids($j), [sort map { $_->{id} } @u[0, 1]], 'the rejected add changed nothing');
+($res, $j) = scim_req('acme', 'PATCH', "/Groups/$g->{id}", $auth,
+                      patch_body({ op => 'add', path => 'members', value => [{ value => $u[2]{id} }] }));
 ($res, $j) = scim_req('acme', 'PATCH', "/Groups/$g->{id}", $auth,
                       patch_body({ op => 'replace', path => 'members', value => [{ value => $u[3]{id} }] }));
 ($res, $j) = scim_req('acme', 'GET', "/Groups/$g->{id}", $auth);

@@ -1428,8 +1428,8 @@ static scim_token_mint_in_t mint_in(void)
     in.tenant_slug = TENANT;
     in.account_id = SUB;
     in.idp_type = "entra";
-    in.now = apr_time_from_sec(1767225600)
-        + 999999; /* 2026-01-01 00:00:00.999999 */
+    in.iat = 1767225600; /* 2026-01-01 00:00:00, the database's now */
+    in.exp = 1798761600; /* 2027-01-01, its now + interval '1 year' */
     return in;
 }
 
@@ -1453,7 +1453,7 @@ START_TEST(mint_verifies_and_hashes)
     ck_assert_str_eq(out.aud, AUD);
     ck_assert_str_eq(out.jti, m.jti);
     ck_assert_uint_eq(strlen(m.jti), 22);
-    /* whole seconds: exp equals the stored expires_at exactly */
+    /* the caller's (the database's) iat and exp, exactly */
     ck_assert(m.iat == 1767225600 && out.iat == m.iat && out.nbf == m.iat);
     ck_assert(m.exp == 1798761600 && out.exp == m.exp); /* 2027-01-01 */
     scim_sha256(m.token, strlen(m.token), h);
@@ -1485,17 +1485,21 @@ START_TEST(mint_needs_every_input)
 }
 END_TEST
 
-/* One calendar year, as PostgreSQL's + interval '1 year'. */
-START_TEST(expiry_is_one_calendar_year)
+/* iat and exp come from the caller (the database's clock); a lifetime
+ * that is not positive or over SCIM_JWT_MAX_LIFETIME is refused. */
+START_TEST(mint_lifetime_from_caller)
 {
-    /* 2026-12-04 19:22:24 -> 2027-12-04 19:22:24 (365 days) */
-    ck_assert(scim_token_expiry(1796412144) == 1796412144 + 365 * 86400);
+    scim_token_mint_in_t in = mint_in();
+    scim_token_minted_t m;
+
     /* 2027-03-01 -> 2028-03-01 crosses 29 February 2028 (366 days) */
-    ck_assert(scim_token_expiry(1803859200) == 1803859200 + 366 * 86400);
-    /* 2028-02-29 12:00 -> 2029-02-28 12:00 */
-    ck_assert(scim_token_expiry(1835438400) == 1835438400 + 365 * 86400);
-    /* never beyond SCIM_JWT_MAX_LIFETIME */
-    ck_assert(scim_token_expiry(1803859200) - 1803859200 <= SCIM_JWT_MAX_LIFETIME);
+    in.iat = 1803859200, in.exp = 1803859200 + 366 * 86400;
+    ck_assert_int_eq(scim_token_mint(pool, &in, &m), APR_SUCCESS);
+    ck_assert(m.iat == in.iat && m.exp == in.exp);
+    in.exp = in.iat + SCIM_JWT_MAX_LIFETIME + 1;
+    ck_assert_int_eq(scim_token_mint(pool, &in, &m), APR_EINVAL);
+    in.exp = in.iat;
+    ck_assert_int_eq(scim_token_mint(pool, &in, &m), APR_EINVAL);
 }
 END_TEST
 
@@ -1572,7 +1576,7 @@ Suite *scim_jwt_suite(void)
     tcase_add_checked_fixture(mint, setup, teardown);
     tcase_add_test(mint, mint_verifies_and_hashes);
     tcase_add_test(mint, mint_needs_every_input);
-    tcase_add_test(mint, expiry_is_one_calendar_year);
+    tcase_add_test(mint, mint_lifetime_from_caller);
     suite_add_tcase(s, mint);
     return s;
 }

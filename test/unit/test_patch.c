@@ -1046,11 +1046,12 @@ START_TEST(delta_okta_entra)
     ck_assert_str_eq(ids(add), M1);
     ck_assert_str_eq(ids(remove), M3);
     ck_assert_ptr_ne(rest, NULL);
-    ck_assert_int_eq(json_array_size(json_object_get(rest, "Operations")), 1);
+    /* the rename keeps its index; the member operations are no-ops there */
+    ck_assert_int_eq(json_array_size(json_object_get(rest, "Operations")), 3);
     ck_assert_str_eq(json_string_value(
                          json_object_get(json_array_get(json_object_get(rest,
                                                                         "Operations"),
-                                                        0),
+                                                        1),
                                          "path")),
                      "displayName");
     /* Okta's path-less rename: no member change, all of it is the rest */
@@ -1174,6 +1175,63 @@ START_TEST(delta_fallbacks)
 }
 END_TEST
 
+/* A value filter on an id that is no uuid matches no member: the delta
+ * skips it instead of asking the store to remove a non-uuid. */
+START_TEST(delta_non_uuid_filter)
+{
+    apr_array_header_t *add, *remove;
+    json_t *rest;
+
+    ck_assert(delta("{" PATCH ",\"Operations\":[{\"op\":\"remove\",\"path\":"
+                    "\"members[value eq \\\"not-a-uuid\\\"]\"}]}",
+                    &rest, &add, &remove));
+    ck_assert_ptr_eq(rest, NULL);
+    ck_assert_int_eq(add->nelts + remove->nelts, 0);
+    ck_assert(delta("{" PATCH ",\"Operations\":[{\"op\":\"remove\",\"path\":"
+                    "\"members[value eq \\\"" M1 " \\\"]\"},{\"op\":\"remove\","
+                    "\"path\":\"members[value eq \\\"]\\\"]\"},{\"op\":"
+                    "\"remove\",\"path\":\"members[value eq \\\"" M2 "\\\"]\"}]}",
+                    &rest, &add, &remove));
+    ck_assert_ptr_eq(rest, NULL);
+    ck_assert_int_eq(add->nelts, 0);
+    ck_assert_str_eq(ids(remove), M2);
+}
+END_TEST
+
+/* An error of the rest names the operation by its index in the request,
+ * as the full engine does, not by its index among the other operations. */
+START_TEST(delta_error_names_the_operation)
+{
+    static const char *const body = "{" PATCH
+                                    ",\"Operations\":[{\"op\":\"add\",\"path\":\"members\","
+                                    "\"value\":[{\"value\":\"" M1
+                                    "\"}]},{\"op\":\"remove\",\"path\":"
+                                    "\"members[value eq \\\"" M2
+                                    "\\\"]\"},{\"op\":\"replace\","
+                                    "\"path\":\"displayName\",\"value\":\"\"}]}";
+    const scim_resource_type_t *rt = scim_schema_group();
+    json_t *bare = J("{" GROUP_S ",\"displayName\":\"G\"}");
+    json_t *doc = J("{" GROUP_S ",\"displayName\":\"G\",\"members\":[{"
+                    "\"value\":\"" M2 "\"}]}");
+    scim_fault_t f = { 0, NULL, NULL }, g = { 0, NULL, NULL };
+    scim_patch_result_t r;
+    apr_array_header_t *add, *remove;
+    json_t *rest;
+
+    ck_assert(delta(body, &rest, &add, &remove));
+    ck_assert_ptr_ne(rest, NULL);
+    ck_assert_int_eq(scim_patch_apply_ex(pool, rt, UID, bare, rest, 100, 0, &r,
+                                         &f),
+                     APR_EINVAL);
+    ck_assert_int_eq(scim_patch_apply_ex(pool, rt, UID, doc, J(body), 100, 0,
+                                         &r, &g),
+                     APR_EINVAL);
+    ck_assert_msg(strstr(f.detail, "Operations[2]") != NULL, "%s", f.detail);
+    ck_assert_str_eq(f.detail, g.detail);
+    ck_assert_str_eq(f.scim_type, g.scim_type);
+}
+END_TEST
+
 /* Where the delta applies, it gives what the full engine gives. */
 START_TEST(delta_agrees_with_apply)
 {
@@ -1186,6 +1244,11 @@ START_TEST(delta_agrees_with_apply)
         "{" PATCH ",\"Operations\":[{\"op\":\"Remove\",\"path\":\"members\","
         "\"value\":[{\"value\":\"" M2 "\"},{\"value\":\"" M3 "\"}]},{\"op\":"
         "\"Add\",\"path\":\"members\",\"value\":[{\"value\":\"" M2 "\"}]}]}",
+        /* filters on ids that are no uuid match nothing: no-ops */
+        "{" PATCH ",\"Operations\":[{\"op\":\"remove\",\"path\":\"members["
+        "value eq \\\"not-a-uuid\\\"]\"},{\"op\":\"remove\",\"path\":"
+        "\"members[value eq \\\"" M1 " \\\"]\"},{\"op\":\"remove\",\"path"
+        "\":\"members[value eq \\\"]\\\"]\"}]}",
         NULL
     };
     const scim_resource_type_t *rt = scim_schema_group();
@@ -1296,6 +1359,8 @@ Suite *scim_patch_suite(void)
     tcase_add_test(tc, delta_okta_entra);
     tcase_add_test(tc, delta_order_and_case);
     tcase_add_test(tc, delta_fallbacks);
+    tcase_add_test(tc, delta_non_uuid_filter);
+    tcase_add_test(tc, delta_error_names_the_operation);
     tcase_add_test(tc, delta_agrees_with_apply);
     suite_add_tcase(s, tc);
     return s;
