@@ -169,8 +169,11 @@ static apr_dbd_prepared_t *labelled(scim_db_t *db, const char *label,
  * index, a check): not a lost connection, so not repeated. */
 static int refused_by_data(const scim_db_t *db)
 {
+    /* a statement timeout too: sent again it would hold the pooled
+     * connection for another timeout, and again */
     return db->error
-        && (strstr(db->error, "duplicate key") || strstr(db->error, "violates"));
+        && (strstr(db->error, "duplicate key") || strstr(db->error, "violates")
+            || strstr(db->error, "canceling statement"));
 }
 
 apr_status_t scim_db_hotv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,

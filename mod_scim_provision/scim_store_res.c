@@ -484,7 +484,17 @@ static apr_status_t why_not(scim_store_req_t *rq, scim_res_type_e type,
 static apr_status_t write_failed(scim_store_req_t *rq, apr_status_t rv)
 {
     rv = failed(rq, rv);
-    return rv == APR_EGENERAL && is_duplicate(rq->db) ? APR_EEXIST : rv;
+    if (rv == APR_EGENERAL && is_duplicate(rq->db)) {
+        return APR_EEXIST;
+    }
+    /* a member deleted between the check of the members and their insert:
+     * the client named an account that is not (any more) a user here */
+    if (rv == APR_EGENERAL && rq->db->error
+        && strstr(rq->db->error, "violates foreign key")) {
+        rq->db->error = "a member is not a user of this tenant";
+        return APR_EINVAL;
+    }
+    return rv;
 }
 
 /* The columns of a group, in the order of its INSERT and UPDATE. */

@@ -47,7 +47,7 @@ CREATE FUNCTION scim_accounts_regroup(p_ids uuid[]) RETURNS void
 LANGUAGE plpgsql SET enable_seqscan = off AS $$
 BEGIN
     PERFORM 1 FROM accounts WHERE id = ANY(p_ids) ORDER BY id FOR NO KEY UPDATE;
-    UPDATE accounts a SET version = a.version + 1, groups = (
+    UPDATE accounts a SET version = a.version + 1, updated_at = now(), groups = (
         SELECT string_agg(scim_group_elem(g.id, g.display_name), ','
                           ORDER BY lower(g.display_name), g.id)
         FROM group_members m
@@ -57,10 +57,19 @@ BEGIN
 END
 $$;
 
+-- The groups whose members changed are bumped here too, unless this
+-- transaction already wrote their row (the statements of scim_store_res.c
+-- bump the group they change, and return that version): a membership that
+-- a statement's own snapshot did not see, such as one a concurrent PATCH
+-- committed while DELETE /Users waited for the user's row lock and that
+-- the foreign key's cascade then removed, still moves the group's ETag.
 CREATE FUNCTION scim_members_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM scim_accounts_regroup(ARRAY(SELECT DISTINCT account_id FROM changed));
+    UPDATE groups g SET version = g.version + 1, updated_at = now()
+    WHERE g.id IN (SELECT DISTINCT group_id FROM changed)
+      AND g.xmin <> pg_current_xact_id()::xid;
     RETURN NULL;
 END
 $$;
@@ -87,7 +96,7 @@ CREATE TRIGGER groups_renamed AFTER UPDATE OF display_name ON groups
 CREATE FUNCTION scim_member_renamed() RETURNS trigger
 LANGUAGE plpgsql SET enable_seqscan = off AS $$
 BEGIN
-    UPDATE groups g SET version = g.version + 1
+    UPDATE groups g SET version = g.version + 1, updated_at = now()
     WHERE g.tenant_id = NEW.tenant_id
       AND g.id IN (SELECT m.group_id FROM group_members m
                    WHERE m.tenant_id = NEW.tenant_id AND m.account_id = NEW.id);
