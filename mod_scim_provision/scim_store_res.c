@@ -112,7 +112,9 @@ static apr_status_t fused(scim_store_req_t *rq, const char *label,
     all[2] = scim_hex(rq->pool, rq->token_hash, sizeof(rq->token_hash));
     all[3] = rq->sub;
     all[4] = rq->idp;
-    memcpy(all + NTOKEN, args, sizeof(*args) * (apr_size_t)nargs);
+    if (nargs > 0) { /* args may be NULL with none: memcpy's NULL is UB */
+        memcpy(all + NTOKEN, args, sizeof(*args) * (apr_size_t)nargs);
+    }
     rv = scim_db_hot(rq->db, rq->pool, rows, label, sql, nargs + NTOKEN, all);
     if (rv != APR_SUCCESS) {
         return rv;
