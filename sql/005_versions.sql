@@ -47,7 +47,7 @@ CREATE FUNCTION scim_accounts_regroup(p_ids uuid[]) RETURNS void
 LANGUAGE plpgsql SET enable_seqscan = off AS $$
 BEGIN
     PERFORM 1 FROM accounts WHERE id = ANY(p_ids) ORDER BY id FOR NO KEY UPDATE;
-    UPDATE accounts a SET version = a.version + 1, updated_at = now(), groups = (
+    UPDATE accounts a SET version = a.version + 1, groups = (
         SELECT string_agg(scim_group_elem(g.id, g.display_name), ','
                           ORDER BY lower(g.display_name), g.id)
         FROM group_members m
@@ -67,7 +67,7 @@ CREATE FUNCTION scim_members_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM scim_accounts_regroup(ARRAY(SELECT DISTINCT account_id FROM changed));
-    UPDATE groups g SET version = g.version + 1, updated_at = now()
+    UPDATE groups g SET version = g.version + 1
     WHERE g.id IN (SELECT DISTINCT group_id FROM changed)
       AND g.xmin <> pg_current_xact_id()::xid;
     RETURN NULL;
@@ -96,7 +96,7 @@ CREATE TRIGGER groups_renamed AFTER UPDATE OF display_name ON groups
 CREATE FUNCTION scim_member_renamed() RETURNS trigger
 LANGUAGE plpgsql SET enable_seqscan = off AS $$
 BEGIN
-    UPDATE groups g SET version = g.version + 1, updated_at = now()
+    UPDATE groups g SET version = g.version + 1
     WHERE g.tenant_id = NEW.tenant_id
       AND g.id IN (SELECT m.group_id FROM group_members m
                    WHERE m.tenant_id = NEW.tenant_id AND m.account_id = NEW.id);
