@@ -81,16 +81,6 @@ typedef struct {
     const char *kind; /* "user" or "provisioning" */
 } scim_account_summary_t;
 
-/* What the SCIM side needs from a live token row. */
-typedef struct scim_live_token {
-    const char *token_id;
-    const char *tenant_id;
-    const char *account_id;
-    const char *user_name; /* the provisioning account's username */
-    const char *idp_type;
-    unsigned char hash[32];
-} scim_live_token_t;
-
 typedef enum {
     SCIM_POLICY_OVERLAP = 0, /* at most SCIM_MAX_LIVE_TOKENS live (SPEC 3.3) */
     SCIM_POLICY_REPLACE = 1 /* a new token retires the earlier ones (3.7) */
@@ -213,12 +203,6 @@ apr_status_t scim_store_tokens_used(scim_db_t *db, apr_pool_t *p,
 apr_status_t scim_store_live_token_counts(scim_db_t *db, apr_pool_t *p,
                                           const apr_array_header_t *slugs,
                                           apr_hash_t **counts);
-
-/* The live token with this jti in the tenant with this slug, or APR_ENOENT.
- * One round trip; nothing is cached, so revocation is immediate. */
-apr_status_t scim_store_token_lookup(scim_db_t *db, apr_pool_t *p,
-                                     const char *tenant_slug, const char *jti,
-                                     scim_live_token_t **out);
 
 /* Notifications of one administrator (in this tenant, or the system ones). */
 apr_status_t scim_store_notification_list(scim_db_t *db, apr_pool_t *p,

@@ -7,7 +7,6 @@
 #include <apr_strings.h>
 
 #include "scim_store.h"
-#include "scim_store_int.h"
 #include "scim_token.h"
 #include "scim_util.h"
 
@@ -650,31 +649,6 @@ apr_status_t scim_store_token_delete(scim_db_t *db, apr_pool_t *p,
     return scim_store_audit(db, p, t->id, by, "token.delete", token_id);
 }
 
-apr_status_t scim_store_token_from_row(scim_db_t *db, apr_pool_t *p,
-                                       const scim_rows_t *rows,
-                                       scim_live_token_t **out)
-{
-    const char *b64 = scim_rows_get(rows, 0, 5);
-    scim_live_token_t *k;
-    char *hash = NULL;
-    apr_size_t hlen = 0;
-
-    if (!b64 || scim_b64_decode(p, b64, strlen(b64), &hash, &hlen) != APR_SUCCESS
-        || hlen != 32) {
-        db->error = "stored token hash is malformed";
-        return APR_EGENERAL;
-    }
-    k = apr_pcalloc(p, sizeof(*k));
-    k->token_id = scim_rows_get(rows, 0, 0);
-    k->tenant_id = scim_rows_get(rows, 0, 1);
-    k->account_id = scim_rows_get(rows, 0, 2);
-    k->user_name = scim_rows_get(rows, 0, 3);
-    k->idp_type = scim_rows_get(rows, 0, 4);
-    memcpy(k->hash, hash, 32);
-    *out = k;
-    return APR_SUCCESS;
-}
-
 /* Append v to an array literal; every element is quoted, NULL is NULL. The
  * values come from our own shared memory (UUIDs, numbers, IP addresses), but
  * quoting keeps the literal well-formed whatever they hold. */
@@ -768,32 +742,6 @@ apr_status_t scim_store_live_token_counts(scim_db_t *db, apr_pool_t *p,
                      cell(rows, i, 1));
     }
     return APR_SUCCESS;
-}
-
-apr_status_t scim_store_token_lookup(scim_db_t *db, apr_pool_t *p,
-                                     const char *tenant_slug, const char *jti,
-                                     scim_live_token_t **out)
-{
-    scim_rows_t *rows;
-    apr_status_t rv;
-
-    rv = scim_db_hotv(db, p, &rows, "scim_hot_token",
-                      "SELECT k.id, k.tenant_id, k.account_id, a.user_name, "
-                      "i.type, encode(k.token_hash, 'base64') FROM tokens k "
-                      "JOIN tenants n ON n.id = k.tenant_id "
-                      "JOIN accounts a ON a.tenant_id = k.tenant_id "
-                      "AND a.id = k.account_id "
-                      "JOIN identity_providers i ON i.tenant_id = k.tenant_id "
-                      "AND i.id = a.idp_id WHERE k.jti = %s AND n.slug = %s "
-                      "AND k.deleted_at IS NULL AND k.expires_at > now()",
-                      2, jti, tenant_slug);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (rows->nrows == 0) {
-        return APR_ENOENT;
-    }
-    return scim_store_token_from_row(db, p, rows, out);
 }
 
 apr_status_t scim_store_notification_list(scim_db_t *db, apr_pool_t *p,
