@@ -5,7 +5,7 @@
 -- writes such an update as a HOT update, on the same page and without a new
 -- entry in any of the table's indexes, only when the page has room for the
 -- new version; at the default fillfactor of 100 a page filled by inserts
--- has none, and every update wrote five index entries on a page of its own.
+-- has none, and every update wrote four index entries on a page of its own.
 -- At 75 % a page keeps room for one or two new versions, and the dead ones
 -- are pruned when the page is next read. Measured with pgbench on 1 M users
 -- (bench/README.md): an update of one user 1 600 -> 2 400-2 800 per second,
