@@ -33,6 +33,10 @@ typedef struct {
     apr_hash_t *member_ids;
     json_t *members_arr;
     apr_size_t member_values; /* members given in this request */
+    /* scim_patch_user_set: doc starts empty and collects the values set;
+     * an operation whose outcome depends on the stored document stops the
+     * run with APR_ENOTIMPL. */
+    int collect;
 } patch_t;
 
 static apr_status_t failf(patch_t *pt, const char *type, const char *msg)
@@ -316,6 +320,9 @@ static apr_status_t op_plain(patch_t *pt, op_e op, const scim_attr_ref_t *ref,
             && (rv = norm(pt, ref, value, 0, &nv)) != APR_SUCCESS) {
             return rv;
         }
+        if (pt->collect && !nv) {
+            return APR_ENOTIMPL; /* a removal */
+        }
         if (a->multi_valued) {
             json_t *e;
 
@@ -411,6 +418,9 @@ static apr_status_t op_plain(patch_t *pt, op_e op, const scim_attr_ref_t *ref,
 
     if ((rv = norm(pt, ref, value, 0, &nv)) != APR_SUCCESS) {
         return rv;
+    }
+    if (pt->collect && !nv) {
+        return APR_ENOTIMPL; /* a removal */
     }
     if (!nv) {
         /* null, "", [] or {}: replace removes, add adds nothing. */
@@ -624,6 +634,26 @@ static int unknown_attr(patch_t *pt, const char *path)
 static apr_status_t op_path(patch_t *pt, op_e op, const char *text,
                             const json_t *value, int pathless);
 
+/* Whether an add/replace on path sets a value whatever the document holds:
+ * a singular simple attribute of the core schema, or a sub-attribute of a
+ * singular complex one, read-write and kept in no column of its own that
+ * is checked (userName, externalId). */
+static int sets_plainly(const patch_t *pt, op_e op, const scim_path_t *path)
+{
+    const scim_attr_t *a = path->ref.attr, *s = path->ref.sub;
+
+    if (op == OP_REMOVE || path->filter || !a || path->ref.schema != pt->rt->schema
+        || a->multi_valued || a->mutability != SCIM_MUT_READ_WRITE
+        || !strcmp(a->name, "userName") || !strcmp(a->name, "externalId")) {
+        return 0;
+    }
+    if (!s) {
+        return a->type != SCIM_TYPE_COMPLEX;
+    }
+    return a->type == SCIM_TYPE_COMPLEX && !s->multi_valued
+        && s->type != SCIM_TYPE_COMPLEX && s->mutability == SCIM_MUT_READ_WRITE;
+}
+
 /* add/replace of a whole extension: each of its attributes. */
 static apr_status_t op_extension(patch_t *pt, op_e op,
                                  const scim_attr_ref_t *ref, const json_t *value)
@@ -684,6 +714,9 @@ static apr_status_t op_path(patch_t *pt, op_e op, const char *text,
         }
         return failf(pt, "invalidPath", err);
     }
+    if (pt->collect && !path.ref.attr) {
+        return APR_ENOTIMPL;
+    }
     if (!path.ref.attr) {
         return op_extension(pt, op, &path.ref, value);
     }
@@ -699,6 +732,9 @@ static apr_status_t op_path(patch_t *pt, op_e op, const char *text,
     }
     if (path.ref.attr->mutability == SCIM_MUT_WRITE_ONLY) {
         return APR_SUCCESS; /* password: accepted and discarded */
+    }
+    if (pt->collect && !sets_plainly(pt, op, &path)) {
+        return APR_ENOTIMPL;
     }
     if (path.filter) {
         return op_filtered(pt, op, &path, value);
@@ -856,28 +892,25 @@ static apr_array_header_t *minus(apr_pool_t *p, apr_array_header_t *a,
     return out;
 }
 
-apr_status_t scim_patch_apply_ex(apr_pool_t *p, const scim_resource_type_t *rt,
-                                 const char *id, const json_t *doc,
-                                 const json_t *patch, int max_ops, int flags,
-                                 scim_patch_result_t *res, scim_fault_t *fault)
+/* Check the PatchOp envelope and run its operations on a copy of doc
+ * (pt->doc). */
+static apr_status_t run(patch_t *pt, const json_t *doc, const json_t *patch,
+                        int max_ops)
 {
-    patch_t pt = { p, rt, id, flags, NULL, fault, "", NULL, NULL, 0 };
     json_t *schemas, *ops;
-    apr_array_header_t *before;
-    apr_status_t rv = APR_SUCCESS;
+    apr_status_t rv;
     size_t i;
     int dup = 0, ok = 0;
 
-    memset(res, 0, sizeof(*res));
     if (!json_is_object(patch)) {
-        return failf(&pt, "invalidSyntax",
+        return failf(pt, "invalidSyntax",
                      "the body must be a PatchOp "
                      "object");
     }
     schemas = member(patch, "schemas", &dup);
     ops = member(patch, "Operations", &dup);
     if (dup) {
-        return failf(&pt, "invalidSyntax", "a member is given twice");
+        return failf(pt, "invalidSyntax", "a member is given twice");
     }
     for (i = 0; i < json_array_size(schemas); i++) {
         const char *s = json_string_value(json_array_get(schemas, i));
@@ -885,29 +918,44 @@ apr_status_t scim_patch_apply_ex(apr_pool_t *p, const scim_resource_type_t *rt,
         ok |= s && !apr_cstr_casecmp(s, SCIM_URN_PATCH_OP);
     }
     if (!ok) {
-        return failf(&pt, "invalidSyntax",
+        return failf(pt, "invalidSyntax",
                      "schemas must be [\"" SCIM_URN_PATCH_OP "\"]");
     }
     if (!json_is_array(ops) || json_array_size(ops) == 0) {
-        return failf(&pt, "invalidSyntax",
-                     "Operations must be a non-empty array");
+        return failf(pt, "invalidSyntax", "Operations must be a non-empty array");
     }
     if (max_ops > 0 && json_array_size(ops) > (size_t)max_ops) {
-        return failf(&pt, "invalidValue",
-                     apr_psprintf(p,
+        return failf(pt, "invalidValue",
+                     apr_psprintf(pt->p,
                                   "too many operations: %" APR_SIZE_T_FMT
                                   " (at most %d)",
                                   json_array_size(ops), max_ops));
     }
     if (!json_is_object(doc)) {
-        return failf(&pt, "invalidSyntax", "no document to patch");
+        return failf(pt, "invalidSyntax", "no document to patch");
     }
-    pt.doc = scim_json_pool_own(p, json_deep_copy(doc));
+    pt->doc = scim_json_pool_own(pt->p, json_deep_copy(doc));
     for (i = 0; i < json_array_size(ops); i++) {
-        pt.where = apr_psprintf(p, "Operations[%" APR_SIZE_T_FMT "]: ", i);
-        if ((rv = one_op(&pt, json_array_get(ops, i))) != APR_SUCCESS) {
+        pt->where = apr_psprintf(pt->p, "Operations[%" APR_SIZE_T_FMT "]: ", i);
+        if ((rv = one_op(pt, json_array_get(ops, i))) != APR_SUCCESS) {
             return rv;
         }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t scim_patch_apply_ex(apr_pool_t *p, const scim_resource_type_t *rt,
+                                 const char *id, const json_t *doc,
+                                 const json_t *patch, int max_ops, int flags,
+                                 scim_patch_result_t *res, scim_fault_t *fault)
+{
+    patch_t pt = { p, rt, id, flags, NULL, fault, "", NULL, NULL, 0, 0 };
+    apr_array_header_t *before;
+    apr_status_t rv;
+
+    memset(res, 0, sizeof(*res));
+    if ((rv = run(&pt, doc, patch, max_ops)) != APR_SUCCESS) {
+        return rv;
     }
     rv = scim_schema_normalize(p, rt, pt.doc, flags | SCIM_NORM_STORED,
                                &res->doc, fault);
@@ -924,6 +972,23 @@ apr_status_t scim_patch_apply_ex(apr_pool_t *p, const scim_resource_type_t *rt,
     return APR_SUCCESS;
 }
 
+int scim_patch_user_set(apr_pool_t *p, const char *id, const json_t *patch,
+                        int max_ops, json_t **set)
+{
+    scim_fault_t fault = { 0, NULL, NULL };
+    patch_t pt = {
+        p, scim_schema_user(), id, 0, NULL, &fault, "", NULL, NULL, 0, 1
+    };
+    json_t *empty = scim_json_pool_own(p, json_object());
+
+    *set = NULL;
+    if (run(&pt, empty, patch, max_ops) != APR_SUCCESS) {
+        return 0;
+    }
+    *set = pt.doc;
+    return 1;
+}
+
 apr_status_t scim_patch_apply(apr_pool_t *p, const scim_resource_type_t *rt,
                               const char *id, const json_t *doc,
                               const json_t *patch, int max_ops, json_t **out,
@@ -938,6 +1003,24 @@ apr_status_t scim_patch_apply(apr_pool_t *p, const scim_resource_type_t *rt,
         *members_changed = res.members_changed;
     }
     return rv;
+}
+
+json_t *scim_patch_set_apply(apr_pool_t *p, const json_t *doc, const json_t *set)
+{
+    json_t *out = scim_json_pool_own(p, json_deep_copy(doc)), *v, *cur;
+    const char *k;
+
+    json_object_foreach((json_t *)set, k, v)
+    {
+        cur = json_object_get(out, k);
+        if (json_is_object(v) && json_is_object(cur)) {
+            json_object_update(cur, v);
+        }
+        else {
+            json_object_set(out, k, v);
+        }
+    }
+    return out;
 }
 
 /* ---- group member deltas (scim_patch_member_delta) ---------------------- */

@@ -68,6 +68,27 @@ apr_status_t scim_patch_apply(apr_pool_t *p, const scim_resource_type_t *rt,
                               const json_t *patch, int max_ops, json_t **out,
                               int *members_changed, scim_fault_t *fault);
 
+/* A User PATCH that only sets values, whatever the stored document holds:
+ * every operation an add or replace of a singular simple attribute of the
+ * core schema ("active", "displayName", "title") or of a sub-attribute of
+ * a singular complex one ("name.givenName"), with a value that is not
+ * removed (null, ""), except userName and externalId, and path-less
+ * values made only of such keys (readOnly and writeOnly keys ignored, as
+ * scim_patch_apply does). Returns 1 with *set an object of the values in
+ * their stored form, complex ones as objects of the sub-attributes set
+ * ({"active": false, "name": {"givenName": "B"}}): then, for any stored
+ * document doc, scim_patch_apply gives doc with each scalar of *set
+ * assigned and each object of *set merged into the object there (created
+ * when absent). 0 otherwise (also for every error, left to
+ * scim_patch_apply to report): the patch needs the document. */
+int scim_patch_user_set(apr_pool_t *p, const char *id, const json_t *patch,
+                        int max_ops, json_t **set);
+
+/* doc with a set of scim_patch_user_set applied, as described there (a
+ * pool-owned copy). The store does the same inside PostgreSQL
+ * (scim_store_user_set); this is its definition, for the tests. */
+json_t *scim_patch_set_apply(apr_pool_t *p, const json_t *doc, const json_t *set);
+
 /* Group PATCH in O(what changed): split patch (a PatchOp body) into member
  * deltas and the rest. "add" with path "members" and an array of member
  * values, "remove" with path members[value eq "id"], and "remove" with path

@@ -463,13 +463,30 @@ static int load_doc(scim_svc_req_t *rq, scim_res_type_e type, const char *id,
     return 1;
 }
 
-/* PATCH of a user: read, apply, conditional replace, again on a conflict. */
+/* PATCH of a user: one UPDATE when the patch only sets values (what Okta
+ * and Entra send to deactivate or rename); else read, apply, conditional
+ * replace, again on a conflict. */
 static void patch_user(scim_svc_req_t *rq, const char *id, const char *version,
                        const json_t *body, scim_svc_result_t *res)
 {
     apr_pool_t *p = POOL(rq);
+    json_t *set;
     int attempt;
 
+    if (scim_patch_user_set(p, id, body, SCIM_SVC_MAX_PATCH_OPS, &set)) {
+        scim_res_t *row;
+        apr_status_t rv;
+
+        rv = scim_store_user_set(rq->store, id, version,
+                                 scim_json_dump(p, set, 0), &row);
+        if (rv != APR_SUCCESS) {
+            store_failed(rq, rv, SCIM_RES_USER, res);
+            return;
+        }
+        stored(row, ST_OK, res);
+        res->location = location_of(rq, SCIM_RES_USER, row->id);
+        return;
+    }
     for (attempt = 0; attempt < PATCH_RETRIES; attempt++) {
         scim_fault_t fault = { 0, NULL, NULL };
         const char *current;

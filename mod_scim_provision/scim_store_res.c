@@ -677,6 +677,52 @@ apr_status_t scim_store_res_replace(scim_store_req_t *rq, scim_res_type_e type,
                     cell(rows, 0, 3), cell(rows, 0, 4), cell(rows, 0, 5), out);
 }
 
+/* A user PATCH that only sets values (scim_patch_user_set): one UPDATE
+ * with the set merged into the stored document inside PostgreSQL, as
+ * scim_patch_set_apply defines it (a scalar assigned, an object merged
+ * into the object there), and the columns that follow displayName and
+ * active. The row lock makes it atomic: no read, no retry. */
+static const char *const SET_USER = TOKEN_CTE
+    ", u AS (UPDATE accounts r SET doc = r.doc || (SELECT "
+    "coalesce(jsonb_object_agg(e.key, CASE WHEN jsonb_typeof(e.value) = "
+    "'object' AND jsonb_typeof(r.doc -> e.key) = 'object' THEN "
+    "(r.doc -> e.key) || e.value ELSE e.value END), '{}'::jsonb) FROM "
+    "jsonb_each(%s::jsonb) e), display_name = CASE WHEN (%s::jsonb -> "
+    "'displayName') IS NULL THEN r.display_name ELSE %s::jsonb ->> "
+    "'displayName' END, active = coalesce((%s::jsonb ->> 'active')::boolean, "
+    "r.active), version = r.version + 1, updated_at = now() FROM t "
+    "WHERE r.tenant_id = t.tenant_id AND r.id = %s::uuid AND r.kind = "
+    "'user' AND (%s::bigint IS NULL OR r.version = %s::bigint) RETURNING "
+    "r.id, r.version, r.doc::text AS doc, r.groups, r.created_at, "
+    "r.updated_at) SELECT " TOKEN_COLS ", u.id, u.version, u.doc, u.groups, " TS(
+        "u.created_at") ", " TS("u.updated_at") " FROM t LEFT JOIN u ON true";
+
+apr_status_t scim_store_user_set(scim_store_req_t *rq, const char *id,
+                                 const char *if_version, const char *set,
+                                 scim_res_t **out)
+{
+    const char *args[7], *v = if_number(rq->pool, if_version);
+    scim_rows_t *rows;
+    apr_status_t rv;
+
+    *out = NULL;
+    args[0] = set;
+    args[1] = set;
+    args[2] = set;
+    args[3] = set;
+    args[4] = id_arg(id);
+    args[5] = v;
+    args[6] = v;
+    rv = fused(rq, "scim_s_set_user", SET_USER, 7, args, &rows);
+    if (rv != APR_SUCCESS) {
+        return write_failed(rq, rv);
+    }
+    if (!cell(rows, 0, 0)) {
+        return why_not(rq, SCIM_RES_USER, id, if_version, NULL);
+    }
+    return res_at(rq, SCIM_RES_USER, rows, 0, 0, out);
+}
+
 /* A group PATCH: the row (when w is given), the version, and the member
  * deltas, each an index lookup per changed id. The members' versions and
  * groups follow by the triggers of sql/005_versions.sql. */

@@ -104,6 +104,14 @@ apr_status_t scim_store_res_replace(scim_store_req_t *rq, scim_res_type_e type,
                                     const char *id, const char *if_version,
                                     const scim_res_write_t *w, scim_res_t **out);
 
+/* A user PATCH that only sets values: set is the JSON text of
+ * scim_patch_user_set's object, merged into the stored document in one
+ * statement (see scim_patch_set_apply). if_version as for replace.
+ * APR_ENOENT, APR_EMISMATCH. */
+apr_status_t scim_store_user_set(scim_store_req_t *rq, const char *id,
+                                 const char *if_version, const char *set,
+                                 scim_res_t **out);
+
 /* The stored document (no members) and version, for PATCH. */
 apr_status_t scim_store_res_load(scim_store_req_t *rq, scim_res_type_e type,
                                  const char *id, const char **doc,

@@ -11,6 +11,9 @@
  *    the document's members, and members_added / members_removed are
  *    exactly the difference to the members before;
  *  - the input document is not modified;
+ *  - for the User, where scim_patch_user_set says the patch only sets
+ *    values, the whole patch applies and gives the document with that set
+ *    applied (scim_patch_set_apply: what the store does in one UPDATE);
  *  - for the Group, where scim_patch_member_delta says its split is exact
  *    and the whole patch applies, the members before plus its adds minus
  *    its removes are the members after, and the rest of the patch applied
@@ -169,11 +172,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_create(&p, root);
     patch = scim_json_parse(p, (const char *)data + 1, size - 1, 32, &err);
     if (patch) {
+        json_t *set = NULL;
+        int plain = rt->kind == SCIM_RES_USER && !flags
+            && scim_patch_user_set(p, UID, patch, 100, &set);
+
         copy = json_deep_copy(doc);
         memset(&res, 0, sizeof(res));
         if (scim_patch_apply_ex(p, rt, data[0] & 1 ? GID : UID, doc, patch, 100,
                                 flags, &res, &f)
             == APR_SUCCESS) {
+            FUZZ_ASSERT(
+                !plain || json_equal(res.doc, scim_patch_set_apply(p, doc, set)));
             FUZZ_ASSERT(res.doc != NULL);
             fuzz_check_stored_doc(p, rt, res.doc, flags);
             FUZZ_ASSERT(!res.changed == !!json_equal(doc, res.doc));
@@ -185,6 +194,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
         else {
+            FUZZ_ASSERT(!plain);
             FUZZ_ASSERT(res.doc == NULL);
             FUZZ_ASSERT(f.status == 400 && f.scim_type != NULL);
             fuzz_check_message(f.detail);

@@ -15,6 +15,7 @@
 
 #include "scim_db.h"
 #include "scim_json.h"
+#include "scim_patch.h"
 #include "scim_service.h"
 #include "scim_util.h"
 
@@ -193,6 +194,206 @@ static void claims(const char *tok)
     sub = apr_pstrdup(root, str_at(c, "sub"));
     idp = apr_pstrdup(root, str_at(c, "idp"));
     json_decref(c);
+}
+
+/* The stored document a representation shows: without id, meta, groups. */
+static json_t *stored_part(req_t *q, json_t *rep)
+{
+    json_t *d = scim_json_pool_own(q->p, json_deep_copy(rep));
+
+    json_object_del(d, "id");
+    json_object_del(d, "meta");
+    json_object_del(d, "groups");
+    return d;
+}
+
+/* The display_name and active columns of a user. */
+static const char *columns(const char *uid)
+{
+    scim_rows_t *rows;
+
+    if (scim_db_selectv(db, root, &rows,
+                        "SELECT coalesce(display_name, '-') || '|' || "
+                        "active::text FROM accounts WHERE id = %s::uuid",
+                        1, uid)
+            != APR_SUCCESS
+        || rows->nrows != 1) {
+        return "no row";
+    }
+    return scim_rows_get(rows, 0, 0);
+}
+
+/* PATCHes that only set values go out as one UPDATE that merges them
+ * inside PostgreSQL (scim_store_user_set): each must give what the whole
+ * patch gives in memory (scim_patch_apply on the document read before),
+ * keep the columns in step, and move the version. */
+static void user_set_agrees(const char *tag)
+{
+    static const char *const ops[] = {
+        "{\"op\":\"replace\",\"value\":{\"active\":false}}",
+        "{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"True\"}",
+        /* no name yet: created with the one sub-attribute */
+        "{\"op\":\"Add\",\"path\":\"name.givenName\",\"value\":\"Bee\"},"
+        "{\"op\":\"replace\",\"path\":\"displayName\",\"value\":\"B \\u00e9\"}",
+        "{\"op\":\"replace\",\"value\":{\"name.middleName\":\"Q\",\"Title\":"
+        "\"T\",\"nickName\":\"N\",\"password\":\"p\"}}",
+        /* merged into the name there */
+        "{\"op\":\"add\",\"path\":\"name.formatted\",\"value\":\"F\"}", NULL
+    };
+    const char *uid, *gid, *etag = NULL;
+    req_t *q;
+    int i;
+
+    q = req(1);
+    scim_svc_create(&q->svc, SCIM_RES_USER,
+                    J(q,
+                      apr_psprintf(q->p,
+                                   "{\"schemas\":[\"urn:ietf:params:scim:"
+                                   "schemas:core:2.0:User\",\"urn:ietf:params"
+                                   ":scim:schemas:extension:enterprise:2.0:"
+                                   "User\"],\"userName\":\"%s-set\","
+                                   "\"emails\":[{"
+                                   "\"value\":\"s@example.com\",\"primary\":"
+                                   "true}],\"urn:ietf:params:scim:schemas:"
+                                   "extension:enterprise:2.0:User\":{"
+                                   "\"department\":\"D\"}}",
+                                   tag)),
+                    &q->res);
+    uid = apr_pstrdup(root, q->res.status == 201 ? str_at(body_of(q), "id") : "");
+    ok(*uid, "user for the set PATCHes: 201 (%d)", q->res.status);
+    q = req(1);
+    scim_svc_create(&q->svc, SCIM_RES_GROUP,
+                    J(q,
+                      apr_psprintf(q->p,
+                                   "{\"schemas\":[\"urn:ietf:params:scim:"
+                                   "schemas:core:2.0:Group\"],\"displayName"
+                                   "\":\"%s-setg\",\"members\":[{\"value\":"
+                                   "\"%s\"}]}",
+                                   tag, uid)),
+                    &q->res);
+    gid = apr_pstrdup(root, q->res.status == 201 ? str_at(body_of(q), "id") : "");
+    ok(*gid, "in a group: 201 (%d)", q->res.status);
+
+    for (i = 0; ops[i]; i++) {
+        const char *body = apr_pstrcat(root, PATCH_OP, ops[i], "]}", NULL);
+        json_t *before, *want, *got, *after, *set;
+        scim_fault_t f = { 0, NULL, NULL };
+
+        q = req(1);
+        ok(scim_patch_user_set(q->p, uid, J(q, body), 100, &set),
+           "op %d only sets values", i);
+        scim_svc_get(&q->svc, SCIM_RES_USER, uid, NULL, NULL, &q->res);
+        before = stored_part(q, body_of(q));
+        etag = apr_pstrdup(root, q->res.etag ? q->res.etag : "");
+        if (scim_patch_apply(q->p, scim_schema_user(), uid, before, J(q, body),
+                             100, &want, NULL, &f)
+            != APR_SUCCESS) {
+            ok(0, "op %d applies in memory: %s", i, f.detail);
+            continue;
+        }
+        q = req(1);
+        scim_svc_patch(&q->svc, SCIM_RES_USER, uid, J(q, body), &q->res);
+        got = body_of(q);
+        ok(q->res.status == 200 && got && json_equal(stored_part(q, got), want),
+           "op %d: 200, and PostgreSQL's merge is the in-memory patch (%d %s)",
+           i, q->res.status, q->res.body ? q->res.body : "");
+        ok(q->res.etag && strcmp(q->res.etag, etag), "op %d: the version moved",
+           i);
+        ok(json_is_array(json_object_get(got, "groups"))
+               && json_array_size(json_object_get(got, "groups")) == 1,
+           "op %d: the response holds the user's group", i);
+        q = req(1);
+        scim_svc_get(&q->svc, SCIM_RES_USER, uid, NULL, NULL, &q->res);
+        after = body_of(q);
+        ok(after && json_equal(stored_part(q, after), want),
+           "op %d: and a GET reads the same", i);
+        ok(!strcmp(columns(uid),
+                   apr_pstrcat(q->p,
+                               str_at(want, "displayName")
+                                   ? str_at(want, "displayName")
+                                   : "-",
+                               "|",
+                               json_is_true(json_object_get(want, "active"))
+                                   ? "true"
+                                   : "false",
+                               NULL)),
+           "op %d: display_name and active columns follow (%s)", i, columns(uid));
+    }
+
+    /* the member's display in its group follows displayName */
+    q = req(1);
+    scim_svc_get(&q->svc, SCIM_RES_GROUP, gid, NULL, NULL, &q->res);
+    ok(!strcmp(str_at(json_array_get(json_object_get(body_of(q), "members"), 0),
+                      "display")
+                   ? str_at(json_array_get(json_object_get(body_of(q), "members"),
+                                           0),
+                            "display")
+                   : "",
+               "B \xc3\xa9"),
+       "the group shows the new displayName of its member");
+
+    /* If-Match, unknown ids, refused tokens: as for every PATCH */
+    q = req(1);
+    scim_svc_get(&q->svc, SCIM_RES_USER, uid, NULL, NULL, &q->res);
+    etag = apr_pstrdup(root, q->res.etag ? q->res.etag : "");
+    q = req(1);
+    q->svc.if_match = (const char *[]){ "1", NULL };
+    scim_svc_patch(&q->svc, SCIM_RES_USER, uid,
+                   J(q,
+                     PATCH_OP "{\"op\":\"replace\",\"path\":\"title\","
+                              "\"value\":\"stale\"}]}"),
+                   &q->res);
+    ok(q->res.status == 412, "set PATCH with a stale If-Match: 412 (%d)",
+       q->res.status);
+    q = req(1);
+    scim_svc_get(&q->svc, SCIM_RES_USER, uid, NULL, NULL, &q->res);
+    ok(strcmp(str_at(body_of(q), "title"), "stale") && q->res.etag
+           && !strcmp(q->res.etag, etag),
+       "and nothing changed");
+    q = req(1);
+    q->svc.if_match = (const char *[]){
+        apr_pstrndup(root, etag + 3, strlen(etag) - 4), NULL
+    };
+    scim_svc_patch(&q->svc, SCIM_RES_USER, uid,
+                   J(q,
+                     PATCH_OP "{\"op\":\"replace\",\"path\":\"title\","
+                              "\"value\":\"current\"}]}"),
+                   &q->res);
+    ok(q->res.status == 200 && !strcmp(str_at(body_of(q), "title"), "current"),
+       "set PATCH with the current If-Match: 200 (%d)", q->res.status);
+    q = req(1);
+    scim_svc_patch(&q->svc, SCIM_RES_USER, "00000000-0000-4000-8000-000000000000",
+                   J(q,
+                     PATCH_OP "{\"op\":\"replace\",\"path\":\"active\","
+                              "\"value\":false}]}"),
+                   &q->res);
+    ok(q->res.status == 404, "set PATCH of an unknown user: 404 (%d)",
+       q->res.status);
+    q = req(1);
+    scim_svc_patch(&q->svc, SCIM_RES_USER, "not-a-uuid",
+                   J(q,
+                     PATCH_OP "{\"op\":\"replace\",\"path\":\"active\","
+                              "\"value\":false}]}"),
+                   &q->res);
+    ok(q->res.status == 404, "set PATCH of an id that is no uuid: 404 (%d)",
+       q->res.status);
+    q = req(0);
+    scim_svc_patch(&q->svc, SCIM_RES_USER, uid,
+                   J(q,
+                     PATCH_OP "{\"op\":\"replace\",\"path\":\"title\","
+                              "\"value\":\"denied\"}]}"),
+                   &q->res);
+    ok(q->res.status == 401, "set PATCH with a refused token: 401 (%d)",
+       q->res.status);
+    q = req(1);
+    scim_svc_get(&q->svc, SCIM_RES_USER, uid, NULL, NULL, &q->res);
+    ok(!strcmp(str_at(body_of(q), "title"), "current"),
+       "and nothing was written");
+    q = req(1);
+    scim_svc_delete(&q->svc, SCIM_RES_GROUP, gid, &q->res);
+    q = req(1);
+    scim_svc_delete(&q->svc, SCIM_RES_USER, uid, &q->res);
+    ok(q->res.status == 204, "the set PATCHes' user deleted");
 }
 
 int main(int argc, char **argv)
@@ -493,6 +694,8 @@ int main(int argc, char **argv)
     q = req(1);
     scim_svc_get(&q->svc, SCIM_RES_GROUP, gid, NULL, NULL, &q->res);
     ok(q->res.status == 404, "then get: 404");
+
+    user_set_agrees(tag);
 
     /* --- discovery */
     q = req(1);

@@ -1307,6 +1307,153 @@ START_TEST(delta_agrees_with_apply)
 }
 END_TEST
 
+
+/* ---- user PATCHes that only set values (scim_patch_user_set) ----------- */
+
+/* The set of body, or NULL when the patch needs the document. */
+static json_t *user_set(const char *body)
+{
+    json_t *set = NULL;
+
+    if (!scim_patch_user_set(pool, UID, J(body), 100, &set)) {
+        ck_assert_ptr_null(set);
+        return NULL;
+    }
+    ck_assert_ptr_nonnull(set);
+    return set;
+}
+
+START_TEST(set_okta_entra)
+{
+    /* Okta's deactivation, path-less */
+    ck_assert_json_eq(user_set("{" PATCH ",\"Operations\":[{\"op\":\"replace\","
+                               "\"value\":{\"active\":false}}]}"),
+                      "{\"active\":false}");
+    /* Entra's, with "False" as a string and the op capitalised */
+    ck_assert_json_eq(user_set("{" PATCH ",\"Operations\":[{\"op\":\"Replace\","
+                               "\"path\":\"active\",\"value\":\"False\"}]}"),
+                      "{\"active\":false}");
+    /* Entra's attribute updates: sub-attributes, URN-qualified core names,
+     * path-less dotted keys; the last value of a key wins */
+    ck_assert_json_eq(user_set(
+                          "{" PATCH ",\"Operations\":[{\"op\":\"Add\",\"path\":"
+                          "\"name.givenName\",\"value\":\"Barb\"},{\"op\":\"Replace\","
+                          "\"path\":\"urn:ietf:params:scim:schemas:core:2.0:User:"
+                          "displayName\",\"value\":\"B J\"},{\"op\":\"replace\","
+                          "\"value\":{\"name.familyName\":\"J\",\"Title\":\"Boss\","
+                          "\"displayName\":\"BJ\"}}]}"),
+                      "{\"name\":{\"givenName\":\"Barb\",\"familyName\":\"J\"},"
+                      "\"displayName\":\"BJ\",\"title\":\"Boss\"}");
+    /* readOnly keys of a path-less value are ignored, the resource's own id
+     * too, and the password is accepted and discarded */
+    ck_assert_json_eq(user_set("{" PATCH ",\"Operations\":[{\"op\":\"replace\","
+                               "\"value\":{\"id\":\"" UID "\",\"meta\":{},"
+                               "\"schemas\":[],\"password\":\"x\","
+                               "\"active\":true}}]}"),
+                      "{\"active\":true}");
+}
+END_TEST
+
+START_TEST(set_needs_the_document)
+{
+    static const char *const bodies[] = {
+        /* removals: by op, by null or "" */
+        "{" PATCH ",\"Operations\":[{\"op\":\"remove\",\"path\":\"title\"}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"path\":\"title\","
+        "\"value\":null}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"path\":"
+        "\"name.givenName\",\"value\":\"\"}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"value\":{"
+        "\"title\":null}}]}",
+        /* userName and externalId (columns checked for uniqueness) */
+        "{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"path\":"
+        "\"userName\",\"value\":\"x@example.com\"}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"value\":{"
+        "\"externalId\":\"e\"}}]}",
+        /* a whole complex value is merged with what is there */
+        "{" PATCH ",\"Operations\":[{\"op\":\"add\",\"path\":\"name\","
+        "\"value\":{\"givenName\":\"B\"}}]}",
+        /* multi-valued, filters, extensions */
+        "{" PATCH ",\"Operations\":[{\"op\":\"add\",\"path\":\"emails\","
+        "\"value\":[{\"value\":\"a@b.c\"}]}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"path\":\"emails["
+        "type eq \\\"work\\\"].value\",\"value\":\"a@b.c\"}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"path\":\"" ENT
+        ":department\",\"value\":\"D\"}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"path\":\"" ENT
+        "\",\"value\":{\"department\":\"D\"}}]}",
+        /* one such operation among plain ones */
+        "{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"path\":\"active\","
+        "\"value\":false},{\"op\":\"remove\",\"path\":\"title\"}]}",
+        /* errors are left to scim_patch_apply */
+        "{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"path\":\"active\","
+        "\"value\":\"maybe\"}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"path\":\"id\","
+        "\"value\":\"x\"}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"path\":\"nope\","
+        "\"value\":\"x\"}]}",
+        "{" PATCH ",\"Operations\":[]}",
+        "{\"Operations\":[{\"op\":\"replace\",\"path\":\"active\","
+        "\"value\":false}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"value\":{"
+        "\"id\":\"someone-else\"}}]}",
+        NULL
+    };
+    int i;
+
+    for (i = 0; bodies[i]; i++) {
+        ck_assert_msg(user_set(bodies[i]) == NULL, "body %d: %s", i, bodies[i]);
+    }
+}
+END_TEST
+
+/* Wherever there is a set, the set applied to a stored document is what
+ * the whole patch gives: with and without the attributes it sets. */
+START_TEST(set_agrees_with_apply)
+{
+    static const char *const bodies[] = {
+        "{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"path\":\"active\","
+        "\"value\":\"False\"}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"add\",\"path\":\"name.middleName"
+        "\",\"value\":\"Q\"},{\"op\":\"replace\",\"path\":\"NAME.givenname\","
+        "\"value\":\"Bee\"},{\"op\":\"add\",\"path\":\"nickName\",\"value\":"
+        "\"Babs\"}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"value\":{"
+        "\"displayName\":\"D\",\"name.formatted\":\"F\",\"active\":true,"
+        "\"locale\":\"de-DE\",\"timezone\":\"Europe/Berlin\"}}]}",
+        "{" PATCH ",\"Operations\":[{\"op\":\"replace\",\"path\":\"title\","
+        "\"value\":\"\\u00e9t\\u00e9 \\ud83d\\ude00\"}]}",
+        NULL
+    };
+    static const char *const docs[] = {
+        NULL, /* user_doc */
+        "{" USER_S ",\"userName\":\"u\",\"active\":true}",
+        "{" USER_S ",\"userName\":\"u\",\"active\":false,\"name\":{"
+        "\"familyName\":\"F\",\"givenName\":\"G\"},\"title\":\"T\"}",
+        NULL
+    };
+    const scim_resource_type_t *rt = scim_schema_user();
+    int i, d;
+
+    for (i = 0; bodies[i]; i++) {
+        json_t *set = user_set(bodies[i]);
+
+        ck_assert_msg(set != NULL, "body %d", i);
+        for (d = 0; d < 3; d++) {
+            json_t *doc = J(d ? docs[d] : user_doc), *out;
+            scim_fault_t f = { 0, NULL, NULL };
+
+            ck_assert_int_eq(scim_patch_apply(pool, rt, UID, doc, J(bodies[i]),
+                                              100, &out, NULL, &f),
+                             APR_SUCCESS);
+            ck_assert_msg(json_equal(out, scim_patch_set_apply(pool, doc, set)),
+                          "body %d doc %d: apply %s, set %s", i, d, dump(out),
+                          dump(scim_patch_set_apply(pool, doc, set)));
+        }
+    }
+}
+END_TEST
+
 Suite *scim_patch_suite(void)
 {
     Suite *s = suite_create("scim_patch");
@@ -1362,6 +1509,13 @@ Suite *scim_patch_suite(void)
     tcase_add_test(tc, delta_non_uuid_filter);
     tcase_add_test(tc, delta_error_names_the_operation);
     tcase_add_test(tc, delta_agrees_with_apply);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("user_set");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, set_okta_entra);
+    tcase_add_test(tc, set_needs_the_document);
+    tcase_add_test(tc, set_agrees_with_apply);
     suite_add_tcase(s, tc);
     return s;
 }
