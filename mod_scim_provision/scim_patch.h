@@ -76,11 +76,15 @@ apr_status_t scim_patch_apply(apr_pool_t *p, const scim_resource_type_t *rt,
  * values made only of such keys (readOnly and writeOnly keys ignored, as
  * scim_patch_apply does). Returns 1 with *set an object of the values in
  * their stored form, complex ones as objects of the sub-attributes set
- * ({"active": false, "name": {"givenName": "B"}}): then, for any stored
- * document doc, scim_patch_apply gives doc with each scalar of *set
- * assigned and each object of *set merged into the object there (created
- * when absent). 0 otherwise (also for every error, left to
- * scim_patch_apply to report): the patch needs the document. */
+ * ({"active": false, "name": {"givenName": "B"}}): then, for any
+ * document as the store keeps it (a scim_schema_normalize result, with
+ * "active"), scim_patch_apply gives doc with each scalar of *set assigned
+ * and each object of *set merged into the object there (created when
+ * absent). 0 otherwise (also for every error, left to scim_patch_apply to
+ * report): the patch needs the document. Unlike scim_patch_apply, a set
+ * does not check the rest of the document again: a user stored by an older
+ * version with a value today's checks refuse (a userName with a control
+ * character) can still be deactivated or renamed. */
 int scim_patch_user_set(apr_pool_t *p, const char *id, const json_t *patch,
                         int max_ops, json_t **set);
 

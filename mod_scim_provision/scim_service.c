@@ -474,11 +474,15 @@ static void patch_user(scim_svc_req_t *rq, const char *id, const char *version,
     int attempt;
 
     if (scim_patch_user_set(p, id, body, SCIM_SVC_MAX_PATCH_OPS, &set)) {
+        const char *text = scim_json_dump(p, set, 0);
         scim_res_t *row;
         apr_status_t rv;
 
-        rv = scim_store_user_set(rq->store, id, version,
-                                 scim_json_dump(p, set, 0), &row);
+        if (!text) {
+            scim_svc_unavailable(res, "out of memory");
+            return;
+        }
+        rv = scim_store_user_set(rq->store, id, version, text, &row);
         if (rv != APR_SUCCESS) {
             store_failed(rq, rv, SCIM_RES_USER, res);
             return;

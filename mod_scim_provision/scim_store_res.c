@@ -680,40 +680,42 @@ apr_status_t scim_store_res_replace(scim_store_req_t *rq, scim_res_type_e type,
 /* A user PATCH that only sets values (scim_patch_user_set): one UPDATE
  * with the set merged into the stored document inside PostgreSQL, as
  * scim_patch_set_apply defines it (a scalar assigned, an object merged
- * into the object there), and the columns that follow displayName and
- * active. The row lock makes it atomic: no read, no retry. */
+ * into the object there), and the columns derived from the new document
+ * as write_from() in scim_service.c derives them for every other write
+ * (display_name its displayName; active its active, true when absent, as
+ * the document then gets). The row lock makes it atomic: no read, no
+ * retry. */
 static const char *const SET_USER = TOKEN_CTE
-    ", u AS (UPDATE accounts r SET doc = r.doc || (SELECT "
-    "coalesce(jsonb_object_agg(e.key, CASE WHEN jsonb_typeof(e.value) = "
-    "'object' AND jsonb_typeof(r.doc -> e.key) = 'object' THEN "
-    "(r.doc -> e.key) || e.value ELSE e.value END), '{}'::jsonb) FROM "
-    "jsonb_each(%s::jsonb) e), display_name = CASE WHEN (%s::jsonb -> "
-    "'displayName') IS NULL THEN r.display_name ELSE %s::jsonb ->> "
-    "'displayName' END, active = coalesce((%s::jsonb ->> 'active')::boolean, "
-    "r.active), version = r.version + 1, updated_at = now() FROM t "
-    "WHERE r.tenant_id = t.tenant_id AND r.id = %s::uuid AND r.kind = "
-    "'user' AND (%s::bigint IS NULL OR r.version = %s::bigint) RETURNING "
-    "r.id, r.version, r.doc::text AS doc, r.groups, r.created_at, "
-    "r.updated_at) SELECT " TOKEN_COLS ", u.id, u.version, u.doc, u.groups, " TS(
+    ", s AS (SELECT %s::jsonb AS j), "
+    "u AS (UPDATE accounts r SET doc = '{\"active\": true}'::jsonb || "
+    "r.doc || (SELECT coalesce(jsonb_object_agg(e.key, CASE WHEN "
+    "jsonb_typeof(e.value) = 'object' AND jsonb_typeof(r.doc -> e.key) = "
+    "'object' THEN (r.doc -> e.key) || e.value ELSE e.value END), "
+    "'{}'::jsonb) FROM jsonb_each(s.j) e), display_name = CASE WHEN "
+    "(s.j -> 'displayName') IS NOT NULL THEN s.j ->> 'displayName' ELSE "
+    "r.doc ->> 'displayName' END, active = coalesce((s.j ->> "
+    "'active')::boolean, (r.doc ->> 'active')::boolean, true), version = "
+    "r.version + 1, updated_at = now() FROM t, s WHERE r.tenant_id = "
+    "t.tenant_id AND r.id = %s::uuid AND r.kind = 'user' AND (%s::bigint "
+    "IS NULL OR r.version = %s::bigint) RETURNING r.id, r.version, "
+    "r.doc::text AS doc, r.groups, r.created_at, r.updated_at) "
+    "SELECT " TOKEN_COLS ", u.id, u.version, u.doc, u.groups, " TS(
         "u.created_at") ", " TS("u.updated_at") " FROM t LEFT JOIN u ON true";
 
 apr_status_t scim_store_user_set(scim_store_req_t *rq, const char *id,
                                  const char *if_version, const char *set,
                                  scim_res_t **out)
 {
-    const char *args[7], *v = if_number(rq->pool, if_version);
+    const char *args[4], *v = if_number(rq->pool, if_version);
     scim_rows_t *rows;
     apr_status_t rv;
 
     *out = NULL;
     args[0] = set;
-    args[1] = set;
-    args[2] = set;
-    args[3] = set;
-    args[4] = id_arg(id);
-    args[5] = v;
-    args[6] = v;
-    rv = fused(rq, "scim_s_set_user", SET_USER, 7, args, &rows);
+    args[1] = id_arg(id);
+    args[2] = v;
+    args[3] = v;
+    rv = fused(rq, "scim_s_set_user", SET_USER, 4, args, &rows);
     if (rv != APR_SUCCESS) {
         return write_failed(rq, rv);
     }

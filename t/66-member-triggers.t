@@ -30,7 +30,7 @@ my $gv = sql("SELECT version FROM groups WHERE id = '$g->{id}'");
 # rolled back or committed as asked.
 sub calls {
     my ($stmt, $end) = @_;
-    my @rows = sql_rows("SET track_functions = 'pl'; $stmt; SELECT "
+    my @rows = sql_rows("BEGIN; SET LOCAL track_functions = 'pl'; $stmt; SELECT "
         . join(" || ',' || ", map { "coalesce((SELECT calls FROM pg_stat_xact_user_functions "
                                     . "WHERE funcname = '$_'), 0)" } qw(scim_members_changed scim_accounts_regroup))
         . "; $end");

@@ -1,8 +1,9 @@
 /* libFuzzer target: SCIM PATCH (scim_patch_apply_ex), paths and operations
  * applied to a stored User and to a stored Group document.
  *
- * The first byte picks the document (bit 0: the Group, else the User) and
- * the flags (bit 1: SCIM_NORM_IGNORE_UNKNOWN); the rest is the PatchOp
+ * The first byte picks the document (bit 0: the Group, else the User; bit
+ * 2: a User with only userName and active) and the flags (bit 1:
+ * SCIM_NORM_IGNORE_UNKNOWN); the rest is the PatchOp
  * body, parsed as the server parses it. Properties checked:
  *  - a rejection is a 400 with a scimType and a detail that can go into a
  *    JSON error body, and no document;
@@ -32,7 +33,7 @@
 #define GID "e9e30dba-f08f-4109-8486-d5c6a331660a"
 
 static apr_pool_t *root;
-static json_t *user_doc, *group_doc;
+static json_t *user_doc, *bare_user_doc, *group_doc;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -62,7 +63,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                            "{\"value\":\"89bb1940-b905-4575-9e7f-6f887cfb368e\"},"
                            "{\"value\":\"f648f8d5-ea4e-4cd3-8e9c-000000000003\"}]}",
                            0, NULL);
-    if (!user_doc || !group_doc) {
+    bare_user_doc = json_loads("{\"schemas\":[\"urn:ietf:params:scim:schemas:"
+                               "core:2.0:User\"],\"userName\":\"u\","
+                               "\"active\":true}",
+                               0, NULL);
+    if (!user_doc || !bare_user_doc || !group_doc) {
         abort();
     }
     return 0;
@@ -167,7 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     rt = data[0] & 1 ? scim_schema_group() : scim_schema_user();
-    doc = data[0] & 1 ? group_doc : user_doc;
+    doc = data[0] & 1 ? group_doc : data[0] & 4 ? bare_user_doc : user_doc;
     flags = data[0] & 2 ? SCIM_NORM_IGNORE_UNKNOWN : 0;
     apr_pool_create(&p, root);
     patch = scim_json_parse(p, (const char *)data + 1, size - 1, 32, &err);
