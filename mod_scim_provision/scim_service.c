@@ -383,6 +383,19 @@ static int body_to_write(scim_svc_req_t *rq, scim_res_type_e type,
     return credential(rq, res);
 }
 
+/* The answer to a write of one resource: the row as stored, with its URL,
+ * or the store's error. */
+static void written(scim_svc_req_t *rq, scim_res_type_e type, apr_status_t rv,
+                    const scim_res_t *row, int status, scim_svc_result_t *res)
+{
+    if (rv != APR_SUCCESS) {
+        store_failed(rq, rv, type, res);
+        return;
+    }
+    stored(row, status, res);
+    res->location = location_of(rq, type, row->id);
+}
+
 static void op_create(scim_svc_req_t *rq, scim_res_type_e type,
                       const json_t *body, scim_svc_result_t *res)
 {
@@ -394,12 +407,7 @@ static void op_create(scim_svc_req_t *rq, scim_res_type_e type,
         return;
     }
     rv = scim_store_res_create(rq->store, type, &w, &row);
-    if (rv != APR_SUCCESS) {
-        store_failed(rq, rv, type, res);
-        return;
-    }
-    stored(row, ST_CREATED, res);
-    res->location = location_of(rq, type, row->id);
+    written(rq, type, rv, row, ST_CREATED, res);
 }
 
 static void op_replace(scim_svc_req_t *rq, scim_res_type_e type, const char *id,
@@ -414,12 +422,7 @@ static void op_replace(scim_svc_req_t *rq, scim_res_type_e type, const char *id,
         return;
     }
     rv = scim_store_res_replace(rq->store, type, id, version, &w, &row);
-    if (rv != APR_SUCCESS) {
-        store_failed(rq, rv, type, res);
-        return;
-    }
-    stored(row, ST_OK, res);
-    res->location = location_of(rq, type, row->id);
+    written(rq, type, rv, row, ST_OK, res);
 }
 
 static json_t *members_json(const apr_array_header_t *ids)
@@ -483,12 +486,7 @@ static void patch_user(scim_svc_req_t *rq, const char *id, const char *version,
             return;
         }
         rv = scim_store_user_set(rq->store, id, version, text, &row);
-        if (rv != APR_SUCCESS) {
-            store_failed(rq, rv, SCIM_RES_USER, res);
-            return;
-        }
-        stored(row, ST_OK, res);
-        res->location = location_of(rq, SCIM_RES_USER, row->id);
+        written(rq, SCIM_RES_USER, rv, row, ST_OK, res);
         return;
     }
     for (attempt = 0; attempt < PATCH_RETRIES; attempt++) {
@@ -516,12 +514,7 @@ static void patch_user(scim_svc_req_t *rq, const char *id, const char *version,
         if (rv == APR_EMISMATCH && !version) {
             continue; /* changed meanwhile: apply the patch again */
         }
-        if (rv != APR_SUCCESS) {
-            store_failed(rq, rv, SCIM_RES_USER, res);
-            return;
-        }
-        stored(row, ST_OK, res);
-        res->location = location_of(rq, SCIM_RES_USER, row->id);
+        written(rq, SCIM_RES_USER, rv, row, ST_OK, res);
         return;
     }
     scim_svc_fail(res, ST_CONFLICT, NULL,

@@ -223,6 +223,17 @@ static const char *columns(const char *uid)
     return scim_rows_get(rows, 0, 0);
 }
 
+/* What columns() must say for a stored document. */
+static const char *columns_of(req_t *q, json_t *doc)
+{
+    const char *dn = str_at(doc, "displayName");
+
+    return apr_pstrcat(q->p, dn ? dn : "-", "|",
+                       json_is_true(json_object_get(doc, "active")) ? "true"
+                                                                    : "false",
+                       NULL);
+}
+
 /* PATCHes that only set values go out as one UPDATE that merges them
  * inside PostgreSQL (scim_store_user_set): each must give what the whole
  * patch gives in memory (scim_patch_apply on the document read before),
@@ -307,16 +318,7 @@ static void user_set_agrees(const char *tag)
         after = body_of(q);
         ok(after && json_equal(stored_part(q, after), want),
            "op %d: and a GET reads the same", i);
-        ok(!strcmp(columns(uid),
-                   apr_pstrcat(q->p,
-                               str_at(want, "displayName")
-                                   ? str_at(want, "displayName")
-                                   : "-",
-                               "|",
-                               json_is_true(json_object_get(want, "active"))
-                                   ? "true"
-                                   : "false",
-                               NULL)),
+        ok(!strcmp(columns(uid), columns_of(q, want)),
            "op %d: display_name and active columns follow (%s)", i, columns(uid));
     }
 
@@ -351,16 +353,7 @@ static void user_set_agrees(const char *tag)
                && json_equal(stored_part(q, J(q, row->json)), want),
            "direct set %d: PostgreSQL merges as scim_patch_set_apply does (%s)",
            i, row ? row->json : "no row");
-        ok(!strcmp(columns(who),
-                   apr_pstrcat(q->p,
-                               str_at(want, "displayName")
-                                   ? str_at(want, "displayName")
-                                   : "-",
-                               "|",
-                               json_is_true(json_object_get(want, "active"))
-                                   ? "true"
-                                   : "false",
-                               NULL)),
+        ok(!strcmp(columns(who), columns_of(q, want)),
            "direct set %d: the columns follow (%s)", i, columns(who));
         if (!i) {
             q = req(1);
