@@ -84,7 +84,8 @@ apr_status_t scim_patch_apply(apr_pool_t *p, const scim_resource_type_t *rt,
  * report): the patch needs the document. Unlike scim_patch_apply, a set
  * does not check the rest of the document again: a user stored by an older
  * version with a value today's checks refuse (a userName with a control
- * character) can still be deactivated or renamed. */
+ * character) can still be deactivated, or get a new displayName or name
+ * sub-attributes. */
 int scim_patch_user_set(apr_pool_t *p, const char *id, const json_t *patch,
                         int max_ops, json_t **set);
 

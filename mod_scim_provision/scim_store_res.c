@@ -682,9 +682,9 @@ apr_status_t scim_store_res_replace(scim_store_req_t *rq, scim_res_type_e type,
  * scim_patch_set_apply defines it (a scalar assigned, an object merged
  * into the object there), and the columns derived from the new document
  * as write_from() in scim_service.c derives them for every other write
- * (display_name its displayName; active its active, true when absent, as
- * the document then gets). The row lock makes it atomic: no read, no
- * retry. */
+ * (display_name: its displayName when that is a string; active: whether
+ * its active is true, true when absent, as the document then gets). The
+ * row lock makes it atomic: no read, no retry. */
 static const char *const SET_USER = TOKEN_CTE
     ", s AS (SELECT %s::jsonb AS j), "
     "u AS (UPDATE accounts r SET doc = '{\"active\": true}'::jsonb || "
@@ -692,9 +692,10 @@ static const char *const SET_USER = TOKEN_CTE
     "jsonb_typeof(e.value) = 'object' AND jsonb_typeof(r.doc -> e.key) = "
     "'object' THEN (r.doc -> e.key) || e.value ELSE e.value END), "
     "'{}'::jsonb) FROM jsonb_each(s.j) e), display_name = CASE WHEN "
-    "(s.j -> 'displayName') IS NOT NULL THEN s.j ->> 'displayName' ELSE "
-    "r.doc ->> 'displayName' END, active = coalesce((s.j ->> "
-    "'active')::boolean, (r.doc ->> 'active')::boolean, true), version = "
+    "jsonb_typeof(coalesce(s.j -> 'displayName', r.doc -> 'displayName')) "
+    "= 'string' THEN coalesce(s.j -> 'displayName', r.doc -> "
+    "'displayName') #>> '{}' END, active = coalesce(s.j -> 'active', "
+    "r.doc -> 'active', 'true'::jsonb) = 'true'::jsonb, version = "
     "r.version + 1, updated_at = now() FROM t, s WHERE r.tenant_id = "
     "t.tenant_id AND r.id = %s::uuid AND r.kind = 'user' AND (%s::bigint "
     "IS NULL OR r.version = %s::bigint) RETURNING r.id, r.version, "

@@ -324,41 +324,54 @@ static void user_set_agrees(const char *tag)
 
     /* The store's statement on its own (the service may take either path):
      * on a user without a name (the object is created) and on one with. */
-    for (i = 0; i < 2; i++) {
+    {
+        /* a new user without a name: the name object is created; then a
+         * set without active on it (stored false: the column must stay
+         * false); then the user with a name */
         static const char *const sets[] = {
             "{\"name\":{\"givenName\":\"S\"},\"displayName\":\"Direct\","
             "\"active\":false}",
+            "{\"title\":\"Only a title\"}",
             "{\"name\":{\"familyName\":\"T\"},\"title\":\"\u00fc\","
             "\"active\":true}"
         };
-        const char *who = i
-            ? uid
-            : create_user(apr_pstrcat(root, tag, "-direct", NULL));
-        json_t *before, *want;
-        scim_res_t *row = NULL;
-        apr_status_t rv;
+        const char *fresh = create_user(apr_pstrcat(root, tag, "-direct", NULL));
 
-        q = req(1);
-        scim_svc_get(&q->svc, SCIM_RES_USER, who ? who : "", NULL, NULL, &q->res);
-        before = q->res.status == 200 ? stored_part(q, body_of(q)) : NULL;
-        ok(before && (i || !json_object_get(before, "name")),
-           "direct set %d: the user %s", i, i ? "has a name" : "has no name");
-        if (!before) {
-            continue;
-        }
-        want = scim_patch_set_apply(q->p, before, J(q, sets[i]));
-        q = req(1);
-        rv = scim_store_user_set(&q->store, who, NULL, sets[i], &row);
-        ok(rv == APR_SUCCESS && row
-               && json_equal(stored_part(q, J(q, row->json)), want),
-           "direct set %d: PostgreSQL merges as scim_patch_set_apply does (%s)",
-           i, row ? row->json : "no row");
-        ok(!strcmp(columns(who), columns_of(q, want)),
-           "direct set %d: the columns follow (%s)", i, columns(who));
-        if (!i) {
+        for (i = 0; i < 3; i++) {
+            const char *who = i < 2 ? fresh : uid;
+            json_t *before, *want;
+            scim_res_t *row = NULL;
+            apr_status_t rv;
+
             q = req(1);
-            scim_svc_delete(&q->svc, SCIM_RES_USER, who, &q->res);
+            scim_svc_get(&q->svc, SCIM_RES_USER, who ? who : "", NULL, NULL,
+                         &q->res);
+            before = q->res.status == 200 ? stored_part(q, body_of(q)) : NULL;
+            ok(before
+                   && (i == 0 ? !json_object_get(before, "name")
+                           : i == 1
+                           ? json_is_false(json_object_get(before, "active"))
+                           : json_object_get(before, "name") != NULL),
+               "direct set %d: the user %s", i,
+               i == 0       ? "has no name"
+                   : i == 1 ? "is inactive"
+                            : "has a name");
+            if (!before) {
+                continue;
+            }
+            want = scim_patch_set_apply(q->p, before, J(q, sets[i]));
+            q = req(1);
+            rv = scim_store_user_set(&q->store, who, NULL, sets[i], &row);
+            ok(rv == APR_SUCCESS && row
+                   && json_equal(stored_part(q, J(q, row->json)), want),
+               "direct set %d: PostgreSQL merges as scim_patch_set_apply does "
+               "(%s)",
+               i, row ? row->json : "no row");
+            ok(!strcmp(columns(who), columns_of(q, want)),
+               "direct set %d: the columns follow (%s)", i, columns(who));
         }
+        q = req(1);
+        scim_svc_delete(&q->svc, SCIM_RES_USER, fresh ? fresh : "", &q->res);
     }
 
     /* the member's display in its group follows displayName */
