@@ -234,6 +234,25 @@ static const char *columns_of(req_t *q, json_t *doc)
                        NULL);
 }
 
+/* PATCH /Users/{id} with one operation op, If-Match if_match (NULL:
+ * none), with a good or a refused token; the status. */
+#define TITLE(v) "{\"op\":\"replace\",\"path\":\"title\",\"value\":\"" v "\"}"
+static int set_patch(int good, const char *id, const char *if_match,
+                     const char *op)
+{
+    req_t *q = req(good);
+
+    if (if_match) {
+        const char **m = apr_pcalloc(q->p, 2 * sizeof(*m));
+
+        m[0] = if_match;
+        q->svc.if_match = m;
+    }
+    scim_svc_patch(&q->svc, SCIM_RES_USER, id,
+                   J(q, apr_pstrcat(q->p, PATCH_OP, op, "]}", NULL)), &q->res);
+    return q->res.status;
+}
+
 /* PATCHes that only set values go out as one UPDATE that merges them
  * inside PostgreSQL (scim_store_user_set): each must give what the whole
  * patch gives in memory (scim_patch_apply on the document read before),
@@ -390,59 +409,31 @@ static void user_set_agrees(const char *tag)
     q = req(1);
     scim_svc_get(&q->svc, SCIM_RES_USER, uid, NULL, NULL, &q->res);
     etag = apr_pstrdup(root, q->res.etag ? q->res.etag : "");
-    q = req(1);
-    q->svc.if_match = (const char *[]){ "1", NULL };
-    scim_svc_patch(&q->svc, SCIM_RES_USER, uid,
-                   J(q,
-                     PATCH_OP "{\"op\":\"replace\",\"path\":\"title\","
-                              "\"value\":\"stale\"}]}"),
-                   &q->res);
-    ok(q->res.status == 412, "set PATCH with a stale If-Match: 412 (%d)",
-       q->res.status);
+    ok(set_patch(1, uid, "1", TITLE("stale")) == 412,
+       "set PATCH with a stale If-Match: 412");
     q = req(1);
     scim_svc_get(&q->svc, SCIM_RES_USER, uid, NULL, NULL, &q->res);
     ok(strcmp(str_at(body_of(q), "title"), "stale") && q->res.etag
            && !strcmp(q->res.etag, etag),
        "and nothing changed");
-    q = req(1);
-    q->svc.if_match = (const char *[]){
-        apr_pstrndup(root, etag + 3, strlen(etag) - 4), NULL
-    };
-    scim_svc_patch(&q->svc, SCIM_RES_USER, uid,
-                   J(q,
-                     PATCH_OP "{\"op\":\"replace\",\"path\":\"title\","
-                              "\"value\":\"current\"}]}"),
-                   &q->res);
-    ok(q->res.status == 200 && !strcmp(str_at(body_of(q), "title"), "current"),
-       "set PATCH with the current If-Match: 200 (%d)", q->res.status);
-    q = req(1);
-    scim_svc_patch(&q->svc, SCIM_RES_USER, "00000000-0000-4000-8000-000000000000",
-                   J(q,
-                     PATCH_OP "{\"op\":\"replace\",\"path\":\"active\","
-                              "\"value\":false}]}"),
-                   &q->res);
-    ok(q->res.status == 404, "set PATCH of an unknown user: 404 (%d)",
-       q->res.status);
-    q = req(1);
-    scim_svc_patch(&q->svc, SCIM_RES_USER, "not-a-uuid",
-                   J(q,
-                     PATCH_OP "{\"op\":\"replace\",\"path\":\"active\","
-                              "\"value\":false}]}"),
-                   &q->res);
-    ok(q->res.status == 404, "set PATCH of an id that is no uuid: 404 (%d)",
-       q->res.status);
-    q = req(0);
-    scim_svc_patch(&q->svc, SCIM_RES_USER, uid,
-                   J(q,
-                     PATCH_OP "{\"op\":\"replace\",\"path\":\"title\","
-                              "\"value\":\"denied\"}]}"),
-                   &q->res);
-    ok(q->res.status == 401, "set PATCH with a refused token: 401 (%d)",
-       q->res.status);
+    ok(set_patch(1, uid, apr_pstrndup(root, etag + 3, strlen(etag) - 4),
+                 TITLE("current"))
+           == 200,
+       "set PATCH with the current If-Match: 200");
+    ok(set_patch(1, "00000000-0000-4000-8000-000000000000", NULL,
+                 "{\"op\":\"replace\",\"path\":\"active\",\"value\":false}")
+           == 404,
+       "set PATCH of an unknown user: 404");
+    ok(set_patch(1, "not-a-uuid", NULL,
+                 "{\"op\":\"replace\",\"path\":\"active\",\"value\":false}")
+           == 404,
+       "set PATCH of an id that is no uuid: 404");
+    ok(set_patch(0, uid, NULL, TITLE("denied")) == 401,
+       "set PATCH with a refused token: 401");
     q = req(1);
     scim_svc_get(&q->svc, SCIM_RES_USER, uid, NULL, NULL, &q->res);
     ok(!strcmp(str_at(body_of(q), "title"), "current"),
-       "and nothing was written");
+       "and only the PATCH with the current If-Match was written");
     q = req(1);
     scim_svc_delete(&q->svc, SCIM_RES_GROUP, gid, &q->res);
     q = req(1);
