@@ -466,9 +466,11 @@ static int load_doc(scim_svc_req_t *rq, scim_res_type_e type, const char *id,
     return 1;
 }
 
-/* PATCH of a user: one UPDATE when the patch only sets values (what Okta
- * and Entra send to deactivate or rename); else read, apply, conditional
- * replace, again on a conflict. */
+/* PATCH of a user: one UPDATE when the patch only sets values (a
+ * deactivation, displayName, name.givenName: scim_patch_user_set); else
+ * read, apply, conditional replace, again on a conflict. The check costs
+ * one pass over the operations, and stops at the first that needs the
+ * document. */
 static void patch_user(scim_svc_req_t *rq, const char *id, const char *version,
                        const json_t *body, scim_svc_result_t *res)
 {

@@ -698,10 +698,10 @@ static const char *const SET_USER = TOKEN_CTE
     "r.doc -> 'active', 'true'::jsonb) = 'true'::jsonb, version = "
     "r.version + 1, updated_at = now() FROM t, s WHERE r.tenant_id = "
     "t.tenant_id AND r.id = %s::uuid AND r.kind = 'user' AND (%s::bigint "
-    "IS NULL OR r.version = %s::bigint) RETURNING r.id, r.version, "
-    "r.doc::text AS doc, r.groups, r.created_at, r.updated_at) "
-    "SELECT " TOKEN_COLS ", u.id, u.version, u.doc, u.groups, " TS(
-        "u.created_at") ", " TS("u.updated_at") " FROM t LEFT JOIN u ON true";
+    "IS NULL OR r.version = %s::bigint) RETURNING r.id, r.version, r.doc, "
+    "r.groups, r.created_at, r.updated_at) "
+    "SELECT " TOKEN_COLS
+    ", " RES_COLS("u", "u.groups") " FROM t LEFT JOIN u ON true";
 
 apr_status_t scim_store_user_set(scim_store_req_t *rq, const char *id,
                                  const char *if_version, const char *set,
