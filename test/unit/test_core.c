@@ -162,6 +162,48 @@ START_TEST(b64url_strict)
 }
 END_TEST
 
+/* Every byte against both alphabets: "AAA" then the byte decodes, as its
+ * value in the last six bits, exactly when the byte is in the alphabet. */
+START_TEST(b64_every_byte)
+{
+    static const char
+        url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    static const char
+        std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    int c;
+
+    for (c = 0; c < 256; c++) {
+        char in[4] = { 'A', 'A', 'A', (char)c };
+        const char *u = c ? memchr(url, c, 64) : NULL;
+        const char *d = c ? memchr(std, c, 64) : NULL;
+        unsigned char *uout;
+        char *sout;
+        apr_size_t n;
+
+        if (u) {
+            ck_assert_int_eq(scim_b64url_decode(pool, in, 4, &uout, &n),
+                             APR_SUCCESS);
+            ck_assert_uint_eq(n, 3);
+            ck_assert_int_eq(uout[2], (int)(u - url));
+        }
+        else {
+            ck_assert_msg(scim_b64url_decode(pool, in, 4, &uout, &n) == APR_EINVAL,
+                          "byte %d decoded as base64url", c);
+        }
+        if (d) {
+            ck_assert_int_eq(scim_b64_decode(pool, in, 4, &sout, &n),
+                             APR_SUCCESS);
+            ck_assert_uint_eq(n, 3);
+            ck_assert_int_eq((unsigned char)sout[2], (int)(d - std));
+        }
+        else if (c != '=') { /* "AAA=" is padded "AAA" */
+            ck_assert_msg(scim_b64_decode(pool, in, 4, &sout, &n) == APR_EINVAL,
+                          "byte %d decoded as base64", c);
+        }
+    }
+}
+END_TEST
+
 START_TEST(b64_basic)
 {
     char *out;
@@ -515,6 +557,7 @@ Suite *scim_core_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, b64url_roundtrip);
     tcase_add_test(tc, b64url_strict);
+    tcase_add_test(tc, b64_every_byte);
     tcase_add_test(tc, b64_basic);
     tcase_add_test(tc, ids_and_slugs);
     tcase_add_test(tc, generated_username);
