@@ -29,13 +29,13 @@ local token  = os.getenv("BENCH_TOKEN")
 local label  = os.getenv("BENCH_LABEL") or mode
 
 -- The lines of a file as one string and two arrays of offsets outside the
--- Lua heap (LuaJIT's ffi). LuaJIT interns every string in one hash table and
--- rehashes all of them when it grows or shrinks the table, as the strings of
--- each request come and go: with a million ids as a million Lua strings, each
--- wrk thread stalled its connections for 0.1-0.5 s now and then (stopping the
--- garbage collector did not help; one string did), and wrk's latency
--- correction spread those stalls over the p99. lines(f).n is the count;
--- at(l, i) the i-th line, nil past the end.
+-- Lua heap (LuaJIT's ffi). A million ids as a million Lua strings made every
+-- new string dearer and stalled each wrk thread's connections for 0.1-0.5 s
+-- now and then (each cycle of the collector walks them; with the collector
+-- stopped, the string table's growth rehashes them all), and wrk's latency
+-- correction spread those stalls over the p99 (bench/README.md, "The client
+-- was the bottleneck"). lines(f).n is the count; at(l, i) the i-th line,
+-- nil past the end.
 local ffi = require("ffi")
 local function lines(file)
    local l = { n = 0 }
@@ -73,6 +73,10 @@ elseif mode == "filter" then
    names = lines(os.getenv("BENCH_NAMES"))
 elseif mode == "put" then
    users = lines(os.getenv("BENCH_USERS")) -- "id<TAB>userName"
+   for i = 1, users.n do
+      local tab = users.blob:find("\t", users.first[i], true)
+      assert(tab and tab <= users.last[i], "BENCH_USERS: line " .. i .. " has no TAB")
+   end
 elseif mode == "gpatch" then
    members = lines(os.getenv("BENCH_MEMBERS"))
 end
