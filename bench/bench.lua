@@ -73,9 +73,12 @@ elseif mode == "filter" then
    names = lines(os.getenv("BENCH_NAMES"))
 elseif mode == "put" then
    users = lines(os.getenv("BENCH_USERS")) -- "id<TAB>userName"
-   for i = 1, users.n do
+   for i = 1, users.n do  -- wrk runs on when a script fails to load: exit
       local tab = users.blob:find("\t", users.first[i], true)
-      assert(tab and tab <= users.last[i], "BENCH_USERS: line " .. i .. " has no TAB")
+      if not (tab and tab > users.first[i] and tab < users.last[i]) then
+         io.stderr:write("bench.lua: BENCH_USERS line " .. i .. " is not id<TAB>userName\n")
+         os.exit(1)
+      end
    end
 elseif mode == "gpatch" then
    members = lines(os.getenv("BENCH_MEMBERS"))
