@@ -969,7 +969,13 @@ apr_status_t scim_store_res_list(scim_store_req_t *rq, scim_res_type_e type,
         *total = atoi(cell(rows, 0, 6));
         return APR_SUCCESS;
     }
-    /* An empty page: the total still counts. */
+    /* An empty first page: nothing matches (Okta's "is this userName
+     * taken?" before a create), no second statement. */
+    if (q->start_index <= 1) {
+        *total = 0;
+        return APR_SUCCESS;
+    }
+    /* An empty page past the end: the total still counts. */
     args->nelts -= 2;
     if (fixed) {
         where = *fixed == 'u' ? " AND r.user_name_key = scim_name_key(%s)"
