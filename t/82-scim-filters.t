@@ -273,6 +273,15 @@ f_bad(qq{members.value eq "x"}, 'a Group attribute on Users');
     is(($b // {})->{totalResults}, 0, 'totalResults 0');
     is(scalar @{ ($b // {})->{Resources} // [] }, 0, 'no Resources');
     is_deeply(($b // {})->{schemas}, ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], 'still a ListResponse');
+    # an empty first page is a total of 0 without a count; past the end the
+    # total still counts, for the one-statement userName and externalId
+    # lookups too
+    for my $fx (qq{userName eq "$p-bob"}, qq{externalId eq "EXT-a-$p"}) {
+        ($r, $b) = scim_req('acme', 'GET', '/Users?filter=' . fq($fx) . '&startIndex=2', $auth);
+        is($r->code, 200, "$fx, startIndex=2: 200");
+        is(($b // {})->{totalResults}, 1, '... totalResults 1');
+        is(scalar @{ ($b // {})->{Resources} // [] }, 0, '... and no Resources');
+    }
 }
 
 # --- attributes on lists
@@ -326,6 +335,9 @@ my $SR = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
     scim_ok($r, 200, 'POST /Groups/.search: 200');
     is(($b // {})->{totalResults}, 1, 'one group');
     ok(!exists(($b // {})->{Resources}[0]{members}), 'without members');
+    ($r, $b) = scim_req('acme', 'GET', '/Groups?filter=' . fq(qq{displayName eq "group $p"}) . '&startIndex=99', $auth);
+    is(($b // {})->{totalResults}, 1, 'a group filter past the end: totalResults 1');
+    is(scalar @{ ($b // {})->{Resources} // [] }, 0, '... and no Resources');
     ($r, $b) = scim_req('acme', 'POST', '/.search', $auth, { schemas => [$SR], filter => qq{externalId eq "$gx"} });
     scim_ok($r, 200, 'POST /.search (root): 200');
     is(($b // {})->{totalResults}, 2, 'root search finds the user and the group');
