@@ -68,11 +68,11 @@
     "string_agg(" MEMBER_ELEM ", ',' ORDER BY lower(a.user_name), a.id)"
 /* ... of group g as stored; each member looked up by primary key (OFFSET 0
  * keeps the lookup from turning into a scan of the tenant's accounts). */
-#define MEMBERS_OF(g)                                                 \
-    "(SELECT " MEMBER_AGG " FROM group_members m CROSS JOIN LATERAL " \
-    "(SELECT x.id, x.user_name, x.display_name FROM accounts x "      \
-    "WHERE x.id = m.account_id OFFSET 0) a WHERE m.tenant_id = " g    \
-    ".tenant_id AND m.group_id = " g ".id)"
+#define MEMBERS_OF(g)                                                    \
+    "(SELECT " MEMBER_AGG " FROM group_members m CROSS JOIN LATERAL "    \
+    "(SELECT x.id, x.user_name, x.display_name FROM accounts x "         \
+    "WHERE x.id = m.account_id AND x.tenant_id = m.tenant_id OFFSET 0) " \
+    "a WHERE m.tenant_id = " g ".tenant_id AND m.group_id = " g ".id)"
 /* ... of the users with the ids of a uuid[] parameter. "= ANY(array)" and
  * "<> ALL(array)", never "IN (SELECT unnest(array))": PostgreSQL 15 hashes
  * the array whatever the plan, while a semi-join planned on statistics that

@@ -1,0 +1,126 @@
+# One index for an account's key (sql/009_account_key.sql, issue 8): the
+# primary key of accounts is (id, tenant_id), in that order, and no other
+# index of accounts starts with id or is on (tenant_id, id); the foreign keys
+# of tokens and group_members, which carry the tenant, still hold (a
+# membership naming another tenant's user is refused) and still cascade; and
+# scimctl migrate takes a version 8 database with data to it.
+use strict;
+use warnings FATAL => 'all';
+use Test::More;
+use Apache::Test ();
+use ScimTest;
+
+# "col1,col2" of each index of accounts, by name
+sub index_columns {
+    my ($run) = @_;
+    my %cols = map { $_->[0] => $_->[1] } map { [split /\|/, $_, 2] } split /\n/, $run->(
+        "SELECT i.relname || '|' || (SELECT string_agg(a.attname, ',' ORDER BY k.n) "
+        . "FROM unnest(x.indkey) WITH ORDINALITY k(attnum, n) "
+        . "JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum) "
+        . "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+        . "WHERE x.indrelid = 'accounts'::regclass");
+    return \%cols;
+}
+
+sub check_schema {
+    my ($run, $where) = @_;
+    my $cols = index_columns($run);
+    is($cols->{accounts_pkey}, 'id,tenant_id', "$where: the primary key is (id, tenant_id)");
+    is($run->("SELECT indisprimary FROM pg_index WHERE indexrelid = 'accounts_pkey'::regclass"), 't',
+       "$where: and it is the primary key");
+    is_deeply([sort grep { $cols->{$_} =~ /^(?:id\b|tenant_id,id$)/ && $_ ne 'accounts_pkey' } keys %$cols], [],
+              "$where: no second index on id or on (tenant_id, id)");
+    for my $t (qw(tokens group_members)) {
+        is($run->("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = '$t'::regclass "
+                  . "AND confrelid = 'accounts'::regclass"),
+           'FOREIGN KEY (tenant_id, account_id) REFERENCES accounts(tenant_id, id) ON DELETE CASCADE',
+           "$where: $t still references accounts (tenant_id, id), with its cascade");
+    }
+}
+
+# --- the test database, migrated by the suite
+check_schema(sub { my @r = map { join '|', @$_ } sql_rows(shift); join "\n", @r }, 'test database');
+
+# --- a database at version 8 with data, migrated
+my $db = 'scratch_' . lc(uniq_name('k67') =~ s/-/_/gr);
+my @psql = ('psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
+            '-h', $ENV{SCIM_TEST_PGHOST}, '-p', $ENV{SCIM_TEST_PGPORT}, '-U', 'scim');
+# output and exit status of one statement in the scratch database
+my $try = sub {
+    my ($q) = @_;
+    my $cmd = join ' ', map { "'" . s/'/'\\''/gr . "'" } @psql, '-d', $db, '-c', $q;
+    my $out = `$cmd 2>&1`;
+    $out =~ s/\s+\z//;
+    return ($? >> 8, $out);
+};
+my $run = sub {
+    my ($rc, $out) = $try->(@_);
+    die "psql failed ($out) on: $_[0]\n" if $rc;
+    return $out;
+};
+is(system(@psql, '-d', 'scim', '-c', "CREATE DATABASE $db"), 0, "a scratch database $db");
+for my $f (sort glob(root_dir() . '/sql/00[1-8]_*.sql')) {
+    is(system(@psql, '-d', $db, '-f', $f), 0, 'version 8 schema: ' . ($f =~ s{.*/}{}r));
+}
+$run->("CREATE TABLE scim_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "
+       . "applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO scim_schema_migrations (version, name) "
+       . "SELECT n, 'v' || n FROM generate_series(1, 8) n");
+is($run->("SELECT string_agg(i.relname, ',' ORDER BY i.relname) FROM pg_index x "
+          . "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = 'accounts'::regclass "
+          . "AND i.relname IN ('accounts_pkey', 'accounts_tenant_id_id_key')"),
+   'accounts_pkey,accounts_tenant_id_id_key', 'version 8: the two indexes of before');
+$run->("INSERT INTO tenants (slug, name) VALUES ('t1', 'T1'), ('t2', 'T2')");
+$run->("INSERT INTO identity_providers (tenant_id, type, name, created_by) "
+       . "SELECT id, 'okta', 'Okta', 'test' FROM tenants WHERE slug = 't1'");
+$run->("INSERT INTO accounts (tenant_id, kind, user_name, billable, idp_id) "
+       . "SELECT tenant_id, 'provisioning', 'okta-prov', false, id FROM identity_providers");
+for my $u (qw(t1:ann t1:ben t2:cid)) {
+    my ($t, $n) = split /:/, $u;
+    $run->("INSERT INTO accounts (tenant_id, kind, user_name, billable, doc) SELECT id, 'user', '$n', "
+           . "true, '{\"userName\": \"$n\"}' FROM tenants WHERE slug = '$t'");
+}
+$run->("INSERT INTO groups (tenant_id, display_name) SELECT id, 'staff' FROM tenants WHERE slug = 't1'");
+$run->("INSERT INTO group_members (tenant_id, group_id, account_id) SELECT a.tenant_id, g.id, a.id "
+       . "FROM accounts a JOIN groups g ON g.tenant_id = a.tenant_id WHERE a.user_name IN ('ann', 'ben')");
+$run->("INSERT INTO tokens (tenant_id, account_id, jti, token_hash, kid, created_at, created_by, expires_at) "
+       . "SELECT tenant_id, id, 'AAAAAAAAAAAAAAAAAAAAAA', sha256('x'), 'k1', now(), 'test', now() + interval '30 days' "
+       . "FROM accounts WHERE kind = 'provisioning'");
+my $before = $run->("SELECT string_agg(id || ':' || tenant_id || ':' || user_name || ':' || version "
+                    . "|| ':' || coalesce(groups, '-'), ',' ORDER BY user_name) FROM accounts");
+
+my $conninfo = "host=$ENV{SCIM_TEST_PGHOST} port=$ENV{SCIM_TEST_PGPORT} dbname=$db user=scim";
+my ($rc, $out) = scimctl('--db', $conninfo, 'migrate');
+is($rc, 0, 'scimctl migrate succeeds') or diag $out;
+like($out, qr/applied 009_account_key/, 'applies 009_account_key') or diag $out;
+unlike($out, qr/applied 00[1-8]/, 'and nothing older');
+check_schema($run, 'after the upgrade');
+is($run->("SELECT string_agg(id || ':' || tenant_id || ':' || user_name || ':' || version "
+          . "|| ':' || coalesce(groups, '-'), ',' ORDER BY user_name) FROM accounts"),
+   $before, 'every account as it was (ids, tenants, names, versions, groups)');
+is($run->("SELECT count(*) FROM group_members") . '/' . $run->("SELECT count(*) FROM tokens"), '2/1',
+   'memberships and the token kept');
+
+# the foreign keys still carry the tenant
+($rc, $out) = $try->("INSERT INTO group_members (tenant_id, group_id, account_id) SELECT g.tenant_id, g.id, a.id "
+                     . "FROM groups g, accounts a WHERE a.user_name = 'cid'");
+isnt($rc, 0, "a membership of t1's group naming t2's user is refused");
+like($out, qr/group_members_tenant_id_account_id_fkey/, 'by the foreign key') or diag $out;
+($rc, $out) = $try->("INSERT INTO group_members (tenant_id, group_id, account_id) SELECT g.tenant_id, g.id, "
+                     . "gen_random_uuid() FROM groups g");
+like($out, qr/group_members_tenant_id_account_id_fkey/, 'and one naming no account') or diag $out;
+is($run->("SELECT count(*) FROM group_members"), 2, 'neither was stored');
+
+# and still cascade
+$run->("DELETE FROM accounts WHERE user_name = 'ann'");
+is($run->("SELECT count(*) FROM group_members"), 1, "deleting ann removes her membership");
+like($run->("SELECT groups FROM accounts WHERE user_name = 'ben'"), qr/staff/, 'ben is still in the group');
+$run->("DELETE FROM accounts WHERE kind = 'provisioning'");
+is($run->("SELECT count(*) FROM tokens"), 0, 'deleting the provisioning account removes its token');
+$run->("DELETE FROM tenants WHERE slug = 't1'");
+is($run->("SELECT string_agg(user_name, ',') FROM accounts"), 'cid', "deleting t1 removes its accounts, not t2's");
+
+($rc, $out) = scimctl('--db', $conninfo, 'migrate');
+like($out, qr/already at version 9\b/, 'migrate again: nothing to do') or diag $out;
+system(@psql, '-d', 'scim', '-c', "DROP DATABASE $db");
+
+done_testing();
