@@ -2,8 +2,10 @@
 # primary key of accounts is (id, tenant_id), in that order, and no other
 # index of accounts starts with id or is on (tenant_id, id); the foreign keys
 # of tokens and group_members, which carry the tenant, still hold (a
-# membership naming another tenant's user is refused) and still cascade; and
-# scimctl migrate takes a version 8 database with data to it.
+# membership naming another tenant's user is refused) and still cascade;
+# two tenants' accounts with one id (which the database now allows) stay
+# apart in the group triggers and the token limit; and scimctl migrate takes
+# a version 8 database with data to it.
 use strict;
 use warnings FATAL => 'all';
 use Test::More;
@@ -28,7 +30,7 @@ sub check_schema {
     is($cols->{accounts_pkey}, 'id,tenant_id', "$where: the primary key is (id, tenant_id)");
     is($run->("SELECT indisprimary FROM pg_index WHERE indexrelid = 'accounts_pkey'::regclass"), 't',
        "$where: and it is the primary key");
-    is_deeply([sort grep { $cols->{$_} =~ /^(?:id\b|tenant_id,id$)/ && $_ ne 'accounts_pkey' } keys %$cols], [],
+    is_deeply([sort grep { ($cols->{$_} // '') =~ /^(?:id\b|tenant_id,id$)/ && $_ ne 'accounts_pkey' } keys %$cols], [],
               "$where: no second index on id or on (tenant_id, id)");
     for my $t (qw(tokens group_members)) {
         is($run->("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = '$t'::regclass "
@@ -58,7 +60,10 @@ my $run = sub {
     die "psql failed ($out) on: $_[0]\n" if $rc;
     return $out;
 };
+my $made;
+END { system(@psql, '-d', 'scim', '-c', "DROP DATABASE IF EXISTS $db") if $made; }
 is(system(@psql, '-d', 'scim', '-c', "CREATE DATABASE $db"), 0, "a scratch database $db");
+$made = 1;
 for my $f (sort glob(root_dir() . '/sql/00[1-8]_*.sql')) {
     is(system(@psql, '-d', $db, '-f', $f), 0, 'version 8 schema: ' . ($f =~ s{.*/}{}r));
 }
@@ -119,8 +124,56 @@ is($run->("SELECT count(*) FROM tokens"), 0, 'deleting the provisioning account 
 $run->("DELETE FROM tenants WHERE slug = 't1'");
 is($run->("SELECT string_agg(user_name, ',') FROM accounts"), 'cid', "deleting t1 removes its accounts, not t2's");
 
+# Two tenants' accounts with one id: t2 gets a user and a provisioning
+# account with the ids of t3's (an operator's copy of a tenant could make
+# such twins). A membership change or a group rename in t3 regroups t3's
+# account only, and t3's live tokens do not count against t2's account.
+$run->("INSERT INTO tenants (slug, name) VALUES ('t3', 'T3')");
+$run->("INSERT INTO identity_providers (tenant_id, type, name, created_by) "
+       . "SELECT id, 'entra', 'Entra', 'test' FROM tenants WHERE slug IN ('t2', 't3')");
+$run->("INSERT INTO accounts (tenant_id, kind, user_name, billable, idp_id) "
+       . "SELECT i.tenant_id, 'provisioning', 'entra-prov', false, i.id FROM identity_providers i "
+       . "JOIN tenants t ON t.id = i.tenant_id WHERE t.slug = 't3'");
+$run->("INSERT INTO accounts (tenant_id, kind, user_name, billable, doc) SELECT id, 'user', 'dan', true, "
+       . "'{\"userName\": \"dan\"}' FROM tenants WHERE slug = 't3'");
+for my $k (qw(user provisioning)) {
+    $run->("INSERT INTO accounts (id, tenant_id, kind, user_name, billable, idp_id, doc) "
+           . "SELECT a.id, t.id, a.kind, a.user_name || '-twin', a.billable, "
+           . "(SELECT i.id FROM identity_providers i WHERE i.tenant_id = t.id AND a.kind = 'provisioning'), a.doc "
+           . "FROM accounts a JOIN tenants s ON s.id = a.tenant_id AND s.slug = 't3', tenants t "
+           . "WHERE t.slug = 't2' AND a.kind = '$k'");
+}
+is($run->("SELECT count(DISTINCT a.id) || '/' || count(*) FROM accounts a JOIN tenants t ON t.id = a.tenant_id "
+          . "WHERE t.slug IN ('t2', 't3') AND a.user_name IN ('dan', 'dan-twin', 'entra-prov', 'entra-prov-twin')"),
+   '2/4', 'two pairs of accounts, each pair with one id in two tenants');
+my $twin = sub { $run->("SELECT version || ':' || coalesce(groups, '-') FROM accounts WHERE user_name = 'dan-twin'") };
+my $twin0 = $twin->();
+$run->("INSERT INTO groups (tenant_id, display_name) SELECT id, 'crew' FROM tenants WHERE slug = 't3'");
+$run->("INSERT INTO group_members (tenant_id, group_id, account_id) SELECT a.tenant_id, g.id, a.id "
+       . "FROM accounts a JOIN groups g ON g.tenant_id = a.tenant_id AND g.display_name = 'crew' WHERE a.user_name = 'dan'");
+like($run->("SELECT groups FROM accounts WHERE user_name = 'dan'"), qr/crew/, "t3's dan is in crew");
+is($twin->(), $twin0, "and t2's dan-twin, with the same id, is untouched (version and groups)");
+$run->("UPDATE groups SET display_name = 'crew 2' WHERE display_name = 'crew'");
+like($run->("SELECT groups FROM accounts WHERE user_name = 'dan'"), qr/crew 2/, "renaming crew rewrites dan's groups");
+is($twin->(), $twin0, 'and not the twin\'s');
+$run->("DELETE FROM group_members");
+is($twin->(), $twin0, 'nor does removing the membership');
+for my $n (1, 2) {
+    $run->("INSERT INTO tokens (tenant_id, account_id, jti, token_hash, kid, created_at, created_by, expires_at) "
+           . "SELECT tenant_id, id, 'CCCCCCCCCCCCCCCCCCCCC$n', sha256('c$n'), 'k1', now(), 'test', "
+           . "now() + interval '30 days' FROM accounts WHERE user_name = 'entra-prov'");
+}
+($rc, $out) = $try->("INSERT INTO tokens (tenant_id, account_id, jti, token_hash, kid, created_at, created_by, "
+                     . "expires_at) SELECT tenant_id, id, 'CCCCCCCCCCCCCCCCCCCCC3', sha256('c3'), 'k1', now(), "
+                     . "'test', now() + interval '30 days' FROM accounts WHERE user_name = 'entra-prov'");
+like($out, qr/too many provisioning tokens/, "a third live token of t3's provisioning account is refused");
+($rc, $out) = $try->("INSERT INTO tokens (tenant_id, account_id, jti, token_hash, kid, created_at, created_by, "
+                     . "expires_at) SELECT tenant_id, id, 'DDDDDDDDDDDDDDDDDDDDD1', sha256('d1'), 'k1', now(), "
+                     . "'test', now() + interval '30 days' FROM accounts WHERE user_name = 'entra-prov-twin'");
+is($rc, 0, "while t2's twin, with the same id, gets its first") or diag $out;
+
 ($rc, $out) = scimctl('--db', $conninfo, 'migrate');
-like($out, qr/already at version 9\b/, 'migrate again: nothing to do') or diag $out;
-system(@psql, '-d', 'scim', '-c', "DROP DATABASE $db");
+my ($latest) = map { /^(\d+)_/ ? $1 + 0 : () } reverse sort map { (split m{/})[-1] } glob(root_dir() . '/sql/[0-9]*.sql');
+like($out, qr/already at version $latest\b/, "migrate again: nothing to do (at $latest, the last in sql/)") or diag $out;
 
 done_testing();
