@@ -15,8 +15,8 @@
 --
 -- An id stays unique within its tenant (the primary key). Across tenants
 -- only its randomness keeps it unique: ids are made by gen_random_uuid()
--- in PostgreSQL (users, groups) or by the server (provisioning accounts),
--- never taken from a client. But the database no longer refuses two
+-- in PostgreSQL (users, groups and provisioning accounts), never taken from
+-- a client. But the database no longer refuses two
 -- accounts of two tenants with one id (an operator copying a tenant with
 -- INSERT ... SELECT could make them), so the functions below that found
 -- accounts by id alone now also match the tenant: the regrouping of the
@@ -44,11 +44,16 @@ ALTER TABLE group_members ADD CONSTRAINT group_members_tenant_id_account_id_fkey
 -- of its own tenant. The tenants are those of the change (one for every
 -- statement of the module); an account of another tenant of the same
 -- statement with the same id would only be regrouped from its own
--- memberships, which changes nothing but its version.
+-- memberships, which changes nothing but its version. The tenant test is
+-- written "(... = ANY(p_tenants)) IS TRUE" so that no index can take it: the
+-- rows are found by the primary key's id alone, as before, and never by an
+-- index that starts with tenant_id, which statistics taken before a
+-- tenant's first import would make look cheap (a scan of the whole tenant
+-- for each membership change: quadratic over the import).
 CREATE FUNCTION scim_accounts_regroup(p_tenants uuid[], p_ids uuid[]) RETURNS void
 LANGUAGE plpgsql SET enable_seqscan = off AS $$
 BEGIN
-    PERFORM 1 FROM accounts WHERE id = ANY(p_ids) AND tenant_id = ANY(p_tenants)
+    PERFORM 1 FROM accounts WHERE id = ANY(p_ids) AND (tenant_id = ANY(p_tenants)) IS TRUE
         ORDER BY id, tenant_id FOR NO KEY UPDATE;
     UPDATE accounts a SET version = a.version + 1, groups = (
         SELECT string_agg(scim_group_elem(g.id, g.display_name), ','
@@ -56,7 +61,7 @@ BEGIN
         FROM group_members m
         JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
         WHERE m.account_id = a.id AND m.tenant_id = a.tenant_id)
-    WHERE a.id = ANY(p_ids) AND a.tenant_id = ANY(p_tenants);
+    WHERE a.id = ANY(p_ids) AND (a.tenant_id = ANY(p_tenants)) IS TRUE;
 END
 $$;
 
