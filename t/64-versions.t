@@ -157,25 +157,8 @@ is_deeply($gb6->{members} // [], [], 'the group has no members left');
 
 # --- scimctl migrate: a database at version 4 with data
 {
-    my $db = 'scratch_' . lc(uniq_name('v64') =~ s/-/_/gr);
-    my @psql = ('psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
-                '-h', $ENV{SCIM_TEST_PGHOST}, '-p', $ENV{SCIM_TEST_PGPORT}, '-U', 'scim');
-    my $run = sub {
-        my ($q) = @_;
-        open(my $fh, '-|', @psql, '-d', $db, '-c', $q) or die $!;
-        local $/;
-        my $out = <$fh> // '';
-        close $fh;
-        $out =~ s/\s+\z//;
-        return $out;
-    };
-    is(system(@psql, '-d', 'scim', '-c', "CREATE DATABASE $db"), 0, "a scratch database $db");
-    for my $f (sort glob(root_dir() . '/sql/00[1-4]_*.sql')) {
-        is(system(@psql, '-d', $db, '-f', $f), 0, 'version 4 schema: ' . ($f =~ s{.*/}{}r));
-    }
-    $run->("CREATE TABLE scim_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "
-           . "applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO scim_schema_migrations VALUES "
-           . "(1, '001_initial'), (2, '002_hot_path'), (3, '003_name_keys'), (4, '004_last_used')");
+    my $s = scratch_db('v64', 4);
+    my $run = $s->{run};
     $run->("INSERT INTO tenants (slug, name) VALUES ('t1', 'T1')");
     for my $u (qw(ann ben cid)) {
         $run->("INSERT INTO accounts (tenant_id, kind, user_name, billable, doc, version) SELECT id, 'user', '$u', "
@@ -185,7 +168,7 @@ is_deeply($gb6->{members} // [], [], 'the group has no members left');
            . "(VALUES ('Zeta \"Z\"'), ('alpha')) v(n)");
     $run->("INSERT INTO group_members (tenant_id, group_id, account_id) SELECT a.tenant_id, g.id, a.id "
            . "FROM accounts a, groups g WHERE a.user_name IN ('ann', 'ben') AND (a.user_name = 'ann' OR g.display_name = 'alpha')");
-    my $conninfo = "host=$ENV{SCIM_TEST_PGHOST} port=$ENV{SCIM_TEST_PGPORT} dbname=$db user=scim";
+    my $conninfo = $s->{conninfo};
     my ($rc, $out) = scimctl('--db', $conninfo, 'migrate');
     is($rc, 0, 'scimctl migrate succeeds') or diag $out;
     like($out, qr/applied 005_versions/, 'applies 005_versions') or diag $out;
@@ -210,7 +193,6 @@ is_deeply($gb6->{members} // [], [], 'the group has no members left');
     ($rc, $out) = scimctl('--db', $conninfo, 'migrate');
     my ($latest) = map { /^(\d+)_/ ? $1 + 0 : () } reverse sort map { (split m{/})[-1] } glob(root_dir() . '/sql/[0-9]*.sql');
     like($out, qr/already at version $latest\b/, "migrate again: nothing to do (at $latest, the last in sql/)");
-    system(@psql, '-d', 'scim', '-c', "DROP DATABASE $db");
 }
 
 done_testing();

@@ -44,32 +44,18 @@ sub check_schema {
 check_schema(sub { my @r = map { join '|', @$_ } sql_rows(shift); join "\n", @r }, 'test database');
 
 # --- a database at version 8 with data, migrated
-my $db = 'scratch_' . lc(uniq_name('k67') =~ s/-/_/gr);
-my @psql = ('psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
-            '-h', $ENV{SCIM_TEST_PGHOST}, '-p', $ENV{SCIM_TEST_PGPORT}, '-U', 'scim');
-# output and exit status of one statement in the scratch database
+my $s = scratch_db('k67', 8);
+# output and exit status of one statement in the scratch database (psql's
+# error in place of the output when it failed)
 my $try = sub {
-    my ($q) = @_;
-    my $cmd = join ' ', map { "'" . s/'/'\\''/gr . "'" } @psql, '-d', $db, '-c', $q;
-    my $out = `$cmd 2>&1`;
-    $out =~ s/\s+\z//;
-    return ($? >> 8, $out);
+    my $out = $s->{run}->(@_);
+    return ($s->{status}, $s->{status} ? $s->{error} : $out);
 };
 my $run = sub {
     my ($rc, $out) = $try->(@_);
     die "psql failed ($out) on: $_[0]\n" if $rc;
     return $out;
 };
-my $made;
-END { local $?; system(@psql, '-d', 'scim', '-c', "DROP DATABASE IF EXISTS $db") if $made; }
-is(system(@psql, '-d', 'scim', '-c', "CREATE DATABASE $db"), 0, "a scratch database $db");
-$made = 1;
-for my $f (sort glob(root_dir() . '/sql/00[1-8]_*.sql')) {
-    is(system(@psql, '-d', $db, '-f', $f), 0, 'version 8 schema: ' . ($f =~ s{.*/}{}r));
-}
-$run->("CREATE TABLE scim_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "
-       . "applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO scim_schema_migrations (version, name) "
-       . "SELECT n, 'v' || n FROM generate_series(1, 8) n");
 is($run->("SELECT string_agg(i.relname, ',' ORDER BY i.relname) FROM pg_index x "
           . "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = 'accounts'::regclass "
           . "AND i.relname IN ('accounts_pkey', 'accounts_tenant_id_id_key')"),
@@ -93,7 +79,7 @@ $run->("INSERT INTO tokens (tenant_id, account_id, jti, token_hash, kid, created
 my $before = $run->("SELECT string_agg(id || ':' || tenant_id || ':' || user_name || ':' || version "
                     . "|| ':' || coalesce(groups, '-'), ',' ORDER BY user_name) FROM accounts");
 
-my $conninfo = "host=$ENV{SCIM_TEST_PGHOST} port=$ENV{SCIM_TEST_PGPORT} dbname=$db user=scim";
+my $conninfo = $s->{conninfo};
 my ($rc, $out) = scimctl('--db', $conninfo, 'migrate');
 is($rc, 0, 'scimctl migrate succeeds') or diag $out;
 like($out, qr/applied 009_account_key/, 'applies 009_account_key') or diag $out;

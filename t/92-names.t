@@ -247,26 +247,8 @@ is_deeply(names_of('/Users', qq{userName eq "$tag-bob" or userName eq "} . fullw
 
 # ---- migration 3 on rows that already collide
 {
-    my $db = 'scratch_' . lc(uniq_name('n92') =~ s/-/_/gr);
-    my @psql = ('psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
-                '-h', $ENV{SCIM_TEST_PGHOST}, '-p', $ENV{SCIM_TEST_PGPORT}, '-U', 'scim');
-    my $status;
-    my $run = sub {
-        my ($sql) = @_;
-        open(my $fh, '-|', @psql, '-d', $db, '-c', Encode::encode_utf8($sql)) or die $!;
-        local $/;
-        my $out = <$fh> // '';
-        $status = close($fh) ? 0 : ($? >> 8 || 1);
-        $out =~ s/\s+\z//;
-        return Encode::decode_utf8($out);
-    };
-    is(system(@psql, '-d', 'scim', '-c', "CREATE DATABASE $db"), 0, "a scratch database $db");
-    for my $f (sort glob(root_dir() . '/sql/00[12]_*.sql')) {
-        is(system(@psql, '-d', $db, '-f', $f), 0, 'the old schema: ' . ($f =~ s{.*/}{}r));
-    }
-    $run->("CREATE TABLE scim_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "
-           . "applied_at timestamptz NOT NULL DEFAULT now()); "
-           . "INSERT INTO scim_schema_migrations VALUES (1, '001_initial'), (2, '002_hot_path')");
+    my $s = scratch_db('n92', 2);
+    my $run = $s->{run};
     $run->("INSERT INTO tenants (slug, name) VALUES ('t1', 'T1'), ('t2', 'T2')");
     # the old unique index (lower(upper())) lets these in together
     my @users = (['t1', 'alice', 1], ['t1', 'ａｌｉｃｅ', 2], ['t1', 'Ａｌice', 3], ['t1', 'bob', 4],
@@ -279,7 +261,7 @@ is_deeply(names_of('/Users', qq{userName eq "$tag-bob" or userName eq "} . fullw
     $run->("INSERT INTO groups (tenant_id, display_name, created_at) SELECT id, 'ＯＰＳ', now() + interval '1 min' FROM tenants WHERE slug = 't1'");
     my $before = $run->("SELECT string_agg(id || '=' || user_name, ',' ORDER BY id) FROM accounts");
     is($run->('SELECT count(*) FROM accounts'), 7, 'seven accounts, four of them twins under NFKC');
-    my $conninfo = "host=$ENV{SCIM_TEST_PGHOST} port=$ENV{SCIM_TEST_PGPORT} dbname=$db user=scim";
+    my $conninfo = $s->{conninfo};
     my ($rc, $out) = scimctl('--db', $conninfo, 'migrate');
     $out = Encode::decode_utf8($out);
     is($rc, 0, 'scimctl migrate succeeds') or diag $out;
@@ -306,12 +288,11 @@ is_deeply(names_of('/Users', qq{userName eq "$tag-bob" or userName eq "} . fullw
         local $SIG{__WARN__} = sub { };
         $run->("UPDATE accounts SET user_name = 'ALICE2' WHERE user_name = 'ａｌｉｃｅ'");
     }
-    isnt($status, 0, 'renaming another exempt row to that key fails (unique index)');
+    isnt($s->{status}, 0, 'renaming another exempt row to that key fails (unique index)');
     is($run->("SELECT count(*) FROM accounts WHERE scim_name_key(user_name) = scim_name_key('alice2')"), 1,
        'so the new name stays unique');
     ($rc, $out) = scimctl('--db', $conninfo, 'migrate');
     like($out, qr/already at version/, 'migrate again: nothing to do');
-    system(@psql, '-d', 'scim', '-c', "DROP DATABASE $db");
 }
 
 sql("DELETE FROM groups WHERE tenant_id = '$tenant' AND scim_name_key(display_name) LIKE scim_name_key('$tag') || '%'");

@@ -12,7 +12,7 @@ use Apache::TestRequest ();
 
 our @EXPORT = qw(base_url admin_req scim_req sql sql_rows json_of new_idp
                  create_token root_dir run_dir scimctl token_from b64url
-                 b64url_decode sign_hs256 key_of);
+                 b64url_decode sign_hs256 key_of scratch_db);
 
 my $json = JSON::PP->new->canonical->allow_nonref;
 
@@ -90,6 +90,55 @@ sub sql_rows {
 sub sql {
     my @rows = sql_rows(@_);
     return @rows ? $rows[0][0] : undef;
+}
+
+# A scratch database at an older schema version, for the upgrade tests: the
+# migrations sql/001_* .. sql/<upto>_* applied with psql (one check each)
+# and recorded as scimctl records them; dropped when the test ends. Returns
+# a hash: name, conninfo, run => sub (SQL, UTF-8) returning its output and
+# setting status (0: success) and error (what psql printed on stderr).
+my @scratch_dbs;
+END {
+    local $?;
+    system(psql_cmd(), '-c', "DROP DATABASE IF EXISTS $_") for @scratch_dbs;
+}
+sub scratch_db {
+    my ($tag, $upto) = @_;
+    require Encode;
+    require Test::More;
+    my %d = (name => 'scratch_' . lc(uniq_name($tag) =~ s/-/_/gr));
+    my @psql = ('psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', $ENV{SCIM_TEST_PGHOST},
+                '-p', $ENV{SCIM_TEST_PGPORT}, '-U', 'scim');
+    $d{conninfo} = "host=$ENV{SCIM_TEST_PGHOST} port=$ENV{SCIM_TEST_PGPORT} dbname=$d{name} user=scim";
+    my $errfile = run_dir() . "/$d{name}.stderr";
+    $d{run} = sub {
+        my ($q) = @_;
+        my $pid = open(my $fh, '-|') // die "fork: $!";
+        if (!$pid) {
+            open(STDERR, '>', $errfile) or die "$errfile: $!";
+            exec(@psql, '-d', $d{name}, '-c', Encode::encode_utf8($q)) or die "psql: $!";
+        }
+        local $/;
+        my $out = <$fh> // '';
+        $d{status} = close($fh) ? 0 : ($? >> 8 || 1);
+        $d{error} = '';
+        if (open(my $e, '<', $errfile)) { $d{error} = <$e> // '' }
+        $out =~ s/\s+\z//;
+        return Encode::decode_utf8($out);
+    };
+    Test::More::is(system(psql_cmd(), '-c', "CREATE DATABASE $d{name}"), 0, "a scratch database $d{name}");
+    push @scratch_dbs, $d{name};
+    my @files = grep { m{/(\d+)_[^/]*\.sql$} && $1 <= $upto } sort glob(root_dir() . '/sql/[0-9]*.sql');
+    for my $f (@files) {
+        Test::More::is(system(@psql, '-d', $d{name}, '-f', $f), 0,
+                       "version $upto schema: " . ($f =~ s{.*/}{}r));
+    }
+    $d{run}->("CREATE TABLE scim_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "
+              . "applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO scim_schema_migrations "
+              . "(version, name) VALUES "
+              . join(', ', map { m{/((\d+)_[^/]*)\.sql$}; "($2, '$1')" } @files));
+    die "scratch database $d{name}: $d{error}" if $d{status};
+    return \%d;
 }
 
 sub scimctl {
