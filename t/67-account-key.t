@@ -45,17 +45,7 @@ check_schema(sub { my @r = map { join '|', @$_ } sql_rows(shift); join "\n", @r 
 
 # --- a database at version 8 with data, migrated
 my $s = scratch_db('k67', 8);
-# output and exit status of one statement in the scratch database (psql's
-# error in place of the output when it failed)
-my $try = sub {
-    my $out = $s->{run}->(@_);
-    return ($s->{status}, $s->{status} ? $s->{error} : $out);
-};
-my $run = sub {
-    my ($rc, $out) = $try->(@_);
-    die "psql failed ($out) on: $_[0]\n" if $rc;
-    return $out;
-};
+my ($run, $try) = @$s{qw(run try)};
 is($run->("SELECT string_agg(i.relname, ',' ORDER BY i.relname) FROM pg_index x "
           . "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = 'accounts'::regclass "
           . "AND i.relname IN ('accounts_pkey', 'accounts_tenant_id_id_key')"),
@@ -143,7 +133,7 @@ $twin0 = $twin->();
 $run->("UPDATE groups SET display_name = 'crew 2' WHERE display_name = 'crew'");
 like($run->("SELECT groups FROM accounts WHERE user_name = 'dan'"), qr/crew 2/, "renaming crew rewrites dan's groups");
 is($twin->(), $twin0, 'and not the twin\'s');
-# the twin in a group of its own tenant; one statement over both tenants
+# the twin in a group of its own tenant
 $run->("INSERT INTO groups (tenant_id, display_name) SELECT id, 'deck' FROM tenants WHERE slug = 't2'");
 $run->("INSERT INTO group_members (tenant_id, group_id, account_id) SELECT a.tenant_id, g.id, a.id "
        . "FROM accounts a JOIN groups g ON g.tenant_id = a.tenant_id AND g.display_name = 'deck' "
@@ -153,10 +143,20 @@ my $both = sub { $run->("SELECT string_agg(user_name || '=' || coalesce(groups, 
 like($both->(), qr/^dan=\S*crew 2\S* dan-twin=\S*deck\S*$/, 'each twin lists the group of its own tenant only')
     or diag $both->();
 unlike($both->(), qr/dan=\S*deck|twin=\S*crew/, 'and not the other one\'s');
+$twin0 = $twin->();
 $run->("DELETE FROM group_members m USING groups g WHERE g.id = m.group_id AND g.display_name = 'crew 2'");
-like($both->(), qr/^dan=- dan-twin=\S*deck/, "removing dan from crew 2 empties dan's groups, the twin keeps deck");
+like($both->(), qr/^dan=- dan-twin=\S*deck/, "removing dan from crew 2 empties dan's groups");
+is($twin->(), $twin0, 'and leaves the twin as it was (version and groups)');
+# one statement over both tenants, each twin with a membership in it
 $run->("DELETE FROM group_members");
-is($both->(), 'dan=- dan-twin=-', 'one statement over both tenants: each is regrouped from its own memberships');
+$run->("INSERT INTO group_members (tenant_id, group_id, account_id) SELECT a.tenant_id, g.id, a.id "
+       . "FROM accounts a JOIN groups g ON g.tenant_id = a.tenant_id "
+       . "AND g.display_name IN ('crew 2', 'deck') WHERE a.user_name IN ('dan', 'dan-twin')");
+like($both->(), qr/^dan=\S*crew 2\S* dan-twin=\S*deck\S*$/,
+     'one INSERT over both tenants: each twin lists its own group') or diag $both->();
+unlike($both->(), qr/dan=\S*deck|twin=\S*crew/, 'and only that one');
+$run->("DELETE FROM group_members");
+is($both->(), 'dan=- dan-twin=-', 'one DELETE over both tenants: each twin is in no group');
 for my $n (1, 2) {
     $run->("INSERT INTO tokens (tenant_id, account_id, jti, token_hash, kid, created_at, created_by, expires_at) "
            . "SELECT tenant_id, id, 'CCCCCCCCCCCCCCCCCCCCC$n', sha256('c$n'), 'k1', now(), 'test', "

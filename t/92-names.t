@@ -284,11 +284,8 @@ is_deeply(names_of('/Users', qq{userName eq "$tag-bob" or userName eq "} . fullw
        't', 'an exempt row keeps working');
     is($run->("UPDATE accounts SET user_name = 'alice2' WHERE user_name = 'Ａｌice' RETURNING name_key_exempt IS NULL"),
        't', 'renamed, it is no longer exempt');
-    {
-        local $SIG{__WARN__} = sub { };
-        $run->("UPDATE accounts SET user_name = 'ALICE2' WHERE user_name = 'ａｌｉｃｅ'");
-    }
-    isnt($s->{status}, 0, 'renaming another exempt row to that key fails (unique index)');
+    my ($status) = $s->{try}->("UPDATE accounts SET user_name = 'ALICE2' WHERE user_name = 'ａｌｉｃｅ'");
+    isnt($status, 0, 'renaming another exempt row to that key fails (unique index)');
     is($run->("SELECT count(*) FROM accounts WHERE scim_name_key(user_name) = scim_name_key('alice2')"), 1,
        'so the new name stays unique');
     ($rc, $out) = scimctl('--db', $conninfo, 'migrate');

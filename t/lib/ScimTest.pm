@@ -95,40 +95,51 @@ sub sql {
 # A scratch database at an older schema version, for the upgrade tests: the
 # migrations sql/001_* .. sql/<upto>_* applied with psql (one check each)
 # and recorded as scimctl records them; dropped when the test ends. Returns
-# a hash: name, conninfo, run => sub (SQL, UTF-8) returning its output and
-# setting status (0: success) and error (what psql printed on stderr).
+# a hash: name, conninfo, try => sub (SQL, UTF-8) returning its status (0:
+# success) and its output, or psql's error when it failed; run => the same
+# returning the output, dying when the statement failed.
 my @scratch_dbs;
+my $scratch_pid = $$;
 END {
     local $?;
-    system(psql_cmd(), '-c', "DROP DATABASE IF EXISTS $_") for @scratch_dbs;
+    if ($$ == $scratch_pid) {  # not in a child that failed to exec psql
+        system(psql_cmd(), '-c', "DROP DATABASE IF EXISTS $_") for @scratch_dbs;
+    }
 }
 sub scratch_db {
     my ($tag, $upto) = @_;
     require Encode;
+    require POSIX;
     require Test::More;
     my %d = (name => 'scratch_' . lc(uniq_name($tag) =~ s/-/_/gr));
     my @psql = ('psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', $ENV{SCIM_TEST_PGHOST},
                 '-p', $ENV{SCIM_TEST_PGPORT}, '-U', 'scim');
     $d{conninfo} = "host=$ENV{SCIM_TEST_PGHOST} port=$ENV{SCIM_TEST_PGPORT} dbname=$d{name} user=scim";
     my $errfile = run_dir() . "/$d{name}.stderr";
-    $d{run} = sub {
+    my @files = grep { m{/(\d+)_[^/]*\.sql$} && $1 <= $upto } sort glob(root_dir() . '/sql/[0-9]*.sql');
+    die "scratch_db: no migration numbered $upto\n" unless @files && $files[-1] =~ m{/0*\Q$upto\E_[^/]*$};
+    $d{try} = sub {
         my ($q) = @_;
         my $pid = open(my $fh, '-|') // die "fork: $!";
         if (!$pid) {
-            open(STDERR, '>', $errfile) or die "$errfile: $!";
-            exec(@psql, '-d', $d{name}, '-c', Encode::encode_utf8($q)) or die "psql: $!";
+            open(STDERR, '>', $errfile) or POSIX::_exit(126);
+            exec(@psql, '-d', $d{name}, '-c', Encode::encode_utf8($q));
+            POSIX::_exit(127);
         }
         local $/;
         my $out = <$fh> // '';
-        $d{status} = close($fh) ? 0 : ($? >> 8 || 1);
-        $d{error} = '';
-        if (open(my $e, '<', $errfile)) { $d{error} = <$e> // '' }
-        $out =~ s/\s+\z//;
-        return Encode::decode_utf8($out);
+        my $status = close($fh) ? 0 : ($? >> 8 || 1);
+        my $err = '';
+        if (open(my $e, '<', $errfile)) { $err = <$e> // '' }
+        return ($status, Encode::decode_utf8($status ? $err : $out) =~ s/\s+\z//r);
+    };
+    $d{run} = sub {
+        my ($status, $out) = $d{try}->(@_);
+        die "psql failed ($out) on: $_[0]\n" if $status;
+        return $out;
     };
     Test::More::is(system(psql_cmd(), '-c', "CREATE DATABASE $d{name}"), 0, "a scratch database $d{name}");
     push @scratch_dbs, $d{name};
-    my @files = grep { m{/(\d+)_[^/]*\.sql$} && $1 <= $upto } sort glob(root_dir() . '/sql/[0-9]*.sql');
     for my $f (@files) {
         Test::More::is(system(@psql, '-d', $d{name}, '-f', $f), 0,
                        "version $upto schema: " . ($f =~ s{.*/}{}r));
@@ -137,7 +148,6 @@ sub scratch_db {
               . "applied_at timestamptz NOT NULL DEFAULT now()); INSERT INTO scim_schema_migrations "
               . "(version, name) VALUES "
               . join(', ', map { m{/((\d+)_[^/]*)\.sql$}; "($2, '$1')" } @files));
-    die "scratch database $d{name}: $d{error}" if $d{status};
     return \%d;
 }
 
