@@ -123,8 +123,7 @@ sub scratch_db {
         my $pid = open(my $fh, '-|') // die "fork: $!";
         if (!$pid) {
             open(STDERR, '>', $errfile) or POSIX::_exit(126);
-            exec(@psql, '-d', $d{name}, '-c', Encode::encode_utf8($q));
-            POSIX::_exit(127);
+            exec(@psql, '-d', $d{name}, '-c', Encode::encode_utf8($q)) or POSIX::_exit(127);
         }
         local $/;
         my $out = <$fh> // '';
