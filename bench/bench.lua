@@ -161,7 +161,10 @@ function request()
       local op = (counter % 2 == 1) and "add" or "remove"
       return wrk.format("PATCH", path .. "/" .. one_id, body_headers, gpatch_body(op, uid))
    else -- post, floor-insert
-      local un = string.format("post-%d-%d-%06d-%d@bench.example", tid or 0, counter,
+      -- the floor's users apart from POST's (floor-insert-user writes them
+      -- into the same table)
+      local un = string.format("%s-%d-%d-%06d-%d@bench.example",
+                               mode == "post" and "post" or "floor", tid or 0, counter,
                                math.random(999999), os.time())
       local p = path
       if mode == "floor-insert" and #query > 0 then p = p .. "?" .. query:sub(2) end

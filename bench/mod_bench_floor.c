@@ -10,6 +10,13 @@
  *       reads and parses the body with Jansson, one INSERT ... RETURNING into
  *       the scratch table bench_floor, answers the body plus "id" (Jansson
  *       dump), 201.
+ *   SetHandler bench-floor-insert   POST ...?prep=1&tenant=<uuid>
+ *       the same, but the row goes into accounts, as a user of that tenant
+ *       (userName, externalId, displayName and the body as doc): the table
+ *       POST /Users writes, with its keys, foreign keys and CHECKs, and
+ *       nothing else POST does (no token, no validation, no uniqueness test
+ *       before the insert).  Informational: it separates what the table
+ *       costs from what the module adds.
  *
  * prep=1 uses the statement labelled by DBDPrepareSQL (server-side PREPARE
  * on each pooled connection, PQexecPrepared); without it the statement is
@@ -36,14 +43,16 @@
 module AP_MODULE_DECLARE_DATA bench_floor_module;
 
 /* one line each: bench/run copies these texts into DBDPrepareSQL */
-/* bench/run reads these two lines with sed: keep each on one line. */
+/* bench/run reads these lines with sed: keep each on one line. */
 /* clang-format off */
 #define SELECT_SQL "SELECT id, user_name, external_id, display_name, active, version, replace(to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', replace(to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', doc FROM accounts WHERE id = %s::uuid"
 #define INSERT_SQL "INSERT INTO bench_floor (user_name, doc) VALUES (%s, %s::jsonb) RETURNING id"
+#define INSERT_USER_SQL "INSERT INTO accounts (tenant_id, kind, user_name, external_id, display_name, active, billable, doc) VALUES (%s::uuid, 'user', %s, %s, %s, true, true, %s::jsonb) RETURNING id"
 /* clang-format on */
 /* labels given to the same texts by DBDPrepareSQL in the generated config */
 #define SELECT_LABEL "bench_floor_select"
 #define INSERT_LABEL "bench_floor_insert"
+#define INSERT_USER_LABEL "bench_floor_insert_user"
 
 #define MAX_BODY     65536
 
@@ -234,13 +243,16 @@ static int floor_insert(request_rec *r)
     apr_dbd_row_t *row = NULL;
     json_t *body, *un;
     ap_dbd_t *dbd;
-    const char *id;
+    const char *id, *tenant = arg(r, "tenant");
     char *buf, *out;
     apr_size_t len;
     int rc;
 
     if (r->method_number != M_POST) {
         return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (tenant && strlen(tenant) != 36) {
+        return HTTP_BAD_REQUEST;
     }
     if ((rc = read_body(r, &buf, &len)) != OK) {
         return rc;
@@ -255,12 +267,28 @@ static int floor_insert(request_rec *r)
         json_decref(body);
         return fail(r, NULL, 0, "no database connection");
     }
-    if (!(stmt = statement(r, dbd, INSERT_SQL, INSERT_LABEL))) {
+    if (tenant) {
+        stmt = statement(r, dbd, INSERT_USER_SQL, INSERT_USER_LABEL);
+    }
+    else {
+        stmt = statement(r, dbd, INSERT_SQL, INSERT_LABEL);
+    }
+    if (!stmt) {
         json_decref(body);
         return fail(r, dbd, 0, "prepare");
     }
-    rc = apr_dbd_pvselect(dbd->driver, r->pool, dbd->handle, &res, stmt, 1,
-                          json_string_value(un), buf);
+    if (tenant) {
+        /* a NULL value is SQL NULL */
+        rc = apr_dbd_pvselect(
+            dbd->driver, r->pool, dbd->handle, &res, stmt, 1, tenant,
+            json_string_value(un),
+            json_string_value(json_object_get(body, "externalId")),
+            json_string_value(json_object_get(body, "displayName")), buf);
+    }
+    else {
+        rc = apr_dbd_pvselect(dbd->driver, r->pool, dbd->handle, &res, stmt,
+                              1, json_string_value(un), buf);
+    }
     if (rc != 0 || apr_dbd_num_tuples(dbd->driver, res) != 1
         || apr_dbd_get_row(dbd->driver, r->pool, res, &row, 1) != 0
         || !(id = column(dbd, row, 0, r->pool))) {
