@@ -50,11 +50,11 @@ module AP_MODULE_DECLARE_DATA bench_floor_module;
 #define INSERT_USER_SQL "INSERT INTO accounts (tenant_id, kind, user_name, external_id, display_name, active, billable, doc) VALUES (%s::uuid, 'user', %s, %s, %s, true, true, %s::jsonb) RETURNING id"
 /* clang-format on */
 /* labels given to the same texts by DBDPrepareSQL in the generated config */
-#define SELECT_LABEL "bench_floor_select"
-#define INSERT_LABEL "bench_floor_insert"
+#define SELECT_LABEL      "bench_floor_select"
+#define INSERT_LABEL      "bench_floor_insert"
 #define INSERT_USER_LABEL "bench_floor_insert_user"
 
-#define MAX_BODY     65536
+#define MAX_BODY          65536
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire;
 
@@ -267,27 +267,25 @@ static int floor_insert(request_rec *r)
         json_decref(body);
         return fail(r, NULL, 0, "no database connection");
     }
-    if (tenant) {
-        stmt = statement(r, dbd, INSERT_USER_SQL, INSERT_USER_LABEL);
-    }
-    else {
-        stmt = statement(r, dbd, INSERT_SQL, INSERT_LABEL);
-    }
+    stmt = tenant ? statement(r, dbd, INSERT_USER_SQL, INSERT_USER_LABEL)
+                  : statement(r, dbd, INSERT_SQL, INSERT_LABEL);
     if (!stmt) {
         json_decref(body);
         return fail(r, dbd, 0, "prepare");
     }
     if (tenant) {
         /* a NULL value is SQL NULL */
-        rc = apr_dbd_pvselect(
-            dbd->driver, r->pool, dbd->handle, &res, stmt, 1, tenant,
-            json_string_value(un),
-            json_string_value(json_object_get(body, "externalId")),
-            json_string_value(json_object_get(body, "displayName")), buf);
+        rc = apr_dbd_pvselect(dbd->driver, r->pool, dbd->handle, &res, stmt, 1,
+                              tenant, json_string_value(un),
+                              json_string_value(
+                                  json_object_get(body, "externalId")),
+                              json_string_value(
+                                  json_object_get(body, "displayName")),
+                              buf);
     }
     else {
-        rc = apr_dbd_pvselect(dbd->driver, r->pool, dbd->handle, &res, stmt,
-                              1, json_string_value(un), buf);
+        rc = apr_dbd_pvselect(dbd->driver, r->pool, dbd->handle, &res, stmt, 1,
+                              json_string_value(un), buf);
     }
     if (rc != 0 || apr_dbd_num_tuples(dbd->driver, res) != 1
         || apr_dbd_get_row(dbd->driver, r->pool, res, &row, 1) != 0
