@@ -99,11 +99,19 @@ body_headers["Content-Type"] = "application/scim+json"
 local patch_body = '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],'
    .. '"Operations":[{"op":"replace","path":"active","value":false}]}'
 
--- A ~1 KB SCIM user like the loaded ones, with a userName unique to this
--- thread, request counter and a random part.
-local function user_body(un)
-   return string.format([[{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],"userName":"%s","externalId":"00u%s","name":{"givenName":"Bench","familyName":"Poster","middleName":"Q","formatted":"Bench Q Poster","honorificPrefix":"Dr."},"displayName":"Bench Poster","nickName":"Bench","title":"Senior Software Engineer","userType":"Employee","preferredLanguage":"en-US","locale":"en-US","timezone":"Europe/Berlin","active":true,"emails":[{"value":"%s","type":"work","primary":true},{"value":"home.%s","type":"home"}],"phoneNumbers":[{"value":"+1 555 0100 4242","type":"work"},{"value":"+1 555 0199 4242","type":"mobile"}],"addresses":[{"type":"work","streetAddress":"100 Universal City Plaza","locality":"Hollywood","region":"CA","postalCode":"91608","country":"US","primary":true}],"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"E%s","costCenter":"CC-4200","organization":"Bench Corp","division":"Research and Development","department":"Platform Engineering","manager":{"value":"00u0000000000000001","displayName":"Grace Hopper"}}}]],
-      un, (un:gsub("[^%w]", "")), un, un, un:gsub("[^%d]", ""):sub(1, 12))
+-- The given and family names of bench/load.sql's users.
+local given = { "Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan",
+                "Judy", "Mallory", "Niaj", "Olivia", "Peggy", "Rupert", "Sybil", "Trent",
+                "Uma", "Victor", "Wendy" }
+local family = { "Smith", "Jones", "Garcia", "Miller", "Davis", "Lopez", "Wilson", "Anderson",
+                 "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson",
+                 "White", "Harris", "Clark", "Lewis" }
+
+-- A ~1 KB SCIM user like the loaded ones, with userName un and externalId
+-- ext (by default "00u" and un's letters and digits).
+local function user_body(un, ext)
+   return string.format([[{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],"userName":"%s","externalId":"%s","name":{"givenName":"Bench","familyName":"Poster","middleName":"Q","formatted":"Bench Q Poster","honorificPrefix":"Dr."},"displayName":"Bench Poster","nickName":"Bench","title":"Senior Software Engineer","userType":"Employee","preferredLanguage":"en-US","locale":"en-US","timezone":"Europe/Berlin","active":true,"emails":[{"value":"%s","type":"work","primary":true},{"value":"home.%s","type":"home"}],"phoneNumbers":[{"value":"+1 555 0100 4242","type":"work"},{"value":"+1 555 0199 4242","type":"mobile"}],"addresses":[{"type":"work","streetAddress":"100 Universal City Plaza","locality":"Hollywood","region":"CA","postalCode":"91608","country":"US","primary":true}],"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"E%s","costCenter":"CC-4200","organization":"Bench Corp","division":"Research and Development","department":"Platform Engineering","manager":{"value":"00u0000000000000001","displayName":"Grace Hopper"}}}]],
+      un, ext or "00u" .. (un:gsub("[^%w]", "")), un, un, un:gsub("[^%d]", ""):sub(1, 12))
 end
 
 local function gpatch_body(op, uid)
@@ -161,14 +169,20 @@ function request()
       local op = (counter % 2 == 1) and "add" or "remove"
       return wrk.format("PATCH", path .. "/" .. one_id, body_headers, gpatch_body(op, uid))
    else -- post, floor-insert
-      -- the floor's users apart from POST's (floor-insert-user writes them
-      -- into the same table)
-      local un = string.format("%s-%d-%d-%06d-%d@bench.example",
-                               mode == "post" and "post" or "floor", tid or 0, counter,
-                               math.random(999999), os.time())
+      -- A name and an externalId at random places of their indexes, as a
+      -- real directory's new users have: <Given>.<Family><n> like the
+      -- loaded users (bench/load.sql), then what keeps it unique (p for
+      -- POST, f for the floor's, the thread, the counter, the time); an
+      -- Okta-like id of 17 random hex digits, as random as the loaded ones'.
+      local un = string.format("%s.%s%d.%s%d-%d-%d@bench.example", given[math.random(#given)],
+                               family[math.random(#family)],
+                               math.random(9999999), mode == "post" and "p" or "f",
+                               tid or 0, counter, os.time())
+      local ext = string.format("00u%06x%06x%05x", math.random(0, 0xffffff),
+                                math.random(0, 0xffffff), math.random(0, 0xfffff))
       local p = path
       if mode == "floor-insert" and #query > 0 then p = p .. "?" .. query:sub(2) end
-      return wrk.format("POST", p, body_headers, user_body(un))
+      return wrk.format("POST", p, body_headers, user_body(un, ext))
    end
 end
 

@@ -1,7 +1,9 @@
 -- Loads :users SCIM users into tenant :'tenant' in one statement (run by
 -- bench/run with psql -v users=N -v tenant=slug).  Each doc is a ~1 KB SCIM
 -- User (core + enterprise extension) as Okta/Entra would have written it;
--- the columns mirror it.  userName: <prefix><Given>.<Family><n>@bench.example.
+-- the columns mirror it.  userName: <prefix><Given>.<Family><n>@bench.example;
+-- externalId: 00u and 17 hex digits of md5(<prefix><n>), at random places of
+-- its index as Okta's ids are (bench.lua gives POST's new users random ones).
 -- Optional: -v first=F (n runs from F, default 1) and -v prefix=P (default
 -- empty): bench/run loads the users that DELETE /Users/{id} consumes with
 -- prefix 'del.' and n beyond the main set, so their names never collide.
@@ -79,6 +81,6 @@ FROM tenants t,
                  AS division,
              (ARRAY['Platform Engineering','Identity','Field Sales','Customer Success',
                     'Accounting','People Operations'])[1 + g % 6] AS department,
-             '00u' || lpad(to_hex(g), 17, '0') AS ext
+             '00u' || left(md5(:'prefix' || g), 17) AS ext
       FROM generate_series(:first, :first + :users - 1) AS gs(g)) s0) s
 WHERE t.slug = :'tenant';
