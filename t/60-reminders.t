@@ -172,13 +172,20 @@ open(my $ff, '>', $fail) or die "$fail: $!";
 close $ff;
 my $t6 = new_token($idp4);
 set_days_left($t6->{id}, 7 * $DAY - 60);
-ok(wait_for(sub { my @r = outbox_rows($t6->{id}); @r && !grep { $_->{attempts} < 1 || $_->{status} ne 'pending' } grep { $_->{threshold_days} == 7 } @r }),
+# An attempt counts when it is claimed, before the mail program runs: wait
+# for its failure to be recorded (last_error), so that no delivery is under
+# way when the token goes.
+ok(wait_for(sub { my @r = grep { $_->{threshold_days} == 7 } outbox_rows($t6->{id});
+                  @r == $ncust && !grep { $_->{attempts} < 1 || $_->{status} ne 'pending'
+                                          || !defined $_->{last_error} || $_->{last_error} eq '' } @r }),
    'mail program failing: the reminders wait for a retry');
 is(delete_token($idp4, $t6->{id}), 204, 'then the token is deleted');
-unlink $fail;
+# The mail program keeps failing until the rows are skipped: a retry claimed
+# just before the deletion cannot deliver after it.
 ok(wait_for(sub { my @r = grep { $_->{threshold_days} == 7 } outbox_rows($t6->{id});
                   @r == $ncust && !grep { $_->{status} ne 'skipped' } @r }),
    'the pending reminders are skipped, not sent');
+unlink $fail;
 is(scalar(mails_for($t6->{id})), 0, 'no mail for the deleted token');
 
 # --- 7. a failing mail program: retried, then given up -----------------------

@@ -9,6 +9,7 @@ use Apache::Test ();
 use HTTP::Request ();
 use JSON::PP ();
 use LWP::UserAgent ();
+use Time::HiRes ();
 use ScimTest;
 
 my $PY = '/usr/bin/python3';
@@ -177,14 +178,30 @@ refused('query_string', "/ServiceProviderConfig?access_token=$tok->{token}", und
 my $total = 0;
 $total += $_ for values %made;
 
-my $r1 = scrape();
-($err, my $s1) = parse_om($r1->decoded_content);
-ok(!$err, 'the output still parses after the requests') or diag $err;
-my $after = index_of(@$s1);
+# A request is counted by the log_transaction hook, which runs after its
+# response went out: the last one may still be counting when the scrape
+# arrives. Scrape until every globex request made is in (5 s at most).
+my ($after, $s1, $r1);
 sub delta {
     my ($k) = @_;
     return ($after->{$k} // 0) - ($before->{$k} // 0);
 }
+sub counted {
+    my $n = 0;
+    $n += delta($_) for grep { /^mod_scim_requests_total,/ && /tenant=globex/ } keys %$after;
+    return $n == $total
+        && delta(key('mod_scim_request_duration_seconds_count', tenant => 'globex')) == $total
+        && delta(key('mod_scim_request_duration_seconds_bucket', tenant => 'globex', le => '+Inf')) == $total;
+}
+for my $try (1 .. 50) {
+    $r1 = scrape();
+    ($err, $s1) = parse_om($r1->decoded_content);
+    last if $err;
+    $after = index_of(@$s1);
+    last if counted();
+    Time::HiRes::sleep(0.1);
+}
+ok(!$err, 'the output still parses after the requests') or diag $err;
 for my $k (sort keys %made) {
     my ($res, $m, $cls) = split / /, $k;
     is(delta(key('mod_scim_requests_total', tenant => 'globex', resource => $res, method => $m, status => $cls)),
