@@ -6,6 +6,13 @@
  *       as a JSON object built with Jansson.  The doc column is passed
  *       through as text (spliced into the dump) unless parse=1, which parses
  *       it with Jansson and dumps it again (informational variant).
+ *   SetHandler bench-floor-select   GET ?id=<uuid>&prep=1&jti=..&slug=..
+ *                                       &hash=..&sub=..&idp=..
+ *       the same SELECT joined to the provisioning token check that SPEC 4
+ *       asks of every request, in the module's own SQL (the token row by
+ *       jti, its tenant by slug, its account and identity provider, the
+ *       hash, deleted and expired): what that check costs PostgreSQL, with
+ *       nothing of the module's C (no JWT, no SCIM).  Informational.
  *   SetHandler bench-floor-insert   POST <~1 KB SCIM user>[?prep=1]
  *       reads and parses the body with Jansson, one INSERT ... RETURNING into
  *       the scratch table bench_floor, answers the body plus "id" (Jansson
@@ -46,15 +53,17 @@ module AP_MODULE_DECLARE_DATA bench_floor_module;
 /* bench/run reads these lines with sed: keep each on one line. */
 /* clang-format off */
 #define SELECT_SQL "SELECT id, user_name, external_id, display_name, active, version, replace(to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', replace(to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', doc FROM accounts WHERE id = %s::uuid"
+#define SELECT_TOKEN_SQL "WITH t AS (SELECT k.id AS token_id, k.tenant_id, k.account_id, a.user_name AS token_user, i.type AS idp_type FROM tokens k JOIN tenants n ON n.id = k.tenant_id JOIN accounts a ON a.tenant_id = k.tenant_id AND a.id = k.account_id JOIN identity_providers i ON i.tenant_id = k.tenant_id AND i.id = a.idp_id WHERE k.jti = %s AND n.slug = %s AND k.token_hash = decode(%s, 'hex') AND k.account_id::text = lower(%s) AND i.type = %s AND k.deleted_at IS NULL AND k.expires_at > now()) SELECT r.id, r.user_name, r.external_id, r.display_name, r.active, r.version, replace(to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', replace(to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', r.doc, t.token_id, t.tenant_id, t.account_id, t.token_user, t.idp_type FROM t JOIN accounts r ON r.tenant_id = t.tenant_id AND r.id = %s::uuid"
 #define INSERT_SQL "INSERT INTO bench_floor (user_name, doc) VALUES (%s, %s::jsonb) RETURNING id"
 #define INSERT_USER_SQL "INSERT INTO accounts (tenant_id, kind, user_name, external_id, display_name, active, billable, doc) VALUES (%s::uuid, 'user', %s, %s, %s, true, true, %s::jsonb) RETURNING id"
 /* clang-format on */
 /* labels given to the same texts by DBDPrepareSQL in the generated config */
-#define SELECT_LABEL      "bench_floor_select"
-#define INSERT_LABEL      "bench_floor_insert"
-#define INSERT_USER_LABEL "bench_floor_insert_user"
+#define SELECT_LABEL       "bench_floor_select"
+#define SELECT_TOKEN_LABEL "bench_floor_select_token"
+#define INSERT_LABEL       "bench_floor_insert"
+#define INSERT_USER_LABEL  "bench_floor_insert_user"
 
-#define MAX_BODY          65536
+#define MAX_BODY           65536
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire;
 
@@ -135,7 +144,7 @@ static int send_json(request_rec *r, int status, const char *text, apr_size_t le
 
 static int floor_select(request_rec *r)
 {
-    const char *id = arg(r, "id");
+    const char *id = arg(r, "id"), *jti = arg(r, "jti");
     apr_dbd_prepared_t *stmt;
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
@@ -155,11 +164,17 @@ static int floor_select(request_rec *r)
     if (!dbd_acquire || !(dbd = dbd_acquire(r))) {
         return fail(r, NULL, 0, "no database connection");
     }
-    if (!(stmt = statement(r, dbd, SELECT_SQL, SELECT_LABEL))) {
+    stmt = jti ? statement(r, dbd, SELECT_TOKEN_SQL, SELECT_TOKEN_LABEL)
+               : statement(r, dbd, SELECT_SQL, SELECT_LABEL);
+    if (!stmt) {
         return fail(r, dbd, 0, "prepare");
     }
-    rc = apr_dbd_pvselect(dbd->driver, r->pool, dbd->handle, &res, stmt,
-                          1 /* random access */, id);
+    /* no row when the token check fails: a 404, counted as an error */
+    rc = jti ? apr_dbd_pvselect(dbd->driver, r->pool, dbd->handle, &res, stmt,
+                                1, jti, arg(r, "slug"), arg(r, "hash"),
+                                arg(r, "sub"), arg(r, "idp"), id)
+             : apr_dbd_pvselect(dbd->driver, r->pool, dbd->handle, &res, stmt,
+                                1 /* random access */, id);
     if (rc != 0) {
         return fail(r, dbd, rc, "select");
     }
