@@ -878,14 +878,19 @@ static const char *fixed_filter(const scim_resource_type_t *rt,
 #define LIST_PAGE \
     " ORDER BY r.created_at, r.id LIMIT %s::int OFFSET %s::int) x ON true"
 
-static const char *const LIST_USER_NAME = TOKEN_CTE
-    " SELECT " TOKEN_COLS ", x.* FROM t LEFT JOIN LATERAL (SELECT " LIST_USER_COLS
-    " FROM accounts r WHERE r.tenant_id = t.tenant_id AND "
-    "r.user_name_key = scim_name_key(%s) AND r.kind = 'user'" LIST_PAGE;
-static const char *const LIST_USER_EXT = TOKEN_CTE
-    " SELECT " TOKEN_COLS ", x.* FROM t LEFT JOIN LATERAL (SELECT " LIST_USER_COLS
-    " FROM accounts r WHERE r.tenant_id = t.tenant_id AND "
-    "r.external_id = %s AND r.kind = 'user'" LIST_PAGE;
+/* userName eq and externalId eq, what Okta and Entra ask before every
+ * create: one name, so (nearly always) one row or none. No count(*) OVER ()
+ * here: a first page that is not full holds every match, and its length is
+ * the total; only a full page or a later one asks for the count. */
+#define FIXED_USER_LIST(cond)                                              \
+    TOKEN_CTE " SELECT " TOKEN_COLS                                        \
+              ", x.* FROM t LEFT JOIN LATERAL (SELECT " RES_COLS(          \
+                  "r", "r.groups") " FROM accounts r WHERE r.tenant_id = " \
+                                   "t.tenant_id AND " cond                 \
+                                   " AND r.kind = 'user'" LIST_PAGE
+static const char *const LIST_USER_NAME = FIXED_USER_LIST(
+    "r.user_name_key = scim_name_key(%s)");
+static const char *const LIST_USER_EXT = FIXED_USER_LIST("r.external_id = %s");
 
 apr_status_t scim_store_res_list(scim_store_req_t *rq, scim_res_type_e type,
                                  const scim_res_query_t *q, int *total,
@@ -966,17 +971,19 @@ apr_status_t scim_store_res_list(scim_store_req_t *rq, scim_res_type_e type,
         }
         *(scim_res_t *)apr_array_push(*out) = *res;
     }
-    if (i > 0) {
+    if (i > 0 && !fixed) {
         *total = atoi(cell(rows, 0, 6));
         return APR_SUCCESS;
     }
-    /* An empty first page: nothing matches (Okta's "is this userName
-     * taken?" before a create), no second statement. */
-    if (q->start_index <= 1) {
-        *total = 0;
+    /* A first page that is not full holds every match: an empty one
+     * (Okta's "is this userName taken?" before a create) or the one user
+     * of that name; no second statement. */
+    if (q->start_index <= 1 && i < q->count) {
+        *total = i;
         return APR_SUCCESS;
     }
-    /* An empty page past the end: the total still counts. */
+    /* An empty page past the end, or a full page of a fixed filter: the
+     * total still counts. */
     args->nelts -= 2;
     if (fixed) {
         where = *fixed == 'u' ? " AND r.user_name_key = scim_name_key(%s)"

@@ -242,6 +242,20 @@ is_deeply(names_of('/Users', qq{userName eq "$tag-bob" or userName eq "} . fullw
     }
     ($res) = scim_req('acme', 'POST', '/Users', $auth, { schemas => [$CORE], userName => lc $kept });
     is($res->code, 409, 'a third spelling of the name is still refused');
+    # userName eq finds both, in creation order, and counts both on every
+    # page: a first page that is not full (its length is the total), a
+    # full one and later ones (the total counted)
+    my $f = '/Users?filter=' . fq(qq{userName eq "$kept"});
+    for my $c (['', 2, [$kept_id, $twin_id]], ['&count=1', 2, [$kept_id]],
+               ['&startIndex=1&count=2', 2, [$kept_id, $twin_id]],
+               ['&startIndex=2&count=1', 2, [$twin_id]], ['&startIndex=3&count=1', 2, []],
+               ['&startIndex=2', 2, [$twin_id]]) {
+        ($res, $j) = scim_req('acme', 'GET', "$f$c->[0]", $auth);
+        is($res->code, 200, "userName eq a name with an exempt twin$c->[0]: 200") or diag $res->content;
+        is($j->{totalResults}, $c->[1], "... totalResults $c->[1]");
+        is_deeply([map { $_->{id} } @{ $j->{Resources} // [] }], $c->[2],
+                  '... ' . scalar(@{ $c->[2] }) . ' resource(s), the kept row first');
+    }
     sql("DELETE FROM accounts WHERE id IN ('$kept_id', '$twin_id')");
 }
 
