@@ -669,6 +669,46 @@ START_TEST(rejects_bad_header_json)
 }
 END_TEST
 
+/* The header scim_jwt_sign() writes is recognised without the parser; any
+ * other spelling of it, or a near miss, gets the parser's answer. */
+START_TEST(header_as_written_and_otherwise)
+{
+    pl_t p = good();
+    const char *c = claims_json(&p), *tok;
+    scim_token_claims_t out;
+    const char *reason = NULL;
+
+    tok = forge(HDR1, c, KEY1);
+    ck_assert_int_eq(verify_len(tok, strlen(tok), &out, &reason), APR_SUCCESS);
+    ck_assert_str_eq(out.kid, "k1");
+    /* an escape in the kid: the parser reads k1 */
+    assert_ok(forge("{\"alg\":\"HS256\",\"typ\":\"scim-prov+jwt\","
+                    "\"kid\":\"k\\u0031\"}",
+                    c, KEY1));
+    /* a space, a kid past 64 characters, bytes after the object */
+    tok = forge("{\"alg\":\"HS256\",\"typ\":\"scim-prov+jwt\",\"kid\":\"k1 \"}",
+                c, KEY1);
+    assert_rejected_rv(tok, strlen(tok), APR_ENOENT, "unknown kid");
+    tok = forge(apr_pstrcat(pool,
+                            "{\"alg\":\"HS256\",\"typ\":\"scim-prov+jwt\","
+                            "\"kid\":\"k1",
+                            apr_pstrndup(pool,
+                                         "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                         "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+                                         63),
+                            "\"}", NULL),
+                c, KEY1);
+    assert_rejected_rv(tok, strlen(tok), APR_ENOENT, "unknown kid");
+    assert_rejected(forge(HDR1 "}", c, KEY1), "header is not valid JSON");
+    assert_rejected(forge("{\"alg\":\"HS256\",\"typ\":\"scim-prov+jwt\","
+                          "\"kid\":\"k1\"}\"}",
+                          c, KEY1),
+                    "header is not valid JSON");
+    /* the wrong key under the header as written: the signature decides */
+    assert_rejected(forge(HDR1, c, KEY2), "bad signature");
+}
+END_TEST
+
 /* ---- signature -------------------------------------------------------- */
 
 START_TEST(rejects_bad_signature)
@@ -1539,6 +1579,7 @@ Suite *scim_jwt_suite(void)
     tcase_add_test(hdr, rejects_bad_typ_and_kid);
     tcase_add_test(hdr, rejects_extra_header_member);
     tcase_add_test(hdr, rejects_bad_header_json);
+    tcase_add_test(hdr, header_as_written_and_otherwise);
     suite_add_tcase(s, hdr);
 
     tcase_add_checked_fixture(claim, setup, teardown);

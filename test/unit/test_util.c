@@ -267,6 +267,34 @@ START_TEST(hmac_sha256_rfc4231)
     ck_assert_str_eq(scim_hex(pool, mac, 32),
                      "60e431591ee0b67f0d8a26aacbf5b77f"
                      "8e0bc6213728c5140546040f0ee37f54");
+    /* test case 7: a long key and a message longer than a block */
+    scim_hmac_sha256(key, sizeof(key),
+                     "This is a test using a larger than block-size key and a "
+                     "larger than block-size data. The key needs to be hashed "
+                     "before being used by the HMAC algorithm.",
+                     152, mac);
+    ck_assert_str_eq(scim_hex(pool, mac, 32),
+                     "9b09ffa71b942fcb27635fbcd5b0e944"
+                     "bfdc63644f0713938a7f51535c3a35e2");
+    /* test case 1 */
+    memset(key, 0x0b, 20);
+    scim_hmac_sha256(key, 20, "Hi There", 8, mac);
+    ck_assert_str_eq(scim_hex(pool, mac, 32),
+                     "b0344c61d8db38535ca8afceaf0bf12b"
+                     "881dc200c9833da726e9376c2e32cff7");
+    /* a key of exactly one block (used as is) and of one byte more (hashed
+     * first), an empty message (Python's hmac module) */
+    for (int i = 0; i < 65; i++) {
+        key[i] = (unsigned char)i;
+    }
+    scim_hmac_sha256(key, 64, "", 0, mac);
+    ck_assert_str_eq(scim_hex(pool, mac, 32),
+                     "3499f163f48604c0b15ac89e4e7c66f3"
+                     "14fb3b203b8ac2f564828e62f6be9d9d");
+    scim_hmac_sha256(key, 65, "abc", 3, mac);
+    ck_assert_str_eq(scim_hex(pool, mac, 32),
+                     "dfbffee4671bad00ed5d1e1999d55ed3"
+                     "b0cc774ac357f9ebf649c1612414fcec");
 }
 END_TEST
 
