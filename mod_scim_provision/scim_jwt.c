@@ -526,7 +526,6 @@ static json_t *parse_segment(apr_pool_t *tmp, const unsigned char *buf,
     return j;
 }
 
-/* 1 if every member of obj is in list. */
 /* The kid of a header that is, byte for byte, the one scim_jwt_sign()
  * writes, or NULL. A kid of printable ASCII without '"' or '\\' needs no
  * escape, so such bytes are exactly that three-member object, and what the
@@ -552,6 +551,7 @@ static const char *canonical_kid(apr_pool_t *tmp, const unsigned char *h,
     return apr_pstrmemdup(tmp, (const char *)h + np, len - np - 2);
 }
 
+/* 1 if every member of obj is in list. */
 static int only_members(json_t *obj, const char *const *list)
 {
     const char *name;

@@ -993,7 +993,14 @@ apr_status_t scim_store_res_list(scim_store_req_t *rq, scim_res_type_e type,
                       from, where, ") FROM t", NULL);
     rv = fused(rq, NULL, sql, args->nelts, (const char **)args->elts, &rows);
     if (rv == APR_SUCCESS) {
+        /* A second statement, a second snapshot: never fewer than the
+         * page itself shows (a match deleted in between). */
+        int shown = (q->start_index > 1 ? q->start_index - 1 : 0) + i;
+
         *total = atoi(cell(rows, 0, 0));
+        if (*total < shown) {
+            *total = shown;
+        }
     }
     return rv;
 }

@@ -1,7 +1,6 @@
 /* Small core utilities (see scim_util.h). */
 
 #include <limits.h>
-#include <pthread.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -170,7 +169,7 @@ apr_status_t scim_b64_decode(apr_pool_t *p, const char *s, apr_size_t slen,
  * (1.1 µs on one idle thread, against 0.4 µs this way). Never freed: one
  * per process, like OpenSSL's own tables. */
 static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static CRYPTO_ONCE sha256_once = CRYPTO_ONCE_STATIC_INIT;
 
 static void sha256_fetch(void)
 {
@@ -179,7 +178,9 @@ static void sha256_fetch(void)
 
 static const EVP_MD *sha256(void)
 {
-    pthread_once(&sha256_once, sha256_fetch);
+    if (!CRYPTO_THREAD_run_once(&sha256_once, sha256_fetch)) {
+        return EVP_sha256();
+    }
     return sha256_md ? sha256_md : EVP_sha256();
 }
 

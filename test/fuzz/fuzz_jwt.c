@@ -67,11 +67,22 @@ static void verify_signed(apr_pool_t *p, const char *hdr, apr_size_t hlen,
     if (scim_jwt_verify(p, keys, input, strlen(input), FUZZ_ISS, FUZZ_TENANT,
                         FUZZ_NOW, &out, &reason)
         == APR_SUCCESS) {
+        const char *err = NULL;
+        json_t *h = scim_json_parse(p, hdr, hlen, 0, &err);
+        const char *kid;
+
         /* Whatever passed must satisfy the documented rules. */
         if (strcmp(out.tid, FUZZ_TENANT) || strcmp(out.iss, FUZZ_ISS)
             || !scim_is_uuid(out.sub) || out.exp <= out.iat
             || out.exp - out.iat > SCIM_JWT_MAX_LIFETIME
             || out.exp + SCIM_JWT_LEEWAY <= FUZZ_NOW) {
+            __builtin_trap();
+        }
+        /* and its header, read by the parser, names the same key (the
+         * header as scim_jwt_sign writes it is recognised without it) */
+        kid = h ? json_string_value(json_object_get(h, "kid")) : NULL;
+        if (!json_is_object(h) || json_object_size(h) != 3 || !kid
+            || strcmp(kid, out.kid)) {
             __builtin_trap();
         }
     }
