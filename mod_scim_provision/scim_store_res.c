@@ -10,6 +10,7 @@
  * unlabelled. The representation is the stored document's text with id,
  * meta and groups/members spliced in (scim_json_splice). */
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -993,13 +994,16 @@ apr_status_t scim_store_res_list(scim_store_req_t *rq, scim_res_type_e type,
                       from, where, ") FROM t", NULL);
     rv = fused(rq, NULL, sql, args->nelts, (const char **)args->elts, &rows);
     if (rv == APR_SUCCESS) {
-        /* A second statement, a second snapshot: never fewer than the
-         * page itself shows (a match deleted in between). */
-        int shown = (q->start_index > 1 ? q->start_index - 1 : 0) + i;
+        /* A second statement, a second snapshot: a page that shows rows
+         * counts at least up to its last one (a match deleted in between).
+         * An empty page past the end shows nothing and raises nothing. */
+        apr_int64_t shown = (apr_int64_t)(q->start_index > 1 ? q->start_index - 1
+                                                             : 0)
+            + i;
 
         *total = atoi(cell(rows, 0, 0));
-        if (*total < shown) {
-            *total = shown;
+        if (i > 0 && shown <= INT_MAX && *total < shown) {
+            *total = (int)shown;
         }
     }
     return rv;
