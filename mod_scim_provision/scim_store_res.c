@@ -976,11 +976,12 @@ apr_status_t scim_store_res_list(scim_store_req_t *rq, scim_res_type_e type,
         *total = atoi(cell(rows, 0, 6));
         return APR_SUCCESS;
     }
-    /* A first page that is not full holds every match: an empty one
-     * (Okta's "is this userName taken?" before a create) or the one user
-     * of that name; no second statement. */
-    if (q->start_index <= 1 && i < q->count) {
-        *total = i;
+    /* A page that is not full ends the matches, when it shows rows or
+     * starts at the first: its offset and length are the total (an empty
+     * first page is Okta's "is this userName taken?" before a create), in
+     * the page's own snapshot; no second statement. */
+    if (i < q->count && (i > 0 || q->start_index <= 1)) {
+        *total = (q->start_index > 1 ? q->start_index - 1 : 0) + i;
         return APR_SUCCESS;
     }
     /* An empty page past the end, or a full page of a fixed filter: the

@@ -219,7 +219,7 @@ void scim_hmac_sha256(const unsigned char *key, apr_size_t key_len,
 
     memset(k, 0, sizeof(k));
     if (key_len > sizeof(k)) {
-        ok = ok && sha256_two(c, key, key_len, "", 0, k);
+        scim_sha256(key, key_len, k);
     }
     else if (key_len) {
         memcpy(k, key, key_len);
