@@ -27,15 +27,15 @@
 
 /* ---- the token, fused into every statement ---------------------------- */
 
-#define TOKEN_CTE                                                           \
-    "WITH t AS (SELECT k.id AS token_id, k.tenant_id, k.account_id, "       \
-    "a.user_name AS token_user, i.type AS idp_type FROM tokens k "          \
-    "JOIN tenants n ON n.id = k.tenant_id "                                 \
-    "JOIN accounts a ON a.tenant_id = k.tenant_id AND a.id = k.account_id " \
-    "JOIN identity_providers i ON i.tenant_id = k.tenant_id "               \
-    "AND i.id = a.idp_id WHERE k.jti = %s AND n.slug = %s "                 \
-    "AND k.token_hash = decode(%s, 'hex') "                                 \
-    "AND k.account_id::text = lower(%s) AND i.type = %s "                   \
+/* One probe of tokens' jti index: the row carries its tenant's slug, its
+ * provider's type and its account's username, copied and kept by the
+ * database (sql/010_token_check.sql). */
+#define TOKEN_CTE                                                     \
+    "WITH t AS (SELECT k.id AS token_id, k.tenant_id, k.account_id, " \
+    "k.account_name AS token_user, k.idp_type FROM tokens k "         \
+    "WHERE k.jti = %s AND k.tenant_slug = %s "                        \
+    "AND k.token_hash = decode(%s, 'hex') "                           \
+    "AND k.account_id::text = lower(%s) AND k.idp_type = %s "         \
     "AND k.deleted_at IS NULL AND k.expires_at > now())"
 #define TOKEN_COLS \
     "t.token_id, t.tenant_id, t.account_id, t.token_user, t.idp_type"

@@ -123,7 +123,7 @@ is_deeply($gb6->{members} // [], [], 'the group has no members left');
     my ($r, $b) = scim_req('acme', 'POST', '/Users', $tauth, user_body(userName => "$tag-live"));
     is($r->code, 201, 'the token works');
     my $live = $b;
-    my $idp = sql("SELECT idp_id FROM accounts a JOIN tokens k ON k.account_id = a.id WHERE k.id = '$t->{id}'");
+    my $idp = sql("SELECT a.idp_id FROM accounts a JOIN tokens k ON k.account_id = a.id WHERE k.id = '$t->{id}'");
     ($r) = admin_req('alice', 'DELETE', 'acme', "api/identity-providers/$idp/tokens/$t->{id}");
     ok($r->code == 200 || $r->code == 204, 'token revoked (' . $r->code . ')');
     my $doc = sql("SELECT doc::text || version FROM accounts WHERE id = '$live->{id}'");

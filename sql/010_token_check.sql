@@ -1,0 +1,112 @@
+-- mod_scim_provision schema, version 10: a token row carries what the
+-- token check of every SCIM request compares and returns, so that the check
+-- is one probe of tokens' jti index instead of a join of four tables.
+--
+-- Until now the check (scim_store_res.c, TOKEN_CTE) found the token by jti,
+-- then joined tenants (for the slug in the request's URL), accounts (the
+-- provisioning account's username, which becomes r->user and which a Basic
+-- username must equal) and identity_providers (its type, which the JWT's
+-- idp claim must equal). At 1 M users that join cost PostgreSQL 24 us and
+-- httpd 11 us a request over the same SELECT without it (bench/README.md,
+-- floor-select-token), in a GET that takes 172 us in all.
+--
+-- The copies are made and kept by the database, never by the caller:
+-- - tenant_slug, idp_id, idp_type and account_name are set by the insert
+--   trigger from the rows they copy (whatever an INSERT says), under the
+--   lock of the account row that the insert already takes;
+-- - (tenant_id, tenant_slug) references tenants (id, slug) and
+--   (tenant_id, idp_id, idp_type) references identity_providers
+--   (tenant_id, id, type), both ON UPDATE CASCADE: a renamed slug or a
+--   changed type reaches the tokens in the same statement (neither is
+--   changed by the module: a slug is immutable, SPEC section 2);
+-- - a change of a provisioning account's username or identity provider
+--   (neither is changed by the module either) is copied onto its tokens by
+--   the trigger accounts_token_copy, in the same statement.
+-- The unique constraints the foreign keys need are on the two small tables
+-- only; accounts gets no index (see migration 9 for what one costs POST).
+--
+-- ACCESS EXCLUSIVE locks on tokens, tenants and identity_providers while
+-- the columns are filled and the keys checked: run it with httpd stopped,
+-- as every migration.
+ALTER TABLE tenants ADD CONSTRAINT tenants_id_slug_key UNIQUE (id, slug);
+ALTER TABLE identity_providers ADD CONSTRAINT identity_providers_tenant_id_id_type_key
+    UNIQUE (tenant_id, id, type);
+
+ALTER TABLE tokens
+    ADD COLUMN tenant_slug text,
+    ADD COLUMN idp_id uuid,
+    ADD COLUMN idp_type text,
+    ADD COLUMN account_name text;
+
+UPDATE tokens k SET tenant_slug = n.slug, idp_id = i.id, idp_type = i.type,
+                    account_name = a.user_name
+FROM accounts a
+JOIN tenants n ON n.id = a.tenant_id
+JOIN identity_providers i ON i.tenant_id = a.tenant_id AND i.id = a.idp_id
+WHERE a.tenant_id = k.tenant_id AND a.id = k.account_id;
+
+-- A token whose account is not a provisioning account of a provider (the
+-- insert trigger never allowed one) cannot pass the check any more than it
+-- could before, when the join found no row: it is removed.
+DELETE FROM tokens WHERE account_name IS NULL;
+
+ALTER TABLE tokens
+    ALTER COLUMN tenant_slug SET NOT NULL,
+    ALTER COLUMN idp_id SET NOT NULL,
+    ALTER COLUMN idp_type SET NOT NULL,
+    ALTER COLUMN account_name SET NOT NULL,
+    ADD CONSTRAINT tokens_tenant_slug_fkey FOREIGN KEY (tenant_id, tenant_slug)
+        REFERENCES tenants (id, slug) ON UPDATE CASCADE ON DELETE CASCADE,
+    ADD CONSTRAINT tokens_idp_fkey FOREIGN KEY (tenant_id, idp_id, idp_type)
+        REFERENCES identity_providers (tenant_id, id, type)
+        ON UPDATE CASCADE ON DELETE CASCADE;
+
+-- The insert trigger: the account row is locked (the limit of live tokens
+-- is counted under it) and the copies are taken from it and its tenant and
+-- provider.
+CREATE OR REPLACE FUNCTION scim_tokens_limit() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    live integer;
+BEGIN
+    SELECT n.slug, i.id, i.type, a.user_name
+        INTO NEW.tenant_slug, NEW.idp_id, NEW.idp_type, NEW.account_name
+        FROM accounts a
+        JOIN tenants n ON n.id = a.tenant_id
+        JOIN identity_providers i ON i.tenant_id = a.tenant_id AND i.id = a.idp_id
+        WHERE a.id = NEW.account_id AND a.tenant_id = NEW.tenant_id
+          AND a.kind = 'provisioning'
+        FOR UPDATE OF a;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'token for a non-provisioning account' USING ERRCODE = 'check_violation';
+    END IF;
+    SELECT count(*) INTO live FROM tokens
+        WHERE account_id = NEW.account_id AND tenant_id = NEW.tenant_id
+          AND deleted_at IS NULL AND expires_at > now();
+    IF live >= scim_max_live_tokens() THEN
+        RAISE EXCEPTION 'too many provisioning tokens already exist'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+-- A provisioning account's username or provider, copied onto its tokens.
+-- The WHEN clause keeps it off every user's PUT and PATCH (kind 'user').
+CREATE FUNCTION scim_tokens_follow_account() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    -- An account that stops being a provisioning account has no provider
+    -- (its CHECK): the copy of a NULL provider is refused by NOT NULL when
+    -- it has tokens, as the tokens would not pass the check.
+    UPDATE tokens k SET account_name = NEW.user_name, idp_id = NEW.idp_id,
+        idp_type = (SELECT i.type FROM identity_providers i
+                    WHERE i.tenant_id = NEW.tenant_id AND i.id = NEW.idp_id)
+    WHERE k.tenant_id = OLD.tenant_id AND k.account_id = OLD.id;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER accounts_token_copy AFTER UPDATE OF user_name, idp_id ON accounts
+    FOR EACH ROW WHEN (OLD.kind = 'provisioning'
+                       AND (OLD.user_name IS DISTINCT FROM NEW.user_name
+                            OR OLD.idp_id IS DISTINCT FROM NEW.idp_id))
+    EXECUTE FUNCTION scim_tokens_follow_account();
