@@ -64,11 +64,14 @@ sql("UPDATE identity_providers SET type = 'entra' WHERE id = '$idp'");
 ($res) = spc("Bearer $jwt");
 is($res->code, 200, 'the type set back: 200 again');
 
-# A user's PUT and PATCH do not touch tokens (the trigger is for
-# provisioning accounts only); a user can never become one with tokens.
-like(sql("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'accounts_token_copy'"),
-     qr/AFTER UPDATE OF user_name, idp_id ON \S*accounts FOR EACH ROW WHEN \(+old\.kind = 'provisioning'::text\) AND/,
-     'the copy trigger fires for provisioning accounts only');
+# The copy rides on the trigger that already follows renamed accounts: an
+# UPDATE of accounts compiles every trigger's WHEN clause, so a trigger of
+# its own would cost every user's PUT and PATCH.
+is(sql("SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = 'accounts'::regclass "
+       . "AND NOT tgisinternal"), 'accounts_name_key_renamed,accounts_renamed', 'accounts has no new trigger');
+like(sql("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'accounts_renamed'"),
+     qr/AFTER UPDATE OF user_name, display_name, idp_id ON \S*accounts FOR EACH ROW WHEN .*old\.idp_id IS DISTINCT FROM new\.idp_id/,
+     'accounts_renamed follows a changed provider too');
 
 # --- a database at version 9 with tokens, migrated
 my $s = scratch_db('k68', 9);
