@@ -97,11 +97,20 @@ $$;
 -- compilation, once per statement, whatever the row: a third one cost a
 -- user PUT's UPDATE 3-4 us of its 45 (a loop of 20 000 UPDATEs in plpgsql,
 -- with and without it).
+--
+-- The versions of a renamed member's groups are bumped only for an account
+-- in a group: accounts.groups, which the membership triggers keep in the
+-- same transaction as every membership change, is NULL for one in none
+-- (the row lock orders a rename against a concurrent membership change,
+-- and the trigger sees the row as that change left it). A PUT that
+-- changes the displayName of a user in no group no longer calls the
+-- function: 43-45 us against 33 us an UPDATE in the loop above.
 CREATE FUNCTION scim_account_renamed() RETURNS trigger
 LANGUAGE plpgsql SET enable_seqscan = off AS $$
 BEGIN
-    IF OLD.user_name IS DISTINCT FROM NEW.user_name
-       OR OLD.display_name IS DISTINCT FROM NEW.display_name THEN
+    IF OLD.groups IS NOT NULL
+       AND (OLD.user_name IS DISTINCT FROM NEW.user_name
+            OR OLD.display_name IS DISTINCT FROM NEW.display_name) THEN
         UPDATE groups g SET version = g.version + 1
         WHERE g.tenant_id = NEW.tenant_id
           AND g.id IN (SELECT m.group_id FROM group_members m
@@ -123,8 +132,11 @@ END
 $$;
 DROP TRIGGER accounts_renamed ON accounts;
 CREATE TRIGGER accounts_renamed AFTER UPDATE OF user_name, display_name, idp_id ON accounts
-    FOR EACH ROW WHEN (OLD.user_name IS DISTINCT FROM NEW.user_name
-                       OR OLD.display_name IS DISTINCT FROM NEW.display_name
-                       OR OLD.idp_id IS DISTINCT FROM NEW.idp_id)
+    FOR EACH ROW WHEN ((OLD.groups IS NOT NULL
+                        AND (OLD.user_name IS DISTINCT FROM NEW.user_name
+                             OR OLD.display_name IS DISTINCT FROM NEW.display_name))
+                       OR (OLD.kind = 'provisioning'
+                           AND (OLD.user_name IS DISTINCT FROM NEW.user_name
+                                OR OLD.idp_id IS DISTINCT FROM NEW.idp_id)))
     EXECUTE FUNCTION scim_account_renamed();
 DROP FUNCTION scim_member_renamed();

@@ -70,7 +70,7 @@ is($res->code, 200, 'the type set back: 200 again');
 is(sql("SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = 'accounts'::regclass "
        . "AND NOT tgisinternal"), 'accounts_name_key_renamed,accounts_renamed', 'accounts has no new trigger');
 like(sql("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'accounts_renamed'"),
-     qr/AFTER UPDATE OF user_name, display_name, idp_id ON \S*accounts FOR EACH ROW WHEN .*old\.idp_id IS DISTINCT FROM new\.idp_id/,
+     qr/AFTER UPDATE OF user_name, display_name, idp_id ON \S*accounts FOR EACH ROW WHEN .*old\.groups IS NOT NULL.*old\.idp_id IS DISTINCT FROM new\.idp_id/,
      'accounts_renamed follows a changed provider too');
 
 # --- a database at version 9 with tokens, migrated
