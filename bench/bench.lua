@@ -9,8 +9,8 @@
 --                delete: the users to delete, each used once: thread t of
 --                BENCH_THREADS takes lines t, t + T, t + 2T, ...)
 --   BENCH_NAMES  file with one userName per line (filter)
---   BENCH_USERS  file with "id<TAB>userName" per line (put: the full body
---                keeps the user's own userName)
+--   BENCH_USERS  file with "id<TAB>userName<TAB>externalId" per line (put:
+--                the full body keeps the user's own userName and externalId)
 --   BENCH_ID     the one id of getone (GET of one fixed user) and of gpatch
 --                (the group PATCHed)
 --   BENCH_MEMBERS file of user ids for gpatch: thread t adds and removes the
@@ -72,11 +72,10 @@ if mode == "get" or mode == "patch" or mode == "floor-select" or mode == "delete
 elseif mode == "filter" then
    names = lines(os.getenv("BENCH_NAMES"))
 elseif mode == "put" then
-   users = lines(os.getenv("BENCH_USERS")) -- "id<TAB>userName"
+   users = lines(os.getenv("BENCH_USERS")) -- "id<TAB>userName<TAB>externalId"
    for i = 1, users.n do  -- wrk runs on when a script fails to load: exit
-      local tab = users.blob:find("\t", users.first[i], true)
-      if not (tab and tab > users.first[i] and tab < users.last[i]) then
-         io.stderr:write("bench.lua: BENCH_USERS line " .. i .. " is not id<TAB>userName\n")
+      if not at(users, i):match("^[^\t]+\t[^\t]+\t[^\t]+$") then
+         io.stderr:write("bench.lua: BENCH_USERS line " .. i .. " is not id<TAB>userName<TAB>externalId\n")
          os.exit(1)
       end
    end
@@ -152,8 +151,8 @@ function request()
    elseif mode == "patch" then
       return wrk.format("PATCH", path .. "/" .. any(ids), body_headers, patch_body)
    elseif mode == "put" then
-      local id, un = any(users):match("^([^\t]+)\t(.+)$")
-      return wrk.format("PUT", path .. "/" .. id, body_headers, user_body(un))
+      local id, un, ext = any(users):match("^([^\t]+)\t([^\t]+)\t(.+)$")
+      return wrk.format("PUT", path .. "/" .. id, body_headers, user_body(un, ext))
    elseif mode == "delete" then
       -- each user once; past the end of the list a 404 (counted as an error)
       local id = at(ids, (tid or 1) + (counter - 1) * nthreads)
