@@ -73,8 +73,13 @@ elseif mode == "filter" then
    names = lines(os.getenv("BENCH_NAMES"))
 elseif mode == "put" then
    users = lines(os.getenv("BENCH_USERS")) -- "id<TAB>userName<TAB>externalId"
+   local blob = users.blob
    for i = 1, users.n do  -- wrk runs on when a script fails to load: exit
-      if not at(users, i):match("^[^\t]+\t[^\t]+\t[^\t]+$") then
+      local f, l = users.first[i], users.last[i]
+      local t1 = blob:find("\t", f, true)
+      local t2 = t1 and blob:find("\t", t1 + 1, true)
+      local t3 = t2 and blob:find("\t", t2 + 1, true)
+      if not (t1 and t1 > f and t2 and t2 > t1 + 1 and t2 < l and (not t3 or t3 > l)) then
          io.stderr:write("bench.lua: BENCH_USERS line " .. i .. " is not id<TAB>userName<TAB>externalId\n")
          os.exit(1)
       end

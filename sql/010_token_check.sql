@@ -21,13 +21,15 @@
 --   changed by the module: a slug is immutable, SPEC section 2);
 -- - a change of a provisioning account's username or identity provider
 --   (neither is changed by the module either) is copied onto its tokens by
---   the trigger accounts_renamed, in the same statement.
+--   the trigger accounts_renamed, in the same statement;
+-- - any other UPDATE of a copy takes it from its source again (tokens_copy).
 -- The unique constraints the foreign keys need are on the two small tables
 -- only; accounts gets no index (see migration 9 for what one costs POST).
 --
 -- ACCESS EXCLUSIVE locks on tokens, tenants and identity_providers while
--- the columns are filled and the keys checked: run it with httpd stopped,
--- as every migration.
+-- the columns are filled and the keys checked, and on accounts while its
+-- trigger is replaced (no scan of accounts): run it with httpd stopped, as
+-- every migration.
 ALTER TABLE tenants ADD CONSTRAINT tenants_id_slug_key UNIQUE (id, slug);
 ALTER TABLE identity_providers ADD CONSTRAINT identity_providers_tenant_id_id_type_key
     UNIQUE (tenant_id, id, type);
@@ -45,9 +47,10 @@ JOIN tenants n ON n.id = a.tenant_id
 JOIN identity_providers i ON i.tenant_id = a.tenant_id AND i.id = a.idp_id
 WHERE a.tenant_id = k.tenant_id AND a.id = k.account_id;
 
--- A token whose account is not a provisioning account of a provider (the
--- insert trigger never allowed one) cannot pass the check any more than it
--- could before, when the join found no row: it is removed.
+-- A token whose account is no longer a provisioning account of a provider
+-- (the insert trigger never allowed one; an operator could switch the
+-- account's kind afterwards) could not pass the check, whose join found no
+-- row: it is removed, with its reminders.
 DELETE FROM tokens WHERE account_name IS NULL;
 
 ALTER TABLE tokens
@@ -90,6 +93,32 @@ BEGIN
 END
 $$;
 
+-- An UPDATE of tokens that names a copy, or the account or tenant it is
+-- copied from, takes the copies from their rows again, whatever it says:
+-- no UPDATE can set a copy apart from its source (an operator's, and the
+-- cascades of the two foreign keys above and of the trigger below; the
+-- module's own UPDATEs of tokens set only last_used_* and deleted_*, and do
+-- not fire it). An account that is not a provisioning account of a
+-- provider any more is refused, as at the insert.
+CREATE FUNCTION scim_tokens_copy() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT n.slug, i.id, i.type, a.user_name
+        INTO NEW.tenant_slug, NEW.idp_id, NEW.idp_type, NEW.account_name
+        FROM accounts a
+        JOIN tenants n ON n.id = a.tenant_id
+        JOIN identity_providers i ON i.tenant_id = a.tenant_id AND i.id = a.idp_id
+        WHERE a.id = NEW.account_id AND a.tenant_id = NEW.tenant_id
+          AND a.kind = 'provisioning';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'token for a non-provisioning account' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER tokens_copy
+    BEFORE UPDATE OF tenant_id, account_id, tenant_slug, idp_id, idp_type, account_name ON tokens
+    FOR EACH ROW EXECUTE FUNCTION scim_tokens_copy();
+
 -- A provisioning account's username or provider, copied onto its tokens,
 -- by the trigger that already follows renamed accounts (sql/005_versions.sql:
 -- the versions of a renamed member's groups), not by a trigger of its own.
@@ -116,15 +145,13 @@ BEGIN
           AND g.id IN (SELECT m.group_id FROM group_members m
                        WHERE m.tenant_id = NEW.tenant_id AND m.account_id = NEW.id);
     END IF;
-    -- An account that stops being a provisioning account has no provider
-    -- (its CHECK): the copy of a NULL provider is refused by NOT NULL when
-    -- it has tokens, as the tokens would not pass the check.
+    -- tokens_copy takes the new copies from the account's row (and refuses
+    -- an account that stopped being a provisioning account while it has
+    -- tokens: they would not pass the check).
     IF OLD.kind = 'provisioning'
        AND (OLD.user_name IS DISTINCT FROM NEW.user_name
             OR OLD.idp_id IS DISTINCT FROM NEW.idp_id) THEN
-        UPDATE tokens k SET account_name = NEW.user_name, idp_id = NEW.idp_id,
-            idp_type = (SELECT i.type FROM identity_providers i
-                        WHERE i.tenant_id = NEW.tenant_id AND i.id = NEW.idp_id)
+        UPDATE tokens k SET account_name = NEW.user_name
         WHERE k.tenant_id = OLD.tenant_id AND k.account_id = OLD.id;
     END IF;
     RETURN NULL;

@@ -88,6 +88,21 @@ for my $u (qw(okta-prov okta-prov entra-prov)) {
            . "SELECT tenant_id, id, 'TC68BBBBBBBBBBBBBBBBB$n', sha256('b$n'), 'k', now(), 'test', "
            . "now() + interval '30 days' FROM accounts WHERE user_name = '$u'");
 }
+# a token whose account an operator switched to a user (allowed at version
+# 9), with a reminder: migration 10 removes both
+$run->("INSERT INTO identity_providers (tenant_id, type, name, created_by) "
+       . "SELECT id, 'okta', 'P2', 'test' FROM tenants WHERE slug = 't2'");
+$run->("INSERT INTO accounts (tenant_id, kind, user_name, billable, idp_id) "
+       . "SELECT tenant_id, 'provisioning', 'gone-prov', false, id FROM identity_providers WHERE name = 'P2'");
+$run->("INSERT INTO tokens (tenant_id, account_id, jti, token_hash, kid, created_at, created_by, expires_at) "
+       . "SELECT tenant_id, id, 'TC68BBBBBBBBBBBBBBBBB4', sha256('b4'), 'k', now(), 'test', "
+       . "now() + interval '30 days' FROM accounts WHERE user_name = 'gone-prov'");
+$run->("INSERT INTO administrators (tenant_id, role, username, email) "
+       . "SELECT id, 'customer', 'ann', 'ann\@t2.example' FROM tenants WHERE slug = 't2'");
+$run->("INSERT INTO reminder_outbox (tenant_id, token_id, threshold_days, administrator_id, recipient) "
+       . "SELECT k.tenant_id, k.id, 7, a.id, a.email FROM tokens k, administrators a "
+       . "WHERE k.jti = 'TC68BBBBBBBBBBBBBBBBB4'");
+$run->("UPDATE accounts SET kind = 'user', billable = true, idp_id = NULL WHERE user_name = 'gone-prov'");
 my $all = sub {
     $run->("SELECT string_agg(k.jti || ':' || coalesce(k.tenant_slug, '-') || ':' || coalesce(k.idp_type, '-') "
            . "|| ':' || coalesce(k.account_name, '-') || ':' || (k.idp_id IS NOT DISTINCT FROM a.idp_id), ' ' "
@@ -101,7 +116,10 @@ like($out, qr/applied 010_token_check/, 'applies 010_token_check') or diag $out;
 unlike($out, qr/applied 00\d/, 'and nothing older');
 is($all->(), 'TC68BBBBBBBBBBBBBBBBB1:t1:okta:okta-prov:true TC68BBBBBBBBBBBBBBBBB2:t1:okta:okta-prov:true '
               . 'TC68BBBBBBBBBBBBBBBBB3:t2:entra:entra-prov:true',
-   'every token got its copies');
+   'every token of a provisioning account got its copies');
+is($run->("SELECT count(*) FROM tokens WHERE jti = 'TC68BBBBBBBBBBBBBBBBB4'") . '/'
+   . $run->("SELECT count(*) FROM reminder_outbox"), '0/0',
+   'the token of the account switched to a user is gone, with its reminder');
 is($run->("SELECT string_agg(attname, ',' ORDER BY attname) FROM pg_attribute WHERE attrelid = 'tokens'::regclass "
           . "AND attname IN ('tenant_slug', 'idp_id', 'idp_type', 'account_name') AND attnotnull"),
    'account_name,idp_id,idp_type,tenant_slug', 'and they are NOT NULL');
@@ -117,11 +135,16 @@ unlike($run->("SELECT string_agg(pg_get_indexdef(indexrelid), ' ') FROM pg_index
 # a slug renamed cascades; a copy cannot be set apart from its source
 $run->("UPDATE tenants SET slug = 't1-new' WHERE slug = 't1'");
 like($all->(), qr/B1:t1-new:okta:okta-prov:true \S+B2:t1-new:okta:okta-prov:true \S+B3:t2:/, 'a renamed slug reaches its tokens');
-($rc, $out) = $try->("UPDATE tokens SET tenant_slug = 't2' WHERE jti LIKE '%B1'");
-isnt($rc, 0, 'a token cannot be given another tenant\'s slug');
-like($out, qr/tokens_tenant_slug_fkey/, 'by the foreign key') or diag $out;
-($rc, $out) = $try->("UPDATE tokens SET idp_type = 'entra' WHERE jti LIKE '%B1'");
-like($out, qr/tokens_idp_fkey/, "nor another type than its provider's") or diag $out;
+my $before = $all->();
+for my $set ("tenant_slug = 't2'", "idp_type = 'entra'", "account_name = 'someone-else'",
+             "idp_id = (SELECT id FROM identity_providers WHERE name = 'P2')") {
+    ($rc, $out) = $try->("UPDATE tokens SET $set WHERE jti LIKE '%B1'");
+    is($rc, 0, "UPDATE tokens SET $set: accepted") or diag $out;
+    is($all->(), $before, '... and the copies are still those of the token\'s rows');
+}
+is($run->("SELECT count(*) FROM tokens WHERE last_used_at IS NOT NULL"), 0, 'no token used yet');
+$run->("UPDATE tokens SET last_used_at = now() WHERE jti LIKE '%B1'");
+is($run->("SELECT count(*) FROM tokens WHERE last_used_at IS NOT NULL"), 1, 'an UPDATE of last_used_at still works');
 # a provider moved: the account's tokens follow
 $run->("INSERT INTO identity_providers (tenant_id, type, name, created_by) "
        . "SELECT id, 'entra', 'Q', 'test' FROM tenants WHERE slug = 't1-new'");
@@ -131,6 +154,7 @@ like($all->(), qr/B1:t1-new:entra:okta-prov:true \S+B2:t1-new:entra:okta-prov:tr
 # a provisioning account with tokens cannot lose its provider
 ($rc, $out) = $try->("UPDATE accounts SET kind = 'user', billable = true, idp_id = NULL WHERE user_name = 'entra-prov'");
 isnt($rc, 0, 'a provisioning account with tokens cannot become a user');
+like($out, qr/token for a non-provisioning account/, 'refused by the copy trigger') or diag $out;
 is($run->("SELECT kind FROM accounts WHERE user_name = 'entra-prov'"), 'provisioning', 'it is unchanged');
 # a token of a user account is still refused
 ($rc, $out) = $try->("INSERT INTO accounts (tenant_id, kind, user_name, billable) SELECT id, 'user', 'u', true "
@@ -145,8 +169,27 @@ like($out, qr/token for a non-provisioning account/, "and a token of a user's ac
                      . "expires_at) SELECT tenant_id, id, 'TC68CCCCCCCCCCCCCCCCC2', sha256('c2'), 'k', now(), "
                      . "'test', now() + interval '1 day' FROM accounts WHERE user_name = 'okta-prov'");
 like($out, qr/too many provisioning tokens/, 'a third live token is refused') or diag $out;
+# the WHEN clause of accounts_renamed: a rename of a user in no group calls
+# no function; of a user in a group, one call and the group's version bumped
+$run->("INSERT INTO groups (tenant_id, display_name) SELECT id, 'crew' FROM tenants WHERE slug = 't2'");
+$run->("INSERT INTO accounts (tenant_id, kind, user_name, billable) SELECT id, 'user', 'v', true "
+       . "FROM tenants WHERE slug = 't2'");
+$run->("INSERT INTO group_members (tenant_id, group_id, account_id) SELECT a.tenant_id, g.id, a.id "
+       . "FROM accounts a JOIN groups g ON g.tenant_id = a.tenant_id WHERE a.user_name = 'v'");
+my $calls = sub {
+    my ($who) = @_;
+    return $run->("SET track_functions = 'pl'; UPDATE accounts SET display_name = 'New ' || user_name "
+                  . "WHERE user_name = '$who'; SELECT coalesce(sum(calls), 0) FROM pg_stat_xact_user_functions "
+                  . "WHERE funcname = 'scim_account_renamed'");
+};
+my $gv = $run->("SELECT version FROM groups WHERE display_name = 'crew'");
+is($calls->('u'), 0, 'a user in no group renamed: no call of scim_account_renamed');
+is($calls->('v'), 1, 'a user in a group renamed: one call');
+is($run->("SELECT version FROM groups WHERE display_name = 'crew'"), $gv + 1, "and the group's version moved");
 # a deleted provider or tenant takes its tokens
-$run->("DELETE FROM tenants WHERE slug = 't1-new'");
-like($all->(), qr/^TC68BBBBBBBBBBBBBBBBB3:t2:entra:entra-prov:true$/, "deleting t1 removes its tokens only");
+$run->("DELETE FROM identity_providers WHERE name = 'Q'");
+like($all->(), qr/^TC68BBBBBBBBBBBBBBBBB3:t2:entra:entra-prov:true$/, "deleting a provider removes its account's tokens");
+$run->("DELETE FROM tenants WHERE slug = 't2'");
+is($all->(), '', "deleting t2 removes its tokens");
 
 done_testing();
