@@ -10,9 +10,10 @@
  *                                       &hash=..&sub=..&idp=..
  *       the same SELECT joined to the provisioning token check that SPEC 4
  *       asks of every request, in the module's own SQL (the token row by
- *       jti, its tenant by slug, its account and identity provider, the
- *       hash, deleted and expired): what that check costs PostgreSQL, with
- *       nothing of the module's C (no JWT, no SCIM).  Informational.
+ *       jti, with its copies of the tenant's slug, the provider's type and
+ *       the account's username since migration 10; the hash, deleted and
+ *       expired): what that check costs PostgreSQL, with nothing of the
+ *       module's C (no JWT, no SCIM).  Informational.
  *   SetHandler bench-floor-insert   POST <~1 KB SCIM user>[?prep=1]
  *       reads and parses the body with Jansson, one INSERT ... RETURNING into
  *       the scratch table bench_floor, answers the body plus "id" (Jansson
