@@ -905,7 +905,8 @@ apr_status_t scim_store_res_list(scim_store_req_t *rq, scim_res_type_e type,
     const char *cols, *sql, *label = NULL;
     scim_rows_t *rows;
     apr_status_t rv;
-    int i;
+    int i, offset = q->start_index > 1 ? q->start_index - 1 : 0;
+    apr_int64_t shown; /* offset + rows of the page: a total at least */
 
     *total = 0;
     *out = apr_array_make(p, q->count > 0 ? q->count : 1, sizeof(scim_res_t));
@@ -956,10 +957,7 @@ apr_status_t scim_store_res_list(scim_store_req_t *rq, scim_res_type_e type,
                           " LIMIT %s::int OFFSET %s::int) x ON true", NULL);
     }
     APR_ARRAY_PUSH(args, const char *) = apr_itoa(p, q->count);
-    APR_ARRAY_PUSH(args, const char *) = apr_itoa(p,
-                                                  q->start_index > 1
-                                                      ? q->start_index - 1
-                                                      : 0);
+    APR_ARRAY_PUSH(args, const char *) = apr_itoa(p, offset);
     rv = fused(rq, label, sql, args->nelts, (const char **)args->elts, &rows);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -972,6 +970,7 @@ apr_status_t scim_store_res_list(scim_store_req_t *rq, scim_res_type_e type,
         }
         *(scim_res_t *)apr_array_push(*out) = *res;
     }
+    shown = (apr_int64_t)offset + i;
     if (i > 0 && !fixed) {
         *total = atoi(cell(rows, 0, 6));
         return APR_SUCCESS;
@@ -980,8 +979,8 @@ apr_status_t scim_store_res_list(scim_store_req_t *rq, scim_res_type_e type,
      * starts at the first: its offset and length are the total (an empty
      * first page is Okta's "is this userName taken?" before a create), in
      * the page's own snapshot; no second statement. */
-    if (i < q->count && (i > 0 || q->start_index <= 1)) {
-        *total = (q->start_index > 1 ? q->start_index - 1 : 0) + i;
+    if (i < q->count && (i > 0 || offset == 0)) {
+        *total = shown <= INT_MAX ? (int)shown : INT_MAX;
         return APR_SUCCESS;
     }
     /* An empty page past the end, or a full page of a fixed filter: the
@@ -998,10 +997,6 @@ apr_status_t scim_store_res_list(scim_store_req_t *rq, scim_res_type_e type,
         /* A second statement, a second snapshot: a page that shows rows
          * counts at least up to its last one (a match deleted in between).
          * An empty page past the end shows nothing and raises nothing. */
-        apr_int64_t shown = (apr_int64_t)(q->start_index > 1 ? q->start_index - 1
-                                                             : 0)
-            + i;
-
         *total = atoi(cell(rows, 0, 0));
         if (i > 0 && shown <= INT_MAX && *total < shown) {
             *total = (int)shown;
