@@ -41,37 +41,23 @@ ALTER TABLE tokens
     ADD COLUMN idp_type text,
     ADD COLUMN account_name text;
 
-UPDATE tokens k SET tenant_slug = n.slug, idp_id = i.id, idp_type = i.type,
-                    account_name = a.user_name
-FROM accounts a
-JOIN tenants n ON n.id = a.tenant_id
-JOIN identity_providers i ON i.tenant_id = a.tenant_id AND i.id = a.idp_id
-WHERE a.tenant_id = k.tenant_id AND a.id = k.account_id;
-
 -- A token whose account is no longer a provisioning account of a provider
 -- (the insert trigger never allowed one; an operator could switch the
 -- account's kind afterwards) could not pass the check, whose join found no
 -- row: it is removed, with its reminders.
-DELETE FROM tokens WHERE account_name IS NULL;
-
-ALTER TABLE tokens
-    ALTER COLUMN tenant_slug SET NOT NULL,
-    ALTER COLUMN idp_id SET NOT NULL,
-    ALTER COLUMN idp_type SET NOT NULL,
-    ALTER COLUMN account_name SET NOT NULL,
-    ADD CONSTRAINT tokens_tenant_slug_fkey FOREIGN KEY (tenant_id, tenant_slug)
-        REFERENCES tenants (id, slug) ON UPDATE CASCADE ON DELETE CASCADE,
-    ADD CONSTRAINT tokens_idp_fkey FOREIGN KEY (tenant_id, idp_id, idp_type)
-        REFERENCES identity_providers (tenant_id, id, type)
-        ON UPDATE CASCADE ON DELETE CASCADE;
+DELETE FROM tokens k WHERE NOT EXISTS (
+    SELECT 1 FROM accounts a
+    JOIN identity_providers i ON i.tenant_id = a.tenant_id AND i.id = a.idp_id
+    WHERE a.tenant_id = k.tenant_id AND a.id = k.account_id AND a.kind = 'provisioning');
 
 -- The copies, taken from the token's account, tenant and provider by
 -- tokens_copy on every INSERT and on every UPDATE that names a copy or the
 -- account or tenant it is copied from, whatever the statement says: no
 -- INSERT or UPDATE can set a copy apart from its source (an operator's,
--- the cascades of the two foreign keys above, the trigger below; the
--- module's own UPDATEs of tokens set only last_used_*, deleted_* and
--- expires_at, and do not fire it). The account row is locked, so that a concurrent rename
+-- the cascades of the two foreign keys below, the trigger after them, and
+-- the filling of the existing tokens just after it; the module's own
+-- UPDATEs of tokens set only last_used_*, deleted_* and expires_at, and do
+-- not fire it). The account row is locked, so that a concurrent rename
 -- waits for the new token and then reaches it. An account that is not a
 -- provisioning account of a provider is refused, as tokens_limit (which
 -- fires after it, by name) refuses it at the insert.
@@ -94,6 +80,20 @@ $$;
 CREATE TRIGGER tokens_copy
     BEFORE INSERT OR UPDATE OF tenant_id, account_id, tenant_slug, idp_id, idp_type, account_name
     ON tokens FOR EACH ROW EXECUTE FUNCTION scim_tokens_copy();
+
+-- Every remaining token through tokens_copy, which fills its copies.
+UPDATE tokens SET account_name = NULL;
+
+ALTER TABLE tokens
+    ALTER COLUMN tenant_slug SET NOT NULL,
+    ALTER COLUMN idp_id SET NOT NULL,
+    ALTER COLUMN idp_type SET NOT NULL,
+    ALTER COLUMN account_name SET NOT NULL,
+    ADD CONSTRAINT tokens_tenant_slug_fkey FOREIGN KEY (tenant_id, tenant_slug)
+        REFERENCES tenants (id, slug) ON UPDATE CASCADE ON DELETE CASCADE,
+    ADD CONSTRAINT tokens_idp_fkey FOREIGN KEY (tenant_id, idp_id, idp_type)
+        REFERENCES identity_providers (tenant_id, id, type)
+        ON UPDATE CASCADE ON DELETE CASCADE;
 
 -- A provisioning account's username or provider, copied onto its tokens,
 -- by the trigger that already follows renamed accounts (sql/005_versions.sql:
