@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <libpq-fe.h>
 
 #include "scim_db.h"
 
@@ -23,6 +24,18 @@ scim_db_t *scim_db_wrap(apr_pool_t *p, const apr_dbd_driver_t *driver,
     db->driver = driver;
     db->handle = handle;
     db->pool = p;
+    /* The pgsql driver keeps no result of a failed statement, only libpq's
+     * message: in verbose mode libpq writes the SQLSTATE into it, after the
+     * severity ("ERROR:  23505: duplicate key ..."), in whatever language
+     * the server's lc_messages speaks (set_error reads it). A setting of the
+     * PGconn, which PQreset keeps; set with every wrap all the same. */
+    if (!strcmp(apr_dbd_name(driver), "pgsql")) {
+        PGconn *conn = apr_dbd_native_handle(driver, handle);
+
+        if (conn) {
+            PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
+        }
+    }
     return db;
 }
 
@@ -42,11 +55,67 @@ void scim_db_pooled(scim_db_t *db, apr_pool_t *conn_pool)
     db->prepared = data;
 }
 
+int scim_db_sqlstate_of(const char *msg, char *sqlstate)
+{
+    const char *s = msg ? strstr(msg, ":  ") : NULL;
+    int i;
+
+    sqlstate[0] = '\0';
+    if (!s) {
+        return 0;
+    }
+    s += 3;
+    for (i = 0; i < 5; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z'))) {
+            return 0;
+        }
+    }
+    if (s[5] != ':' || s[6] != ' ') {
+        return 0;
+    }
+    memcpy(sqlstate, s, 5);
+    sqlstate[5] = '\0';
+    return 1;
+}
+
+/* The fields that verbose mode adds after DETAIL, HINT and CONTEXT (in
+ * this order; the labels are libpq's, in the web server's own locale). */
+static const char *const VERBOSE_ONLY[] = { "\nSCHEMA NAME:",
+                                            "\nTABLE NAME:",
+                                            "\nCOLUMN NAME:",
+                                            "\nDATATYPE NAME:",
+                                            "\nCONSTRAINT NAME:",
+                                            "\nLOCATION:",
+                                            NULL };
+
+/* The driver's message, with its SQLSTATE into db->sqlstate; the message
+ * keeps the code ("ERROR:  23505: duplicate key ...", DETAIL, HINT) and
+ * loses what verbose mode adds after them (the names of the schema, table
+ * and constraint, a source line of the server). A message without a code
+ * (a lost connection, said by libpq itself) leaves db->sqlstate empty. */
 static void set_error(scim_db_t *db, apr_pool_t *p, int rc)
 {
     const char *msg = apr_dbd_error(db->driver, db->handle, rc);
+    char *text;
+    int i;
 
-    db->error = apr_pstrdup(p, (msg && *msg) ? msg : "database error");
+    text = apr_pstrdup(p, (msg && *msg) ? msg : "database error");
+    if (scim_db_sqlstate_of(text, db->sqlstate)) {
+        for (i = 0; VERBOSE_ONLY[i]; i++) {
+            char *cut = strstr(text, VERBOSE_ONLY[i]);
+
+            if (cut) {
+                cut[1] = '\0';
+                break;
+            }
+        }
+    }
+    db->error = text;
+}
+
+int scim_db_sqlstate_is(const scim_db_t *db, const char *prefix)
+{
+    return db->sqlstate[0] && !strncmp(db->sqlstate, prefix, strlen(prefix));
 }
 
 /* In a transaction, a failed statement fails the rest (as PostgreSQL does)
@@ -169,11 +238,12 @@ static apr_dbd_prepared_t *labelled(scim_db_t *db, const char *label,
  * index, a check): not a lost connection, so not repeated. */
 static int refused_by_data(const scim_db_t *db)
 {
-    /* a statement timeout too: sent again it would hold the pooled
-     * connection for another timeout, and again */
-    return db->error
-        && (strstr(db->error, "duplicate key") || strstr(db->error, "violates")
-            || strstr(db->error, "canceling statement"));
+    /* class 23, integrity constraint violation (a unique index, a check, a
+     * foreign key); and a statement or lock timeout (57014, 55P03): sent
+     * again it would hold the pooled connection for another timeout, and
+     * again */
+    return scim_db_sqlstate_is(db, "23") || scim_db_sqlstate_is(db, "57014")
+        || scim_db_sqlstate_is(db, "55P03");
 }
 
 apr_status_t scim_db_hotv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
@@ -237,6 +307,7 @@ static apr_status_t run_select(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
         rv = APR_EGENERAL;
         goto leave;
     }
+    db->sqlstate[0] = '\0';
     rc = apr_dbd_pselect(db->driver, p, db->handle, &res, stmt, 1, nargs, args);
     txn_note(db, rc);
     if (rc != 0) {
@@ -316,6 +387,7 @@ apr_status_t scim_db_exec(scim_db_t *db, apr_pool_t *p, int *affected,
         rv = APR_EGENERAL;
         goto leave;
     }
+    db->sqlstate[0] = '\0';
     rc = apr_dbd_pquery(db->driver, p, db->handle, &n, stmt, nargs, args);
     txn_note(db, rc);
     if (rc != 0) {
@@ -347,6 +419,7 @@ apr_status_t scim_db_script(scim_db_t *db, apr_pool_t *p, const char *sql)
     if (txn_refuses(db)) {
         return APR_EGENERAL;
     }
+    db->sqlstate[0] = '\0';
     rc = apr_dbd_query(db->driver, db->handle, &n, sql);
     txn_note(db, rc);
     if (rc != 0) {
@@ -380,6 +453,7 @@ apr_status_t scim_db_begin(scim_db_t *db, apr_pool_t *p)
         db->error = "transaction already open";
         return APR_EGENERAL;
     }
+    db->sqlstate[0] = '\0';
     rc = apr_dbd_query(db->driver, db->handle, &n, "BEGIN");
     if (rc != 0) {
         set_error(db, p, rc);
@@ -409,6 +483,9 @@ apr_status_t scim_db_end(scim_db_t *db, apr_pool_t *p)
     failed = db->txn_failed || db->txn_rollback;
     db->txn = 0;
     apr_pool_cleanup_kill(p, db, txn_cleanup);
+    if (!failed) {
+        db->sqlstate[0] = '\0'; /* a failed one keeps its first failure's */
+    }
     rc = apr_dbd_query(db->driver, db->handle, &n,
                        failed ? "ROLLBACK" : "COMMIT");
     if (rc != 0) {

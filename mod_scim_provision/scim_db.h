@@ -22,6 +22,10 @@ typedef struct scim_db {
     int txn_failed;
     int txn_rollback;
     const char *error; /* driver message of the last failure (no data) */
+    /* PostgreSQL's SQLSTATE of the statement that failed last ("23505"),
+     * empty for a failure without one (a lost connection) and for one of
+     * this layer's own; kept with error through a failed transaction. */
+    char sqlstate[6];
     /* Statements prepared on this connection under a label (label ->
      * apr_dbd_prepared_t, our own table kept in the connection pool's
      * userdata, see scim_db_pooled), and the pool that lives as long as
@@ -30,6 +34,15 @@ typedef struct scim_db {
     apr_hash_t *prepared;
     apr_pool_t *conn_pool;
 } scim_db_t;
+
+/* The SQLSTATE in a message of libpq's verbose mode ("ERROR:  23505: ...",
+ * the severity in the server's language), into sqlstate[6]: 1, or 0 with
+ * sqlstate empty when msg has none. */
+int scim_db_sqlstate_of(const char *msg, char *sqlstate);
+
+/* The last failure's SQLSTATE starts with prefix: a class ("23") or a
+ * whole code ("23505"). Never true for a failure without a code. */
+int scim_db_sqlstate_is(const scim_db_t *db, const char *prefix);
 
 /* SQL text of a timestamptz column as ISO 8601 UTC ("2026-11-22T08:00:00Z"). */
 #define SCIM_DB_TS(col)                      \

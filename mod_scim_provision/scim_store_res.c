@@ -140,12 +140,16 @@ static apr_status_t fused(scim_store_req_t *rq, const char *label,
 static apr_status_t failed(scim_store_req_t *rq, apr_status_t rv)
 {
     const char *err = rq->db->error;
+    char sqlstate[sizeof(rq->db->sqlstate)];
 
+    memcpy(sqlstate, rq->db->sqlstate, sizeof(sqlstate));
     if (rv != SCIM_STORE_EDENIED && !rq->verified
         && scim_store_verify(rq) == SCIM_STORE_EDENIED) {
         return SCIM_STORE_EDENIED;
     }
+    /* the write's failure, not the check's success */
     rq->db->error = err;
+    memcpy(rq->db->sqlstate, sqlstate, sizeof(sqlstate));
     return rv;
 }
 
@@ -427,10 +431,11 @@ static apr_status_t member_array(scim_store_req_t *rq,
     return APR_SUCCESS;
 }
 
-/* A unique index refused the write: another resource has this name. */
+/* A unique index refused the write (unique_violation): another resource
+ * has this name. */
 static int is_duplicate(const scim_db_t *db)
 {
-    return db->error && strstr(db->error, "duplicate key") != NULL;
+    return scim_db_sqlstate_is(db, "23505");
 }
 
 /* Why a write touched no row (the token was live): the resource is gone,
@@ -492,8 +497,7 @@ static apr_status_t write_failed(scim_store_req_t *rq, apr_status_t rv)
     }
     /* a member deleted between the check of the members and their insert:
      * the client named an account that is not (any more) a user here */
-    if (rv == APR_EGENERAL && rq->db->error
-        && strstr(rq->db->error, "violates foreign key")) {
+    if (rv == APR_EGENERAL && scim_db_sqlstate_is(rq->db, "23503")) {
         rq->db->error = "a member is not a user of this tenant";
         return APR_EINVAL;
     }

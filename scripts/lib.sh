@@ -2,7 +2,7 @@
 
 # Debian packages that building, testing and the demo need.
 SCIM_PACKAGES="build-essential autoconf automake libtool pkg-config apache2 apache2-dev
-apache2-utils libaprutil1-dbd-pgsql libjansson-dev libssl-dev postgresql postgresql-contrib
+apache2-utils libaprutil1-dbd-pgsql libpq-dev libjansson-dev libssl-dev postgresql postgresql-contrib
 libapache2-mod-perl2 libwww-perl libjson-pp-perl check ca-certificates
 python3-prometheus-client"
 
@@ -28,6 +28,18 @@ scim_install_packages() {
     local rc=$?
     [ -n "$created" ] && rm -f "$prc"
     return $rc
+}
+
+# Generate a locale of the system when it is missing (root; Debian's
+# "locales" package): t/69 runs PostgreSQL with German messages.
+scim_locale() {
+    local want=$1 have
+    have=$(printf %s "$want" | tr 'A-Z' 'a-z' | sed 's/utf-8$/utf8/')
+    locale -a 2>/dev/null | tr 'A-Z' 'a-z' | grep -qx "$have" && return 0
+    scim_install_packages locales || return 1
+    grep -q "^$want " /etc/locale.gen 2>/dev/null \
+        || echo "$want ${want#*.}" >>/etc/locale.gen
+    locale-gen >/dev/null
 }
 
 # The PostgreSQL 15 binaries of Debian.

@@ -19,6 +19,7 @@ fi
 if [ "$(id -u)" = 0 ]; then
     scim_install_packages chromium
     command -v node >/dev/null 2>&1 || scim_install_packages nodejs npm
+    scim_locale de_DE.UTF-8
     id scimtest >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash scimtest
     # one build directory per checkout, so that two checkouts can test at once
     work=${SCIM_TEST_DIR:-/var/tmp/mod_scim_provision-test-$(printf %s "$here" | md5sum | cut -c1-8)}

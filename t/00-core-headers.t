@@ -19,7 +19,7 @@ for my $f (@core) {
     my @bad = grep { /#\s*include\s*[<"](httpd|http_\w+|ap_\w+|mod_\w+|util_\w+)\.h[>"]/ } <$fh>;
     is(scalar @bad, 0, "no httpd header in " . substr($f, length($root) + 1));
 }
-my $flags = `pkg-config --cflags apr-1 apr-util-1 jansson libcrypto`;
+my $flags = `pkg-config --cflags apr-1 apr-util-1 libpq jansson libcrypto`;
 chomp $flags;
 for my $f (grep { /\.c$/ } @core) {
     my $out = `cc -std=gnu99 -fsyntax-only -I$root/mod_scim_provision $flags '$f' 2>&1`;
@@ -89,17 +89,17 @@ ok($ok, 'the core links against APR, Jansson and libcrypto alone') or diag $out;
 ($ok, $out) = link_layer('core-up', 'scim_db_begin', [$core_a], 'apr-1 jansson libcrypto');
 ok(!$ok && $out =~ /undefined reference to .scim_db_begin/, 'a core that calls the store does not link')
     or diag $out;
-($ok, $out) = link_layer('store', undef, [$store_a, $core_a], 'apr-1 apr-util-1 jansson libcrypto');
-ok($ok, 'the store links against the core, APR, APR-util, Jansson and libcrypto') or diag $out;
-($ok, $out) = link_layer('store-up', 'mod_scim_policy', [$store_a, $core_a], 'apr-1 apr-util-1 jansson libcrypto');
+($ok, $out) = link_layer('store', undef, [$store_a, $core_a], 'apr-1 apr-util-1 libpq jansson libcrypto');
+ok($ok, 'the store links against the core, APR, APR-util, libpq, Jansson and libcrypto') or diag $out;
+($ok, $out) = link_layer('store-up', 'mod_scim_policy', [$store_a, $core_a], 'apr-1 apr-util-1 libpq jansson libcrypto');
 ok(!$ok && $out =~ /undefined reference to .mod_scim_policy/, 'a store that calls the glue does not link')
     or diag $out;
 my $service_a = "$root/.libs/libscimservice.a";
 ok(-f $service_a, 'the service layer library is built (.libs/libscimservice.a)');
-($ok, $out) = link_layer('service', undef, [$service_a, $store_a, $core_a], 'apr-1 apr-util-1 jansson libcrypto');
-ok($ok, 'the service links against the store, the core, APR, APR-util, Jansson and libcrypto') or diag $out;
+($ok, $out) = link_layer('service', undef, [$service_a, $store_a, $core_a], 'apr-1 apr-util-1 libpq jansson libcrypto');
+ok($ok, 'the service links against the store, the core, APR, APR-util, libpq, Jansson and libcrypto') or diag $out;
 ($ok, $out) = link_layer('service-up', 'mod_scim_auth_verified', [$service_a, $store_a, $core_a],
-                         'apr-1 apr-util-1 jansson libcrypto');
+                         'apr-1 apr-util-1 libpq jansson libcrypto');
 ok(!$ok && $out =~ /undefined reference to .mod_scim_auth_verified/, 'a service that calls the glue does not link')
     or diag $out;
 done_testing();

@@ -194,14 +194,7 @@ is($codes{201}, $c_limit, 'and that many parallel creations succeeded');
 # web server's clock says. New sessions get a non-UTC TimeZone and a clock
 # two days ahead (a now() that shadows pg_catalog's); the module's pooled
 # connections are ended so that it opens new ones.
-sub fresh_sessions {
-    sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = 'scim' "
-        . "AND usename = 'scim' AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
-    # each pooled connection reconnects on its first statement
-    for (1 .. 12) {
-        my ($r) = admin_req('alice', 'GET', 'acme', 'api/identity-providers');
-    }
-}
+# (fresh_sessions, t/lib/ScimTest.pm)
 {
     my $zidp = new_idp('alice', 'acme', 'entra', 'Clock Entra');
     my $tz0 = sql('SHOW timezone');

@@ -12,7 +12,7 @@ use Apache::TestRequest ();
 
 our @EXPORT = qw(base_url admin_req scim_req sql sql_rows json_of new_idp
                  create_token root_dir run_dir scimctl token_from b64url
-                 b64url_decode sign_hs256 key_of scratch_db);
+                 b64url_decode sign_hs256 key_of scratch_db fresh_sessions);
 
 my $json = JSON::PP->new->canonical->allow_nonref;
 
@@ -90,6 +90,18 @@ sub sql_rows {
 sub sql {
     my @rows = sql_rows(@_);
     return @rows ? $rows[0][0] : undef;
+}
+
+# End the module's pooled connections, so that it opens new ones (which take
+# the settings of ALTER DATABASE): each reconnects on its first statement.
+# The background workers (reminders, last use) log a warning when they meet
+# an ended connection; the caller records the window for t/zz-error-log.t.
+sub fresh_sessions {
+    sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = 'scim' "
+        . "AND usename = 'scim' AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
+    for (1 .. 12) {
+        my ($r) = admin_req('alice', 'GET', 'acme', 'api/identity-providers');
+    }
 }
 
 # A scratch database at an older schema version, for the upgrade tests: the

@@ -1,0 +1,163 @@
+/* The SQLSTATE of PostgreSQL's errors through scim_db.c, on a real server,
+ * in English and in German (lc_messages): the store tells a taken name, a
+ * missing foreign key and a timeout apart by the code, never by the text.
+ * The message keeps the code, DETAIL and HINT, and loses what libpq's
+ * verbose mode adds (schema, table and constraint names, a source line).
+ * Built by `make check`, run by t/69-sqlstate.t:
+ *
+ *   db_sqlstate_check '<libpq conninfo>' <lc_messages>...   TAP, exit 1 on a failure
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <apr_dbd.h>
+
+#include "scim_db.h"
+
+static int n_test, n_failed;
+
+static void ok(int cond, const char *name)
+{
+    n_test++;
+    if (!cond) {
+        n_failed++;
+    }
+    printf("%sok %d - %s\n", cond ? "" : "not ", n_test, name);
+    fflush(stdout);
+}
+
+/* The message on one line, for a test's name. */
+static const char *one_line(apr_pool_t *p, const char *s)
+{
+    char *o = apr_pstrdup(p, s ? s : "(none)"), *x;
+
+    for (x = o; *x; x++) {
+        if (*x == '\n') {
+            *x = ' ';
+        }
+    }
+    return o;
+}
+
+static int has(const scim_db_t *db, const char *s)
+{
+    return db->error && strstr(db->error, s) != NULL;
+}
+
+/* The statement fails with code; the message says it once, in full. */
+static void fails_with(scim_db_t *db, apr_pool_t *p, const char *lc,
+                       const char *sql, const char *code, const char *what)
+{
+    apr_status_t rv = scim_db_script(db, p, sql);
+
+    ok(rv != APR_SUCCESS, apr_psprintf(p, "[%s] %s fails", lc, what));
+    ok(!strcmp(db->sqlstate, code),
+       apr_psprintf(p, "[%s] %s: SQLSTATE %s (got '%s')", lc, what, code,
+                    db->sqlstate));
+    ok(scim_db_sqlstate_is(db, apr_pstrndup(p, code, 2)),
+       apr_psprintf(p, "[%s] %s: class %.2s", lc, what, code));
+    ok(has(db, apr_pstrcat(p, ":  ", code, ": ", NULL)),
+       apr_psprintf(p, "[%s] %s: the message names the code (%s)", lc, what,
+                    one_line(p, db->error)));
+    ok(!has(db, "LOCATION:") && !has(db, "SCHEMA NAME:")
+           && !has(db, "TABLE NAME:") && !has(db, "CONSTRAINT NAME:"),
+       apr_psprintf(p, "[%s] %s: no field of verbose mode in the message", lc,
+                    what));
+}
+
+int main(int argc, const char *const *argv)
+{
+    apr_pool_t *p;
+    const apr_dbd_driver_t *driver;
+    apr_dbd_t *handle;
+    scim_db_t *db;
+    scim_rows_t *rows;
+    int i;
+
+    if (argc < 3) {
+        fprintf(stderr, "usage: db_sqlstate_check CONNINFO LC_MESSAGES...\n");
+        return 2;
+    }
+    apr_initialize();
+    apr_pool_create(&p, NULL);
+    apr_dbd_init(p);
+    if (apr_dbd_get_driver(p, "pgsql", &driver) != APR_SUCCESS
+        || apr_dbd_open(driver, p, argv[1], &handle) != APR_SUCCESS) {
+        printf("not ok 1 - connect to %s\nBail out!\n", argv[1]);
+        return 1;
+    }
+    db = scim_db_wrap(p, driver, handle);
+    for (i = 2; i < argc; i++) {
+        const char *lc = argv[i], *msg;
+
+        ok(scim_db_script(db, p, apr_psprintf(p, "SET lc_messages = '%s'", lc))
+               == APR_SUCCESS,
+           apr_psprintf(p, "[%s] the session's lc_messages is set", lc));
+        scim_db_script(db, p,
+                       "DROP TABLE IF EXISTS pg_temp.c; "
+                       "DROP TABLE IF EXISTS pg_temp.u; "
+                       "CREATE TEMP TABLE u (k text PRIMARY KEY); "
+                       "CREATE TEMP TABLE c (k text REFERENCES u); "
+                       "INSERT INTO u VALUES ('a')");
+        fails_with(db, p, lc, "INSERT INTO u VALUES ('a')", "23505",
+                   "a duplicate key");
+        ok(has(db, "DETAIL:"),
+           apr_psprintf(p, "[%s] a duplicate key: DETAIL is kept", lc));
+        fails_with(db, p, lc, "INSERT INTO c VALUES ('b')", "23503",
+                   "a missing foreign key");
+        fails_with(db, p, lc, "SELECT 1/0", "22012", "a division by zero");
+        ok(!scim_db_sqlstate_is(db, "23"),
+           apr_psprintf(p, "[%s] a division by zero is not class 23", lc));
+        fails_with(db, p, lc, "SET statement_timeout = 50; SELECT pg_sleep(2)",
+                   "57014", "a statement timeout");
+        scim_db_script(db, p, "SET statement_timeout = 0");
+        ok(scim_db_selectv(db, p, &rows, "SELECT 'x'", 0) == APR_SUCCESS
+               && db->sqlstate[0] == '\0',
+           apr_psprintf(p, "[%s] a statement that succeeds clears the code", lc));
+
+        /* a transaction keeps its first failure's code to its end */
+        ok(scim_db_begin(db, p) == APR_SUCCESS,
+           apr_psprintf(p, "[%s] BEGIN", lc));
+        scim_db_script(db, p, "INSERT INTO u VALUES ('a')");
+        msg = db->error;
+        ok(scim_db_selectv(db, p, &rows, "SELECT 'x'", 0) != APR_SUCCESS
+               && !strcmp(db->sqlstate, "23505") && db->error == msg,
+           apr_psprintf(p,
+                        "[%s] the next statement of the failed "
+                        "transaction is refused, with the first code",
+                        lc));
+        ok(scim_db_end(db, p) != APR_SUCCESS && !strcmp(db->sqlstate, "23505"),
+           apr_psprintf(p, "[%s] its end rolls back and keeps 23505", lc));
+        ok(scim_db_selectv(db, p, &rows, "SELECT count(*) FROM u", 0) == APR_SUCCESS
+               && !strcmp(scim_rows_get(rows, 0, 0), "1"),
+           apr_psprintf(p, "[%s] and nothing of it was stored", lc));
+    }
+    /* the parser alone */
+    {
+        char st[6];
+
+        ok(scim_db_sqlstate_of("FEHLER:  23505: doppelter Schlüsselwert", st)
+               && !strcmp(st, "23505"),
+           "parser: a German severity");
+        ok(scim_db_sqlstate_of("ERROR:  P0001: too many", st)
+               && !strcmp(st, "P0001"),
+           "parser: a code with a letter");
+        ok(!scim_db_sqlstate_of("ERROR:  duplicate key value", st)
+               && st[0] == '\0',
+           "parser: default verbosity has no code");
+        ok(!scim_db_sqlstate_of("server closed the connection unexpectedly", st)
+               && st[0] == '\0',
+           "parser: libpq's own message has none");
+        ok(!scim_db_sqlstate_of("ERROR:  2350", st)
+               && !scim_db_sqlstate_of("ERROR:  23505", st)
+               && !scim_db_sqlstate_of("ERROR:  2350a: x", st)
+               && !scim_db_sqlstate_of(NULL, st) && !scim_db_sqlstate_of("", st),
+           "parser: short, cut, lower-case or no message: no code");
+    }
+    printf("1..%d\n", n_test);
+    apr_pool_destroy(p);
+    apr_terminate();
+    return n_failed ? 1 : 0;
+}
