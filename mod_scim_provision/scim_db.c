@@ -16,6 +16,31 @@ const char *scim_rows_get(const scim_rows_t *rows, int row, int col)
     return rows->cells[row * rows->ncols + col];
 }
 
+/* The fields that verbose mode adds after DETAIL, HINT and CONTEXT (in
+ * this order; the labels are libpq's, in the web server's own locale). */
+static const char *const VERBOSE_ONLY[] = { "\nSCHEMA NAME:",
+                                            "\nTABLE NAME:",
+                                            "\nCOLUMN NAME:",
+                                            "\nDATATYPE NAME:",
+                                            "\nCONSTRAINT NAME:",
+                                            "\nLOCATION:",
+                                            NULL };
+
+/* Where verbose mode's fields start in msg (its end when none does). */
+static const char *verbose_tail(const char *msg)
+{
+    int i;
+
+    for (i = 0; VERBOSE_ONLY[i]; i++) {
+        const char *at = strstr(msg, VERBOSE_ONLY[i]);
+
+        if (at) {
+            return at + 1;
+        }
+    }
+    return msg + strlen(msg);
+}
+
 scim_db_t *scim_db_wrap(apr_pool_t *p, const apr_dbd_driver_t *driver,
                         apr_dbd_t *handle)
 {
@@ -24,19 +49,33 @@ scim_db_t *scim_db_wrap(apr_pool_t *p, const apr_dbd_driver_t *driver,
     db->driver = driver;
     db->handle = handle;
     db->pool = p;
-    /* The pgsql driver keeps no result of a failed statement, only libpq's
-     * message: in verbose mode libpq writes the SQLSTATE into it, after the
-     * severity ("ERROR:  23505: duplicate key ..."), in whatever language
-     * the server's lc_messages speaks (set_error reads it). A setting of the
-     * PGconn, which PQreset keeps; set with every wrap all the same. */
     if (!strcmp(apr_dbd_name(driver), "pgsql")) {
-        PGconn *conn = apr_dbd_native_handle(driver, handle);
-
-        if (conn) {
-            PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
-        }
+        /* (the driver's own notice receiver drops notices, whatever the
+         * verbosity) */
+        db->pg = apr_dbd_native_handle(driver, handle);
     }
     return db;
+}
+
+/* The pgsql driver keeps no result of a failed statement, only libpq's
+ * message: in verbose mode libpq writes the SQLSTATE into it, after the
+ * severity ("ERROR:  23505: duplicate key ..."), in whatever language the
+ * server's lc_messages speaks (set_error reads it). Verbose only while a
+ * statement of ours runs: mod_dbd lends the same connections to other
+ * modules (mod_authn_dbd), whose messages stay as they were. The message
+ * is written when the error arrives, so the verbosity can go back before
+ * set_error reads it. */
+static int loud(scim_db_t *db)
+{
+    db->sqlstate[0] = '\0';
+    return db->pg ? (int)PQsetErrorVerbosity(db->pg, PQERRORS_VERBOSE) : -1;
+}
+
+static void quiet(scim_db_t *db, int was)
+{
+    if (db->pg && was >= 0) {
+        PQsetErrorVerbosity(db->pg, (PGVerbosity)was);
+    }
 }
 
 void scim_db_pooled(scim_db_t *db, apr_pool_t *conn_pool)
@@ -78,16 +117,6 @@ int scim_db_sqlstate_of(const char *msg, char *sqlstate)
     return 1;
 }
 
-/* The fields that verbose mode adds after DETAIL, HINT and CONTEXT (in
- * this order; the labels are libpq's, in the web server's own locale). */
-static const char *const VERBOSE_ONLY[] = { "\nSCHEMA NAME:",
-                                            "\nTABLE NAME:",
-                                            "\nCOLUMN NAME:",
-                                            "\nDATATYPE NAME:",
-                                            "\nCONSTRAINT NAME:",
-                                            "\nLOCATION:",
-                                            NULL };
-
 /* The driver's message, with its SQLSTATE into db->sqlstate; the message
  * keeps the code ("ERROR:  23505: duplicate key ...", DETAIL, HINT) and
  * loses what verbose mode adds after them (the names of the schema, table
@@ -96,21 +125,20 @@ static const char *const VERBOSE_ONLY[] = { "\nSCHEMA NAME:",
 static void set_error(scim_db_t *db, apr_pool_t *p, int rc)
 {
     const char *msg = apr_dbd_error(db->driver, db->handle, rc);
-    char *text;
-    int i;
 
-    text = apr_pstrdup(p, (msg && *msg) ? msg : "database error");
-    if (scim_db_sqlstate_of(text, db->sqlstate)) {
-        for (i = 0; VERBOSE_ONLY[i]; i++) {
-            char *cut = strstr(text, VERBOSE_ONLY[i]);
-
-            if (cut) {
-                cut[1] = '\0';
-                break;
-            }
-        }
+    if (!msg || !*msg) {
+        msg = "database error";
     }
-    db->error = text;
+    db->error = scim_db_sqlstate_of(msg, db->sqlstate)
+        ? apr_pstrmemdup(p, msg, (apr_size_t)(verbose_tail(msg) - msg))
+        : apr_pstrdup(p, msg);
+}
+
+/* A failure of this layer's own: no SQLSTATE. */
+static void own_error(scim_db_t *db, const char *msg)
+{
+    db->error = msg;
+    db->sqlstate[0] = '\0';
 }
 
 int scim_db_sqlstate_is(const scim_db_t *db, const char *prefix)
@@ -154,16 +182,16 @@ static apr_status_t prepare(scim_db_t *db, apr_pool_t *p, const char *sql,
 }
 
 /* The variadic const char * arguments of a *v function into args[]. */
-#define COLLECT_ARGS(db, args, nargs)                     \
-    do {                                                  \
-        va_list ap_;                                      \
-        va_start(ap_, nargs);                             \
-        rv = collect_args(args, nargs, ap_);              \
-        va_end(ap_);                                      \
-        if (rv != APR_SUCCESS) {                          \
-            (db)->error = "too many statement arguments"; \
-            return rv;                                    \
-        }                                                 \
+#define COLLECT_ARGS(db, args, nargs)                      \
+    do {                                                   \
+        va_list ap_;                                       \
+        va_start(ap_, nargs);                              \
+        rv = collect_args(args, nargs, ap_);               \
+        va_end(ap_);                                       \
+        if (rv != APR_SUCCESS) {                           \
+            own_error(db, "too many statement arguments"); \
+            return rv;                                     \
+        }                                                  \
     } while (0)
 
 static apr_status_t collect_args(const char **args, int nargs, va_list ap)
@@ -234,16 +262,30 @@ static apr_dbd_prepared_t *labelled(scim_db_t *db, const char *label,
     return stmt;
 }
 
-/* The statement ran and PostgreSQL refused what it would write (a unique
- * index, a check): not a lost connection, so not repeated. */
-static int refused_by_data(const scim_db_t *db)
+/* Worth sending again once the connection was checked (the driver then
+ * reconnects a broken one): a failure without a code (libpq lost the
+ * connection), a connection exception or a server going down, a prepared
+ * statement the server no longer has or whose plan a migration changed, a
+ * deadlock or a serialization failure. Anything else would fail the same
+ * again: a refusal by the data (a unique index, a check, a foreign key), a
+ * bad value, and a statement timeout, which would hold the pooled
+ * connection for another timeout. */
+static int retryable(const scim_db_t *db)
 {
-    /* class 23, integrity constraint violation (a unique index, a check, a
-     * foreign key); and a statement or lock timeout (57014, 55P03): sent
-     * again it would hold the pooled connection for another timeout, and
-     * again */
-    return scim_db_sqlstate_is(db, "23") || scim_db_sqlstate_is(db, "57014")
-        || scim_db_sqlstate_is(db, "55P03");
+    static const char *const again[] = { "08",    "53",    "57P01", "57P02",
+                                         "57P03", "26000", "0A000", "40001",
+                                         "40P01", NULL };
+    int i;
+
+    if (!db->sqlstate[0]) {
+        return 1;
+    }
+    for (i = 0; again[i]; i++) {
+        if (scim_db_sqlstate_is(db, again[i])) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 apr_status_t scim_db_hotv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
@@ -268,7 +310,7 @@ apr_status_t scim_db_hot(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
             if (run_select(db, p, rows, stmt, nargs, args) == APR_SUCCESS) {
                 return APR_SUCCESS;
             }
-            if (refused_by_data(db)) {
+            if (!retryable(db)) {
                 return APR_EGENERAL; /* the same again would fail the same */
             }
         }
@@ -279,13 +321,13 @@ apr_status_t scim_db_hot(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
             if (run_select(db, p, rows, stmt, nargs, args) == APR_SUCCESS) {
                 return APR_SUCCESS;
             }
-            if (refused_by_data(db)) {
+            if (!retryable(db)) {
                 return APR_EGENERAL;
             }
         }
     }
     rv = scim_db_select(db, p, rows, sql, nargs, args);
-    if (rv != APR_SUCCESS && !db->txn && !refused_by_data(db)
+    if (rv != APR_SUCCESS && !db->txn && retryable(db)
         && apr_dbd_check_conn(db->driver, p, db->handle) == APR_SUCCESS) {
         rv = scim_db_select(db, p, rows, sql, nargs, args);
     }
@@ -300,15 +342,16 @@ static apr_status_t run_select(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
     apr_dbd_row_t *row = NULL;
     scim_rows_t *out;
     apr_status_t rv;
-    int rc, i, j;
+    int rc, i, j, was;
 
     *rows = NULL;
     if (txn_refuses(db)) {
         rv = APR_EGENERAL;
         goto leave;
     }
-    db->sqlstate[0] = '\0';
+    was = loud(db);
     rc = apr_dbd_pselect(db->driver, p, db->handle, &res, stmt, 1, nargs, args);
+    quiet(db, was);
     txn_note(db, rc);
     if (rc != 0) {
         set_error(db, p, rc);
@@ -326,7 +369,7 @@ static apr_status_t run_select(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
                                  * (apr_size_t)(out->ncols ? out->ncols : 1));
     for (i = 0; i < out->nrows; i++) {
         if (apr_dbd_get_row(db->driver, p, res, &row, i + 1) != 0) {
-            db->error = "could not read result row";
+            own_error(db, "could not read result row");
             rv = APR_EGENERAL;
             goto leave;
         }
@@ -366,7 +409,7 @@ apr_status_t scim_db_readv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
 
     COLLECT_ARGS(db, args, nargs);
     rv = scim_db_select(db, p, rows, sql, nargs, args);
-    if (rv != APR_SUCCESS && !db->txn
+    if (rv != APR_SUCCESS && !db->txn && retryable(db)
         && apr_dbd_check_conn(db->driver, p, db->handle) == APR_SUCCESS) {
         rv = scim_db_select(db, p, rows, sql, nargs, args);
     }
@@ -378,7 +421,7 @@ apr_status_t scim_db_exec(scim_db_t *db, apr_pool_t *p, int *affected,
 {
     apr_dbd_prepared_t *stmt = NULL;
     apr_status_t rv;
-    int rc, n = 0;
+    int rc, n = 0, was;
 
     if (APR_SUCCESS != (rv = prepare(db, p, sql, &stmt))) {
         goto leave;
@@ -387,8 +430,9 @@ apr_status_t scim_db_exec(scim_db_t *db, apr_pool_t *p, int *affected,
         rv = APR_EGENERAL;
         goto leave;
     }
-    db->sqlstate[0] = '\0';
+    was = loud(db);
     rc = apr_dbd_pquery(db->driver, p, db->handle, &n, stmt, nargs, args);
+    quiet(db, was);
     txn_note(db, rc);
     if (rc != 0) {
         set_error(db, p, rc);
@@ -414,13 +458,14 @@ apr_status_t scim_db_execv(scim_db_t *db, apr_pool_t *p, int *affected,
 
 apr_status_t scim_db_script(scim_db_t *db, apr_pool_t *p, const char *sql)
 {
-    int rc, n = 0;
+    int rc, n = 0, was;
 
     if (txn_refuses(db)) {
         return APR_EGENERAL;
     }
-    db->sqlstate[0] = '\0';
+    was = loud(db);
     rc = apr_dbd_query(db->driver, db->handle, &n, sql);
+    quiet(db, was);
     txn_note(db, rc);
     if (rc != 0) {
         set_error(db, p, rc);
@@ -447,14 +492,15 @@ static apr_status_t txn_cleanup(void *data)
 
 apr_status_t scim_db_begin(scim_db_t *db, apr_pool_t *p)
 {
-    int rc, n = 0;
+    int rc, n = 0, was;
 
     if (db->txn) {
-        db->error = "transaction already open";
+        own_error(db, "transaction already open");
         return APR_EGENERAL;
     }
-    db->sqlstate[0] = '\0';
+    was = loud(db);
     rc = apr_dbd_query(db->driver, db->handle, &n, "BEGIN");
+    quiet(db, was);
     if (rc != 0) {
         set_error(db, p, rc);
         return APR_EGENERAL;
@@ -475,7 +521,7 @@ void scim_db_rollback_only(scim_db_t *db)
 
 apr_status_t scim_db_end(scim_db_t *db, apr_pool_t *p)
 {
-    int rc, n = 0, failed;
+    int rc, n = 0, failed, was;
 
     if (!db->txn) {
         return APR_SUCCESS;
@@ -483,11 +529,11 @@ apr_status_t scim_db_end(scim_db_t *db, apr_pool_t *p)
     failed = db->txn_failed || db->txn_rollback;
     db->txn = 0;
     apr_pool_cleanup_kill(p, db, txn_cleanup);
-    if (!failed) {
-        db->sqlstate[0] = '\0'; /* a failed one keeps its first failure's */
-    }
+    /* a failed transaction keeps its first failure's code */
+    was = failed ? -1 : loud(db);
     rc = apr_dbd_query(db->driver, db->handle, &n,
                        failed ? "ROLLBACK" : "COMMIT");
+    quiet(db, was);
     if (rc != 0) {
         set_error(db, p, rc);
         return APR_EGENERAL;

@@ -10,9 +10,12 @@
 #include <apr_dbd.h>
 #include <apr_hash.h>
 
+struct pg_conn; /* libpq's PGconn */
+
 typedef struct scim_db {
     const apr_dbd_driver_t *driver;
     apr_dbd_t *handle;
+    struct pg_conn *pg; /* the pgsql driver's connection (NULL: another driver) */
     apr_pool_t *pool; /* pool of the connection's user (e.g. r->pool) */
     /* Inside BEGIN ... COMMIT, run by this layer: the pgsql driver's own
      * transaction start crashes when BEGIN fails on a connection the server

@@ -1,11 +1,13 @@
 # PostgreSQL's errors are told apart by their SQLSTATE, not by their text
 # (issue 8): a server whose lc_messages is German answers the same as one in
-# English. The store's connections run libpq in verbose mode, which writes
-# the code into the message whatever its language.
+# English. The store runs its statements with libpq in verbose mode, which
+# writes the code into the message whatever its language.
 # - test/fault/db_sqlstate_check: scim_db.c on this server, in C and in
 #   de_DE.UTF-8: the codes of a duplicate key, a missing foreign key, a
 #   division by zero and a statement timeout; a failed transaction keeps its
-#   first code; the message keeps DETAIL and loses verbose mode's fields.
+#   first code; the message keeps DETAIL and loses verbose mode's fields;
+#   none of these is sent again by scim_db_hot (a sequence counts), a lost
+#   connection is; libpq is verbose only while a statement of ours runs.
 # - Over HTTP, first in English, then with the database's lc_messages German:
 #   a user POST that meets a concurrent writer of its name on the unique
 #   index (the writer's transaction held open, so POST's NOT EXISTS cannot
@@ -25,16 +27,20 @@ my $root = root_dir();
 my $german = 'de_DE.UTF-8';
 my $have_german = grep { lc($_) eq 'de_de.utf8' } split /\n/, `locale -a 2>/dev/null`;
 ok($have_german, "the system has the locale $german (scripts/test.sh generates it as root)")
-    or BAIL_OUT("locale $german is missing: run `scripts/lib.sh`'s scim_locale $german as root");
+    or diag("locale $german is missing: scripts/test.sh generates it when run as root");
+# whatever happens below, later tests find the database in its own language
+END { eval { sql("ALTER DATABASE scim RESET lc_messages") } }
 
 # --- scim_db.c on this server ---------------------------------------------
 {
     my $bin = "$root/test/fault/db_sqlstate_check";
     ok(-x $bin, 'test/fault/db_sqlstate_check is built');
-    my $out = `$bin 'host=$ENV{SCIM_TEST_PGHOST} port=$ENV{SCIM_TEST_PGPORT} dbname=scim user=scim' C $german 2>&1`;
+    my $langs = $have_german ? "C $german" : 'C';
+    my $out = `$bin 'host=$ENV{SCIM_TEST_PGHOST} port=$ENV{SCIM_TEST_PGPORT} dbname=scim user=scim' $langs 2>&1`;
     is($? & 127, 0, 'db_sqlstate_check did not crash') or diag $out;
     my @tap = $out =~ /^((?:not )?ok \d+ - .*)$/mg;
-    ok(@tap >= 50, 'db_sqlstate_check ran its ' . scalar(@tap) . ' checks') or diag $out;
+    ok(@tap >= ($have_german ? 70 : 35), 'db_sqlstate_check ran its ' . scalar(@tap) . ' checks')
+        or diag $out;
     ok($_ !~ /^not/, "db_sqlstate_check: $_") for @tap;
     is($? >> 8, 0, 'db_sqlstate_check exited 0');
 }
@@ -84,9 +90,10 @@ sub blocked_request {
     print $ps "COMMIT;\n";
     close $ps;
     waitpid($pid, 0);
-    open(my $fh, '<', $out) or return ('no answer', $waited);
+    open(my $fh, '<', $out) or return ($waited, 'no answer', '', '');
     chomp(my $line = <$fh> // '');
-    return ($waited, split /\t/, $line);
+    my @answer = split /\t/, $line, -1;
+    return ($waited, map { $_ // '' } @answer[0 .. 2]);
 }
 
 my $n = 0;
@@ -128,10 +135,21 @@ sub races {
 
 races('English');
 
+# The module's connections are ended on purpose twice: t/zz-error-log.t
+# skips the lines of those two moments (the background workers log a
+# warning when they meet an ended connection), and no other.
 my $log = Apache::Test::vars('t_logs') . '/error_log';
-my $from = -s $log;
+my @windows;
+sub ended_connections {
+    my $from = -s $log;
+    fresh_sessions();
+    sleep 3; # the workers run every second: let them meet their ended connections
+    push @windows, "$from " . (-s $log);
+}
+SKIP: {
+skip("no locale $german", 1) unless $have_german;
 sql("ALTER DATABASE scim SET lc_messages = '$german'");
-fresh_sessions();
+ended_connections();
 is(sql('SHOW lc_messages'), $german, 'new sessions speak German');
 my $div = `psql -X -q -h $ENV{SCIM_TEST_PGHOST} -p $ENV{SCIM_TEST_PGPORT} -U scim -d scim -c 'SELECT 1/0' 2>&1`;
 like($div, qr/Division durch Null/, 'PostgreSQL says so in German');
@@ -141,11 +159,11 @@ cmp_ok($german_backends, '>', 0, "the module's new connections are there ($germa
 races('German');
 
 sql("ALTER DATABASE scim RESET lc_messages");
-fresh_sessions();
+ended_connections();
 isnt(sql('SHOW lc_messages'), $german, 'sessions are back in their language');
-sleep 3; # the workers run every second: let them meet their ended connections
 open(my $w, '>', run_dir() . '/lc-messages-window') or die "lc-messages-window: $!";
-print $w $from, ' ', -s $log, "\n";
+print $w "$_\n" for @windows;
 close $w;
+}
 
 done_testing();

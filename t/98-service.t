@@ -14,9 +14,9 @@ my ($root, $run) = (root_dir(), run_dir());
 my $bin = "$run/service_check";
 my @src = grep { !/scim_migrations\.c$/ } glob("$root/mod_scim_provision/scim_*.c");
 my $cc = "cc -std=gnu99 -Wall -Wextra -Werror -I$root/mod_scim_provision "
-    . '$(pkg-config --cflags apr-1 apr-util-1 jansson libcrypto) '
+    . '$(pkg-config --cflags apr-1 apr-util-1 libpq jansson libcrypto) '
     . "-o $bin $root/test/service/service_check.c @src "
-    . '$(pkg-config --libs apr-1 apr-util-1 jansson libcrypto)';
+    . '$(pkg-config --libs apr-1 apr-util-1 libpq jansson libcrypto)';
 my $out = `$cc 2>&1`;
 is($?, 0, 'test/service/service_check.c builds with the core, store and service') or diag $out;
 

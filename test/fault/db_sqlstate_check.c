@@ -3,16 +3,22 @@
  * missing foreign key and a timeout apart by the code, never by the text.
  * The message keeps the code, DETAIL and HINT, and loses what libpq's
  * verbose mode adds (schema, table and constraint names, a source line).
+ * scim_db_hot sends a statement again only when it may succeed then (a
+ * lost connection), which a sequence counts; libpq is verbose only while a
+ * statement of ours runs.
  * Built by `make check`, run by t/69-sqlstate.t:
  *
  *   db_sqlstate_check '<libpq conninfo>' <lc_messages>...   TAP, exit 1 on a failure
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_general.h>
 #include <apr_strings.h>
 #include <apr_dbd.h>
+
+#include <libpq-fe.h>
 
 #include "scim_db.h"
 
@@ -67,6 +73,33 @@ static void fails_with(scim_db_t *db, apr_pool_t *p, const char *lc,
                     what));
 }
 
+/* Times the statement was sent by scim_db_hot (labelled or not): the
+ * sequence t69_sends moves once per execution, and a failure does not roll
+ * it back. */
+static long sends(scim_db_t *db, apr_pool_t *p, const char *label,
+                  const char *body)
+{
+    scim_rows_t *rows;
+    long before, after;
+    const char *sql = apr_pstrcat(p,
+                                  "WITH n AS (SELECT nextval('t69_sends') AS v) ",
+                                  body, NULL);
+
+    if (scim_db_selectv(db, p, &rows, "SELECT last_value FROM t69_sends", 0)
+        != APR_SUCCESS) {
+        return -1;
+    }
+    before = atol(scim_rows_get(rows, 0, 0));
+    scim_db_hot(db, p, &rows, label, sql, 0, NULL);
+    apr_dbd_check_conn(db->driver, p, db->handle);
+    if (scim_db_selectv(db, p, &rows, "SELECT last_value FROM t69_sends", 0)
+        != APR_SUCCESS) {
+        return -1;
+    }
+    after = atol(scim_rows_get(rows, 0, 0));
+    return after - before;
+}
+
 int main(int argc, const char *const *argv)
 {
     apr_pool_t *p;
@@ -89,6 +122,11 @@ int main(int argc, const char *const *argv)
         return 1;
     }
     db = scim_db_wrap(p, driver, handle);
+    scim_db_pooled(db, p); /* labelled statements, as the module's */
+    scim_db_script(db, p,
+                   "DROP SEQUENCE IF EXISTS t69_sends; "
+                   "CREATE SEQUENCE t69_sends; "
+                   "SELECT nextval('t69_sends')");
     for (i = 2; i < argc; i++) {
         const char *lc = argv[i], *msg;
 
@@ -130,6 +168,61 @@ int main(int argc, const char *const *argv)
                         lc));
         ok(scim_db_end(db, p) != APR_SUCCESS && !strcmp(db->sqlstate, "23505"),
            apr_psprintf(p, "[%s] its end rolls back and keeps 23505", lc));
+
+        /* what scim_db_hot sends again */
+        {
+            const char *dup = "INSERT INTO u SELECT 'a' FROM n RETURNING k";
+            long k;
+
+            k = sends(db, p, apr_psprintf(p, "t69_dup_%d", i), dup);
+            ok(k == 1,
+               apr_psprintf(p,
+                            "[%s] a duplicate key, labelled: "
+                            "sent once (%ld)",
+                            lc, k));
+            k = sends(db, p, NULL, dup);
+            ok(k == 1,
+               apr_psprintf(p,
+                            "[%s] a duplicate key, unlabelled: "
+                            "sent once (%ld)",
+                            lc, k));
+            k = sends(db, p, NULL, "INSERT INTO c SELECT 'b' FROM n RETURNING k");
+            ok(k == 1,
+               apr_psprintf(p,
+                            "[%s] a missing foreign key: sent "
+                            "once (%ld)",
+                            lc, k));
+            k = sends(db, p, apr_psprintf(p, "t69_div_%d", i),
+                      "SELECT (1 / (v - v))::text FROM n");
+            ok(k == 1,
+               apr_psprintf(p,
+                            "[%s] a division by zero: sent once "
+                            "(%ld)",
+                            lc, k));
+            scim_db_script(db, p, "SET statement_timeout = 50");
+            k = sends(db, p, apr_psprintf(p, "t69_slow_%d", i),
+                      "SELECT pg_sleep(2)::text FROM n");
+            scim_db_script(db, p, "SET statement_timeout = 0");
+            ok(k == 1,
+               apr_psprintf(p,
+                            "[%s] a statement timeout: sent once "
+                            "(%ld)",
+                            lc, k));
+        }
+
+        /* libpq is verbose only during a statement of ours: whoever else
+         * uses the connection (another module of mod_dbd's) sees libpq's
+         * default */
+        scim_db_script(db, p, "INSERT INTO u VALUES ('a')");
+        {
+            PGVerbosity v = PQsetErrorVerbosity(db->pg, PQERRORS_DEFAULT);
+
+            ok(v == PQERRORS_DEFAULT,
+               apr_psprintf(p,
+                            "[%s] after a failure, the connection's "
+                            "verbosity is libpq's default again (%d)",
+                            lc, (int)v));
+        }
         ok(scim_db_selectv(db, p, &rows, "SELECT count(*) FROM u", 0) == APR_SUCCESS
                && !strcmp(scim_rows_get(rows, 0, 0), "1"),
            apr_psprintf(p, "[%s] and nothing of it was stored", lc));
@@ -156,7 +249,23 @@ int main(int argc, const char *const *argv)
                && !scim_db_sqlstate_of(NULL, st) && !scim_db_sqlstate_of("", st),
            "parser: short, cut, lower-case or no message: no code");
     }
+    /* a lost connection: sent again after the reconnect (the session's
+     * settings and temporary tables are gone with it, hence last) */
+    {
+        long k = sends(db, p, "t69_gone",
+                       "SELECT pg_terminate_backend(pg_backend_pid())::text "
+                       "FROM n");
+
+        ok(k >= 2,
+           apr_psprintf(p,
+                        "a lost connection is sent again after "
+                        "the reconnect (%ld)",
+                        k));
+        ok(scim_db_script(db, p, "DROP SEQUENCE t69_sends") == APR_SUCCESS,
+           "the connection works again");
+    }
     printf("1..%d\n", n_test);
+    apr_dbd_close(driver, handle);
     apr_pool_destroy(p);
     apr_terminate();
     return n_failed ? 1 : 0;
