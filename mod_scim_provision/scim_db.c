@@ -16,31 +16,6 @@ const char *scim_rows_get(const scim_rows_t *rows, int row, int col)
     return rows->cells[row * rows->ncols + col];
 }
 
-/* The fields that verbose mode adds after DETAIL, HINT and CONTEXT (in
- * this order; the labels are libpq's, in the web server's own locale). */
-static const char *const VERBOSE_ONLY[] = { "\nSCHEMA NAME:",
-                                            "\nTABLE NAME:",
-                                            "\nCOLUMN NAME:",
-                                            "\nDATATYPE NAME:",
-                                            "\nCONSTRAINT NAME:",
-                                            "\nLOCATION:",
-                                            NULL };
-
-/* Where verbose mode's fields start in msg (its end when none does). */
-static const char *verbose_tail(const char *msg)
-{
-    int i;
-
-    for (i = 0; VERBOSE_ONLY[i]; i++) {
-        const char *at = strstr(msg, VERBOSE_ONLY[i]);
-
-        if (at) {
-            return at + 1;
-        }
-    }
-    return msg + strlen(msg);
-}
-
 scim_db_t *scim_db_wrap(apr_pool_t *p, const apr_dbd_driver_t *driver,
                         apr_dbd_t *handle)
 {
@@ -94,44 +69,11 @@ void scim_db_pooled(scim_db_t *db, apr_pool_t *conn_pool)
     db->prepared = data;
 }
 
-int scim_db_sqlstate_of(const char *msg, char *sqlstate)
-{
-    const char *s = msg ? strstr(msg, ":  ") : NULL;
-    int i;
-
-    sqlstate[0] = '\0';
-    if (!s) {
-        return 0;
-    }
-    s += 3;
-    for (i = 0; i < 5; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z'))) {
-            return 0;
-        }
-    }
-    if (s[5] != ':' || s[6] != ' ') {
-        return 0;
-    }
-    memcpy(sqlstate, s, 5);
-    sqlstate[5] = '\0';
-    return 1;
-}
-
-/* The driver's message, with its SQLSTATE into db->sqlstate; the message
- * keeps the code ("ERROR:  23505: duplicate key ...", DETAIL, HINT) and
- * loses what verbose mode adds after them (the names of the schema, table
- * and constraint, a source line of the server). A message without a code
- * (a lost connection, said by libpq itself) leaves db->sqlstate empty. */
+/* The driver's message of the failure, its code into db->sqlstate. */
 static void set_error(scim_db_t *db, apr_pool_t *p, int rc)
 {
-    const char *msg = apr_dbd_error(db->driver, db->handle, rc);
-
-    if (!msg || !*msg) {
-        msg = "database error";
-    }
-    db->error = scim_db_sqlstate_of(msg, db->sqlstate)
-        ? apr_pstrmemdup(p, msg, (apr_size_t)(verbose_tail(msg) - msg))
-        : apr_pstrdup(p, msg);
+    db->error = scim_db_error_text(p, apr_dbd_error(db->driver, db->handle, rc),
+                                   db->sqlstate);
 }
 
 /* A failure of this layer's own: no SQLSTATE. */

@@ -43,6 +43,13 @@ typedef struct scim_db {
  * sqlstate empty when msg has none. */
 int scim_db_sqlstate_of(const char *msg, char *sqlstate);
 
+/* A failure's message as db->error keeps it: libpq's verbose message msg
+ * (server text, which may quote a client's bytes) up to the fields that
+ * verbose mode adds after DETAIL, HINT and CONTEXT, its code into
+ * sqlstate[6] (empty when it has none; the message is then kept whole).
+ * Linear in msg. */
+const char *scim_db_error_text(apr_pool_t *p, const char *msg, char *sqlstate);
+
 /* The last failure's SQLSTATE starts with prefix: a class ("23") or a
  * whole code ("23505"). Never true for a failure without a code. */
 int scim_db_sqlstate_is(const scim_db_t *db, const char *prefix);
