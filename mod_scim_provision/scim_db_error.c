@@ -18,19 +18,22 @@ static const char *const VERBOSE_ONLY[] = { "\nSCHEMA NAME:",
                                             "\nLOCATION:",
                                             NULL };
 
-/* Where verbose mode's fields start in msg (its end when none does). */
+/* Where the first of verbose mode's fields starts in msg (its end when
+ * none does): the earliest of them, whatever their order (a DETAIL may
+ * quote one of the labels). */
 static const char *verbose_tail(const char *msg)
 {
+    const char *first = msg + strlen(msg);
     int i;
 
     for (i = 0; VERBOSE_ONLY[i]; i++) {
         const char *at = strstr(msg, VERBOSE_ONLY[i]);
 
-        if (at) {
-            return at + 1;
+        if (at && at + 1 < first) {
+            first = at + 1;
         }
     }
-    return msg + strlen(msg);
+    return first;
 }
 
 int scim_db_sqlstate_of(const char *msg, char *sqlstate)
