@@ -912,7 +912,11 @@ apr_status_t scim_store_res_list(scim_store_req_t *rq, scim_res_type_e type,
 
     *total = 0;
     *out = apr_array_make(p, q->count > 0 ? q->count : 1, sizeof(scim_res_t));
-    fixed = q->sort_by || q->count <= 0 ? NULL : fixed_filter(rt, q->filter);
+    /* the fixed statements order by creation, ascending: any other order
+     * (sortBy, or sortOrder=descending alone) takes the general one */
+    fixed = q->sort_by || q->descending || q->count <= 0
+        ? NULL
+        : fixed_filter(rt, q->filter);
     if (!fixed && q->filter
         && scim_filter_sql(p, rt, q->filter, args, &where, &err) != APR_SUCCESS) {
         rq->db->error = err;

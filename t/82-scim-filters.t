@@ -228,6 +228,28 @@ f_bad(qq{members.value eq "x"}, 'a Group attribute on Users');
               'sortBy=emails uses the primary (or first) value');
     ($r, $b) = scim_req('acme', 'GET', '/Users?sortBy=noSuchAttribute', $auth);
     is_scim_error($r, $b, 400, undef, 'sortBy an unknown attribute: 400');
+
+    # sortOrder without sortBy orders by creation, descending; the same
+    # for "externalId eq" alone (the store's fixed statement) as for any
+    # other filter (externalId is not unique: two users share one here)
+    my @twins;
+    for my $i (1 .. 2) {
+        my ($tr, $tb) = scim_req('acme', 'POST', '/Users', $auth,
+                                 user_body(userName => "$p-twin$i", externalId => "$p-shared"));
+        is($tr->code, 201, "twin $i with a shared externalId") or diag $tr->decoded_content;
+        push @twins, "$p-twin$i";
+    }
+    for my $case ([qq{externalId eq "$p-shared"}, 'externalId eq alone'],
+                  [qq{externalId eq "$p-shared" and userName pr}, 'with another term']) {
+        for my $order (['', [@twins]], ['&sortOrder=descending', [reverse @twins]],
+                       ['&sortOrder=ascending', [@twins]]) {
+            my ($sr, $sb) = scim_req('acme', 'GET', '/Users?filter=' . fq($case->[0]) . $order->[0], $auth);
+            is_deeply([map { $_->{userName} } @{ ($sb // {})->{Resources} // [] }], $order->[1],
+                      "$case->[1], sortOrder " . ($order->[0] =~ /=(\w+)/ ? $1 : 'absent') . ': by creation');
+        }
+    }
+    scim_req('acme', 'DELETE', "/Users/$_", $auth)
+        for map { $_->{id} } @{ (scim_req('acme', 'GET', '/Users?filter=' . fq(qq{externalId eq "$p-shared"}), $auth))[1]->{Resources} // [] };
 }
 
 # --- paging
