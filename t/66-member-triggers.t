@@ -9,6 +9,7 @@ use warnings FATAL => 'all';
 use Test::More;
 use Apache::Test ();
 use ScimTest;
+use Time::HiRes qw(sleep);
 
 my ($auth) = scim_auth('alice', 'acme', 'okta', 'Trigger Okta');
 my $tag = uniq_name('t66');
@@ -61,5 +62,42 @@ is_deeply([map { $_->{value} } @{ $gb->{members} || [] }], [$ids[2]], 'and it is
 is(calls("INSERT INTO group_members (tenant_id, group_id, account_id) SELECT tenant_id, id, id "
          . "FROM groups WHERE false", 'ROLLBACK'),
    '1,0', 'an INSERT of no membership: no regroup');
+
+# --- meta.lastModified moves with the ETag (migration 11): a membership
+# change, a group's rename and a member's rename change what the other side
+# shows; meta.lastModified is to the second, so each step waits one.
+{
+    my ($r, $u) = scim_req('acme', 'POST', '/Users', $auth, user_body(userName => "$tag-lm\@example.com"));
+    is($r->code, 201, 'a user for lastModified') or diag($r->decoded_content);
+    my ($gr, $lg) = scim_req('acme', 'POST', '/Groups', $auth,
+                             { schemas => ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+                               displayName => "$tag-lm-group" });
+    is($gr->code, 201, 'a group for lastModified') or diag($gr->decoded_content);
+    my $meta = sub {
+        my ($path) = @_;
+        my ($mr, $mb) = scim_req('acme', 'GET', $path, $auth);
+        return ($mr->header('ETag') // '', ($mb // {})->{meta}{lastModified} // '');
+    };
+    my $steps = [
+        ['the user joins the group', "/Users/$u->{id}",
+         ['PATCH', "/Groups/$lg->{id}", patch_body({ op => 'add', path => 'members', value => [{ value => $u->{id} }] })]],
+        ['its group is renamed', "/Users/$u->{id}",
+         ['PATCH', "/Groups/$lg->{id}", patch_body({ op => 'replace', path => 'displayName', value => "$tag-lm-renamed" })]],
+        ['a member is renamed', "/Groups/$lg->{id}",
+         ['PATCH', "/Users/$u->{id}", patch_body({ op => 'replace', path => 'displayName', value => 'LM Renamed' })]],
+        ['the user leaves the group', "/Users/$u->{id}",
+         ['PATCH', "/Groups/$lg->{id}", patch_body({ op => 'remove', path => qq{members[value eq "$u->{id}"]} })]],
+    ];
+    for my $s (@$steps) {
+        my ($what, $seen, $req) = @$s;
+        my ($etag0, $lm0) = $meta->($seen);
+        sleep 1.1;
+        my ($pr) = scim_req('acme', $req->[0], $req->[1], $auth, $req->[2]);
+        ok($pr->code == 200 || $pr->code == 204, "$what: " . $pr->code) or diag($pr->decoded_content);
+        my ($etag1, $lm1) = $meta->($seen);
+        isnt($etag1, $etag0, "$what: the ETag of $seen moved");
+        ok($lm1 gt $lm0, "$what: and its meta.lastModified too ($lm0 -> $lm1)");
+    }
+}
 
 done_testing();
