@@ -206,7 +206,9 @@ static apr_dbd_prepared_t *labelled(scim_db_t *db, const char *label,
 
 /* Worth sending again once the connection was checked (the driver then
  * reconnects a broken one): a failure without a code (libpq lost the
- * connection), a connection exception or a server going down, a prepared
+ * connection), any failure that left the connection broken (a FATAL, such
+ * as the server's idle_session_timeout, 57P05, on a pooled connection that
+ * looked alive), a connection exception or a server going down, a prepared
  * statement the server no longer has or whose plan a migration changed, a
  * deadlock or a serialization failure. Anything else would fail the same
  * again: a refusal by the data (a unique index, a check, a foreign key), a
@@ -215,11 +217,11 @@ static apr_dbd_prepared_t *labelled(scim_db_t *db, const char *label,
 static int retryable(const scim_db_t *db)
 {
     static const char *const again[] = { "08",    "53",    "57P01", "57P02",
-                                         "57P03", "26000", "0A000", "40001",
-                                         "40P01", NULL };
+                                         "57P03", "57P05", "25P03", "26000",
+                                         "0A000", "40001", "40P01", NULL };
     int i;
 
-    if (!db->sqlstate[0]) {
+    if (!db->sqlstate[0] || (db->pg && PQstatus(db->pg) == CONNECTION_BAD)) {
         return 1;
     }
     for (i = 0; again[i]; i++) {
@@ -228,6 +230,20 @@ static int retryable(const scim_db_t *db)
         }
     }
     return 0;
+}
+
+/* scim_db_select, and once more after a check of the connection when it
+ * failed outside a transaction in a way that may succeed then. */
+static apr_status_t select_again(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
+                                 const char *sql, int nargs, const char **args)
+{
+    apr_status_t rv = scim_db_select(db, p, rows, sql, nargs, args);
+
+    if (rv != APR_SUCCESS && !db->txn && retryable(db)
+        && apr_dbd_check_conn(db->driver, p, db->handle) == APR_SUCCESS) {
+        rv = scim_db_select(db, p, rows, sql, nargs, args);
+    }
+    return rv;
 }
 
 apr_status_t scim_db_hotv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
@@ -245,7 +261,6 @@ apr_status_t scim_db_hot(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
                          const char **args)
 {
     apr_dbd_prepared_t *stmt;
-    apr_status_t rv;
 
     if (label && db->prepared && db->conn_pool && !db->txn) {
         if ((stmt = labelled(db, label, sql, 0)) != NULL) {
@@ -268,12 +283,7 @@ apr_status_t scim_db_hot(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
             }
         }
     }
-    rv = scim_db_select(db, p, rows, sql, nargs, args);
-    if (rv != APR_SUCCESS && !db->txn && retryable(db)
-        && apr_dbd_check_conn(db->driver, p, db->handle) == APR_SUCCESS) {
-        rv = scim_db_select(db, p, rows, sql, nargs, args);
-    }
-    return rv;
+    return select_again(db, p, rows, sql, nargs, args);
 }
 
 static apr_status_t run_select(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
@@ -350,12 +360,7 @@ apr_status_t scim_db_readv(scim_db_t *db, apr_pool_t *p, scim_rows_t **rows,
     apr_status_t rv;
 
     COLLECT_ARGS(db, args, nargs);
-    rv = scim_db_select(db, p, rows, sql, nargs, args);
-    if (rv != APR_SUCCESS && !db->txn && retryable(db)
-        && apr_dbd_check_conn(db->driver, p, db->handle) == APR_SUCCESS) {
-        rv = scim_db_select(db, p, rows, sql, nargs, args);
-    }
-    return rv;
+    return select_again(db, p, rows, sql, nargs, args);
 }
 
 apr_status_t scim_db_exec(scim_db_t *db, apr_pool_t *p, int *affected,
@@ -471,13 +476,16 @@ apr_status_t scim_db_end(scim_db_t *db, apr_pool_t *p)
     failed = db->txn_failed || db->txn_rollback;
     db->txn = 0;
     apr_pool_cleanup_kill(p, db, txn_cleanup);
-    /* a failed transaction keeps its first failure's code */
+    /* a failed transaction keeps its first failure's message and code,
+     * even when its ROLLBACK fails too (a lost connection) */
     was = failed ? -1 : loud(db);
     rc = apr_dbd_query(db->driver, db->handle, &n,
                        failed ? "ROLLBACK" : "COMMIT");
     quiet(db, was);
     if (rc != 0) {
-        set_error(db, p, rc);
+        if (!failed || !db->error) {
+            set_error(db, p, rc);
+        }
         return APR_EGENERAL;
     }
     return failed ? APR_EGENERAL : APR_SUCCESS;

@@ -9,9 +9,9 @@
 #   none of these is sent again by scim_db_hot (a sequence counts), a lost
 #   connection is; libpq is verbose only while a statement of ours runs.
 # - Over HTTP, first in English, then with the database's lc_messages German:
-#   a user POST that meets a concurrent writer of its name on the unique
-#   index (the writer's transaction held open, so POST's NOT EXISTS cannot
-#   see it) is answered 409 uniqueness; a group PATCH that adds a member
+#   a user POST and a group POST that meet a concurrent writer of their name
+#   on the unique index (the writer's transaction held open, so POST's NOT
+#   EXISTS cannot see it) are answered 409 uniqueness; a group PATCH that adds a member
 #   whose deletion commits meanwhile meets the foreign key and is answered
 #   400, and nothing of either is stored.
 use strict;
@@ -28,8 +28,15 @@ my $german = 'de_DE.UTF-8';
 my $have_german = grep { lc($_) eq 'de_de.utf8' } split /\n/, `locale -a 2>/dev/null`;
 ok($have_german, "the system has the locale $german (scripts/test.sh generates it as root)")
     or diag("locale $german is missing: scripts/test.sh generates it when run as root");
-# whatever happens below, later tests find the database in its own language
-END { eval { sql("ALTER DATABASE scim RESET lc_messages") } }
+# whatever happens below, later tests find the database and the module's
+# connections in their own language (the exit status stays this test's)
+my $german_on = 0;
+END {
+    local $?;
+    if ($german_on) {
+        eval { sql("ALTER DATABASE scim RESET lc_messages"); fresh_sessions() };
+    }
+}
 
 # --- scim_db.c on this server ---------------------------------------------
 {
@@ -112,6 +119,18 @@ sub races {
     is(sql("SELECT count(*) FROM accounts WHERE tenant_id = '$tenant' AND user_name = '$name'"), 1,
        "[$lang] one user of that name: the writer's");
 
+    # a group POST against a concurrent writer of the same displayName
+    my $gname = "$tag-$n-taken";
+    $ps = held("INSERT INTO groups (tenant_id, display_name) VALUES ('$tenant', '$gname')");
+    ($waited, $code, $type) = blocked_request($ps, 'acme', 'POST', '/Groups', $auth,
+                                              { schemas => ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+                                                displayName => $gname });
+    ok($waited, "[$lang] POST /Groups waited for the concurrent writer on the unique index");
+    is($code, 409, "[$lang] and was answered 409");
+    is($type, 'uniqueness', "[$lang] scimType uniqueness");
+    is(sql("SELECT count(*) FROM groups WHERE tenant_id = '$tenant' AND display_name = '$gname'"), 1,
+       "[$lang] one group of that name: the writer's");
+
     # a group PATCH that adds a member whose deletion commits meanwhile
     my ($r, $u) = scim_req('acme', 'POST', '/Users', $auth, user_body(userName => "$tag-$n-m\@example.com"));
     is($r->code, 201, "[$lang] a user to add") or diag $r->decoded_content;
@@ -148,6 +167,7 @@ sub ended_connections {
 }
 SKIP: {
 skip("no locale $german", 1) unless $have_german;
+$german_on = 1;
 sql("ALTER DATABASE scim SET lc_messages = '$german'");
 ended_connections();
 is(sql('SHOW lc_messages'), $german, 'new sessions speak German');
@@ -160,6 +180,7 @@ races('German');
 
 sql("ALTER DATABASE scim RESET lc_messages");
 ended_connections();
+$german_on = 0;
 isnt(sql('SHOW lc_messages'), $german, 'sessions are back in their language');
 open(my $w, '>', run_dir() . '/lc-messages-window') or die "lc-messages-window: $!";
 print $w "$_\n" for @windows;

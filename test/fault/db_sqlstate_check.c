@@ -16,6 +16,7 @@
 
 #include <apr_general.h>
 #include <apr_strings.h>
+#include <apr_time.h>
 #include <apr_dbd.h>
 
 #include <libpq-fe.h>
@@ -261,6 +262,22 @@ int main(int argc, const char *const *argv)
                         "a lost connection is sent again after "
                         "the reconnect (%ld)",
                         k));
+    }
+    /* a pooled connection that the server ended while it was idle
+     * (idle_session_timeout: FATAL 57P05, read by the next statement): that
+     * statement runs on a new connection */
+    {
+        apr_status_t rv;
+
+        scim_db_script(db, p, "SET idle_session_timeout = 100");
+        apr_sleep(apr_time_from_msec(500));
+        rv = scim_db_hot(db, p, &rows, "t69_idle",
+                         "SELECT nextval('t69_sends')::text", 0, NULL);
+        ok(rv == APR_SUCCESS,
+           apr_psprintf(p,
+                        "a connection ended as idle by the server: the "
+                        "next statement runs on a new one (%s)",
+                        rv == APR_SUCCESS ? "ok" : one_line(p, db->error)));
         ok(scim_db_script(db, p, "DROP SEQUENCE t69_sends") == APR_SUCCESS,
            "the connection works again");
     }

@@ -3,10 +3,10 @@
  * text, but a DETAIL quotes the values of a key, which a client sent.
  *
  * Properties: a code is five of [0-9A-Z], found only right after the first
- * ":  " and followed by ": "; the text kept is a prefix of the message, the
- * whole message when it has no code, and then never holds a field of
- * verbose mode ("\nLOCATION:" and the names); an empty message is
- * "database error" without a code.
+ * ":  " and followed by ": "; the text kept is the whole message when it
+ * has no code, and else the message up to the newline that starts the
+ * earliest field of verbose mode ("\nLOCATION:" and the names), which it
+ * never holds; an empty message is "database error" without a code.
  *
  *   ./configure CC=clang && make fuzz && test/fuzz/fuzz_dberr test/fuzz/corpus/dberr
  */
@@ -62,8 +62,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     at = strstr(msg, ":  ");
     FUZZ_ASSERT(at && !strncmp(at + 3, code, 5) && at[8] == ':' && at[9] == ' ');
-    for (i = 0; fields[i]; i++) {
-        FUZZ_ASSERT(strstr(text, fields[i]) == NULL);
+    /* cut just after the newline that starts the earliest field */
+    {
+        size_t cut = len;
+
+        for (i = 0; fields[i]; i++) {
+            const char *f = strstr(msg, fields[i]);
+
+            if (f && (size_t)(f - msg) + 1 < cut) {
+                cut = (size_t)(f - msg) + 1;
+            }
+            FUZZ_ASSERT(strstr(text, fields[i]) == NULL);
+        }
+        FUZZ_ASSERT(strlen(text) == cut);
     }
     apr_pool_destroy(p);
     return 0;
