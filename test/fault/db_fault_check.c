@@ -16,19 +16,9 @@
 #include <apr_time.h>
 #include <apr_dbd.h>
 
+#include "fault_tap.h"
 #include "scim_db.h"
 
-static int n_test, n_failed;
-
-static void ok(int cond, const char *name)
-{
-    n_test++;
-    if (!cond) {
-        n_failed++;
-    }
-    printf("%sok %d - %s\n", cond ? "" : "not ", n_test, name);
-    fflush(stdout);
-}
 
 /* Terminate the backend of db's connection through the other one. */
 static int kill_backend(scim_db_t *db, scim_db_t *other, apr_pool_t *p)
@@ -76,6 +66,7 @@ int main(int argc, char **argv)
     apr_dbd_t *h1, *h2;
     scim_db_t *db, *other;
     scim_rows_t *rows;
+    int rc;
 
     if (argc != 2) {
         fprintf(stderr, "usage: db_fault_check '<libpq conninfo>'\n");
@@ -150,10 +141,10 @@ int main(int argc, char **argv)
     ok(scim_db_script(db, p, "DROP TABLE db_fault_check") == APR_SUCCESS,
        "scratch table dropped");
 
-    printf("1..%d\n", n_test);
+    rc = fault_tap_end();
     apr_dbd_close(driver, h1);
     apr_dbd_close(driver, h2);
     apr_pool_destroy(p);
     apr_terminate();
-    return n_failed ? 1 : 0;
+    return rc;
 }

@@ -21,19 +21,9 @@
 
 #include <libpq-fe.h>
 
+#include "fault_tap.h"
 #include "scim_db.h"
 
-static int n_test, n_failed;
-
-static void ok(int cond, const char *name)
-{
-    n_test++;
-    if (!cond) {
-        n_failed++;
-    }
-    printf("%sok %d - %s\n", cond ? "" : "not ", n_test, name);
-    fflush(stdout);
-}
 
 /* The message on one line, for a test's name. */
 static const char *one_line(apr_pool_t *p, const char *s)
@@ -108,7 +98,7 @@ int main(int argc, const char *const *argv)
     apr_dbd_t *handle;
     scim_db_t *db;
     scim_rows_t *rows;
-    int i;
+    int i, rc;
 
     if (argc < 3) {
         fprintf(stderr, "usage: db_sqlstate_check CONNINFO LC_MESSAGES...\n");
@@ -281,9 +271,9 @@ int main(int argc, const char *const *argv)
         ok(scim_db_script(db, p, "DROP SEQUENCE t69_sends") == APR_SUCCESS,
            "the connection works again");
     }
-    printf("1..%d\n", n_test);
+    rc = fault_tap_end();
     apr_dbd_close(driver, handle);
     apr_pool_destroy(p);
     apr_terminate();
-    return n_failed ? 1 : 0;
+    return rc;
 }
