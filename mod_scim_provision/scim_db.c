@@ -24,9 +24,9 @@ scim_db_t *scim_db_wrap(apr_pool_t *p, const apr_dbd_driver_t *driver,
     db->driver = driver;
     db->handle = handle;
     db->pool = p;
+    /* libpq's connection, for the verbosity of our statements (loud); the
+     * driver's own notice receiver drops notices, so notices never show it */
     if (!strcmp(apr_dbd_name(driver), "pgsql")) {
-        /* (the driver's own notice receiver drops notices, whatever the
-         * verbosity) */
         db->pg = apr_dbd_native_handle(driver, handle);
     }
     return db;

@@ -24,7 +24,9 @@ typedef struct scim_db {
     int txn;
     int txn_failed;
     int txn_rollback;
-    const char *error; /* driver message of the last failure (no data) */
+    /* The last failure's message: the driver's (a DETAIL may quote a key's
+     * values: for the error log, never for a response) or this layer's. */
+    const char *error;
     /* PostgreSQL's SQLSTATE of the statement that failed last ("23505"),
      * empty for a failure without one (a lost connection) and for one of
      * this layer's own; kept with error through a failed transaction. */

@@ -74,7 +74,7 @@ sub held {
 
 # The request in a child, while a held transaction blocks it: wait until a
 # backend of the module waits for a lock, end the held transaction, and
-# return (code, scimType, detail) of the answer.
+# return (whether one waited, then the answer's code, scimType and detail).
 sub blocked_request {
     my ($ps, @req) = @_;
     my $out = run_dir() . "/t69-answer-$$";
