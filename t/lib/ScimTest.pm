@@ -12,9 +12,30 @@ use Apache::TestRequest ();
 
 our @EXPORT = qw(base_url admin_req scim_req sql sql_rows json_of new_idp
                  create_token root_dir run_dir scimctl token_from b64url
-                 b64url_decode sign_hs256 key_of scratch_db fresh_sessions);
+                 b64url_decode sign_hs256 key_of scratch_db fresh_sessions
+                 log_tail);
 
 my $json = JSON::PP->new->canonical->allow_nonref;
+
+# The bytes of a log file from $offset on, once at least $want lines match $re.
+# httpd writes the access log in its log-transaction phase, after the response
+# has been sent, so a client that has its answer may still be ahead of the
+# last line: wait for it (up to 10 s) instead of reading too early. The caller
+# still asserts the count, so a line that never comes, or one too many, fails.
+sub log_tail {
+    my ($file, $offset, $re, $want) = @_;
+    my $text = '';
+    for my $try (1 .. 100) {
+        open(my $fh, '<', $file) or die "$file: $!\n";
+        seek $fh, $offset, 0;
+        $text = do { local $/; <$fh> } // '';
+        close $fh;
+        my $n = () = $text =~ /$re/g;
+        last if $n >= $want;
+        select(undef, undef, undef, 0.1);
+    }
+    return $text;
+}
 
 sub root_dir { $ENV{SCIM_TEST_ROOT} or die "SCIM_TEST_ROOT is not set\n" }
 sub run_dir  { $ENV{SCIM_TEST_RUN}  or die "SCIM_TEST_RUN is not set\n" }
