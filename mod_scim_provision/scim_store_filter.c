@@ -367,11 +367,17 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v, const scim_filter_t *
                 /* The name key, as eq and ne compare: the literal's key,
                  * made a LIKE pattern after normalising (a fullwidth
                  * percent sign becomes '%' there and must stay literal);
-                 * chr(37) is '%', which DBD would take for a placeholder. */
+                 * chr(37) is '%', which DBD would take for a placeholder.
+                 * The pattern is a sub-SELECT of the parameter alone, so
+                 * PostgreSQL computes it once per statement (an InitPlan),
+                 * not once per row: our sessions run generic plans
+                 * (scim_db.c), in which a function of a parameter is not
+                 * folded, and scim_name_key() is a plpgsql call
+                 * (sql/012_row_rules.sql). The same below. */
                 p = apr_psprintf(c->p,
-                                 "%s LIKE %sreplace(replace(replace("
+                                 "%s LIKE (SELECT %sreplace(replace(replace("
                                  "scim_name_key(%s), '!', '!!'), chr(37), "
-                                 "'!' || chr(37)), '_', '!_')%s ESCAPE '!'",
+                                 "'!' || chr(37)), '_', '!_')%s) ESCAPE '!'",
                                  v->name_key,
                                  f->op == SCIM_OP_SW ? "" : "chr(37) || ",
                                  param(c, f->value),
@@ -385,8 +391,8 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v, const scim_filter_t *
         case SCIM_OP_EQ:
             if (v->name_key) {
                 /* the key of sql/003_name_keys.sql: its index serves this */
-                p = apr_psprintf(c->p, "%s = scim_name_key(%s)", v->name_key,
-                                 param(c, f->value));
+                p = apr_psprintf(c->p, "%s = (SELECT scim_name_key(%s))",
+                                 v->name_key, param(c, f->value));
                 break;
             }
             p = apr_psprintf(c->p, "%s = %s", fold_sql(c, v, x),
@@ -394,7 +400,8 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v, const scim_filter_t *
             break;
         default:
             if (v->name_key) {
-                p = apr_psprintf(c->p, "%s COLLATE \"C\" %s scim_name_key(%s)",
+                p = apr_psprintf(c->p,
+                                 "%s COLLATE \"C\" %s (SELECT scim_name_key(%s))",
                                  v->name_key, sql_op(f->op), param(c, f->value));
                 break;
             }

@@ -9,17 +9,28 @@
 -- scim_name_key() was an SQL function inlined from its stored body, which
 -- PostgreSQL decompressed and parsed each time (about 8 us). A plpgsql
 -- function is compiled once per connection and keeps its expression plan:
--- the same rules cost about 2 us and the key about 3 (a loop of 50 000
--- INSERTs into copies of the table; bench/README.md).
+-- the same rules cost about 2 us and the key about 3 (loops of 50 000
+-- INSERTs into copies of the table in plpgsql; bench/README.md, eighth
+-- session).
 --
 -- scim_name_key() keeps its name, arguments, result and volatility, so the
 -- generated columns and their unique indexes stay as they are (no rewrite):
--- only the language of its body changes. A query that calls it with a
--- parameter calls it once per execution, as an index key.
+-- only the language of its body changes. The statements of the module call
+-- it on a parameter once per execution: as an index key, or in a
+-- sub-SELECT of the parameter alone where it filters rows
+-- (scim_store_filter.c), since their generic plans do not fold it.
+--
+-- A plpgsql body looks its functions up by name when a connection first
+-- runs it, where the SQL body and the CHECKs were bound when created: the
+-- built-ins are named with their schema, so that no search_path can put
+-- another function in their place (pg_catalog is searched first unless a
+-- session names it later; a SET search_path on these functions would cost
+-- a setting and a restore per row).
 CREATE OR REPLACE FUNCTION scim_name_key(name text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
 BEGIN
-    RETURN normalize(lower(upper(normalize(name, NFKC))), NFKC);
+    RETURN pg_catalog.normalize(pg_catalog.lower(pg_catalog.upper(
+        pg_catalog.normalize(name, 'NFKC'))), 'NFKC');
 END
 $$;
 
@@ -31,7 +42,8 @@ CREATE FUNCTION scim_account_row_ok(p_id uuid, p_kind text, p_user_name text,
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 BEGIN
     RETURN (p_kind IN ('user', 'provisioning')) IS NOT FALSE
-       AND (length(p_user_name) >= 1 AND length(p_user_name) <= 256) IS NOT FALSE
+       AND (pg_catalog.length(p_user_name) >= 1
+            AND pg_catalog.length(p_user_name) <= 256) IS NOT FALSE
        AND (p_billable = (p_kind = 'user')) IS NOT FALSE
        AND ((p_kind = 'provisioning') = (p_idp_id IS NOT NULL)) IS NOT FALSE
        AND (p_name_key_exempt IS NULL OR p_name_key_exempt = p_id) IS NOT FALSE;
@@ -43,7 +55,8 @@ CREATE FUNCTION scim_group_row_ok(p_id uuid, p_display_name text,
                                   p_name_key_exempt uuid) RETURNS boolean
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 BEGIN
-    RETURN (length(p_display_name) >= 1 AND length(p_display_name) <= 256) IS NOT FALSE
+    RETURN (pg_catalog.length(p_display_name) >= 1
+            AND pg_catalog.length(p_display_name) <= 256) IS NOT FALSE
        AND (p_name_key_exempt IS NULL OR p_name_key_exempt = p_id) IS NOT FALSE;
 END
 $$;

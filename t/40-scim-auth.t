@@ -102,6 +102,8 @@ is((scim_req('globex', 'GET', '/ServiceProviderConfig', "Bearer $jwt"))[0]->code
     is($r2->code, 401, 'a JWT anywhere in the query is refused even with a good header');
     my $log = log_tail($log_file, $size, qr/\?REDACTED/, 2);
     ok(index($log, $s64) < 0, 'the access log never shows the token');
+    my $whole = do { local (@ARGV, $/) = ($log_file); <> };
+    ok(index($whole, $s64) < 0, '... nor does any earlier line of it');
     is(scalar(() = $log =~ /\?REDACTED/g), 2, 'both request lines are redacted');
 }
 

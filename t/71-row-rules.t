@@ -30,8 +30,9 @@ my ($run, $try) = @$s{qw(run try)};
 
 is($run->("SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
           . "WHERE p.proname = 'scim_name_key'"), 'plpgsql', 'scim_name_key() is plpgsql');
-is($run->("SELECT provolatile::text || ':' || proisstrict FROM pg_proc WHERE proname = 'scim_name_key'"), 'i:true',
-   'and still IMMUTABLE and STRICT (a generated column and its index need it)');
+is($run->("SELECT provolatile::text || ':' || proisstrict || ':' || proparallel::text FROM pg_proc "
+          . "WHERE proname = 'scim_name_key'"), 'i:true:s',
+   'and still IMMUTABLE, STRICT and PARALLEL SAFE (a generated column and its index need the first)');
 is($run->("SELECT count(*) || '/' || count(*) FILTER (WHERE scim_name_key(n) IS NOT DISTINCT FROM "
           . sprintf($KEY, 'n') . ") FROM (VALUES $values) v(n)"),
    scalar(@names) . '/' . scalar(@names), 'the key of each hard name is the expression of migration 3');
@@ -45,20 +46,17 @@ is($run->("SELECT string_agg(conname || '=' || pg_get_constraintdef(oid), ' ; ' 
    . ' ; groups_row_ok=CHECK (scim_group_row_ok(id, display_name, name_key_exempt))',
    'one CHECK on each table, and none of the seven it replaces');
 
-$run->("INSERT INTO tenants (slug, name) VALUES ('r1', 'R1')");
-$run->("INSERT INTO identity_providers (tenant_id, type, name, created_by) "
-       . "SELECT id, 'okta', 'Okta', 'test' FROM tenants WHERE slug = 'r1'");
-my $T = "(SELECT id FROM tenants WHERE slug = 'r1')";
-my $I = "(SELECT id FROM identity_providers)";
-my $n = 0;
+my $I = "(SELECT id FROM identity_providers WHERE name = 'Okta R1')";
 
-# ($what, $columns, $values, $ok): one INSERT into accounts
+# ($what, $columns, $values, $ok): one INSERT into accounts; %d is a number
+# of the case, which keeps the names apart
 my @accounts = (
     ['a user',                              'kind, user_name, billable', "'user', 'u%d', true", 1],
     ['a provisioning account',              'kind, user_name, billable, idp_id', "'provisioning', 'p%d', false, $I", 1],
     ['kind neither user nor provisioning',  'kind, user_name, billable', "'admin', 'k%d', false", 0],
     ['kind in another case',                'kind, user_name, billable', "'User', 'k%d', false", 0],
     ['an empty userName',                   'kind, user_name, billable', "'user', '', true", 0],
+    ['a userName of 1 character',           'kind, user_name, billable', "'user', chr(64 + %d), true", 1],
     ['a userName of 256 characters',        'kind, user_name, billable', "'user', repeat('\x{E9}', 252) || '%04d', true", 1],
     ['a userName of 257 characters',        'kind, user_name, billable', "'user', repeat('\x{E9}', 253) || '%04d', true", 0],
     ['a user not billable',                 'kind, user_name, billable', "'user', 'b%d', false", 0],
@@ -70,28 +68,10 @@ my @accounts = (
     ['exempt as another id',                'id, kind, user_name, billable, name_key_exempt',
      "'00000000-0000-4000-8000-0000000000a2', 'user', 'x%d', true, '00000000-0000-4000-8000-0000000000a3'", 0],
 );
-for my $c (@accounts) {
-    my ($what, $cols, $vals, $ok) = @$c;
-    my $sql = do { no warnings q(redundant); sprintf("INSERT INTO accounts (tenant_id, $cols) VALUES ($T, $vals)", ++$n) };
-    my ($rc, $out) = $try->($sql);
-    if ($ok) {
-        is($rc, 0, "accounts: $what is stored") or diag $out;
-    }
-    else {
-        isnt($rc, 0, "accounts: $what is refused");
-        like($out, qr/violates check constraint "accounts_row_ok"/, '... by the row rule') or diag $out;
-    }
-}
-# an UPDATE is checked too, and a refused one changes nothing
-my ($rc, $out) = $try->("UPDATE accounts SET billable = false WHERE user_name = 'u1'");
-like($out, qr/accounts_row_ok/, 'accounts: an UPDATE that breaks a rule is refused') or diag $out;
-is($run->("SELECT billable FROM accounts WHERE user_name = 'u1'"), 't', '... and the row is as it was');
-is($run->("SELECT count(*) FROM accounts WHERE user_name_key IS DISTINCT FROM " . sprintf($KEY, 'user_name')), 0,
-   'accounts: every stored key is the expression of migration 3');
-
 my @groups = (
     ['a group',                         'display_name', "'g%d'", 1],
     ['an empty displayName',            'display_name', "''", 0],
+    ['a displayName of 1 character',    'display_name', "chr(64 + %d)", 1],
     ['a displayName of 256 characters', 'display_name', "repeat('\x{1D400}', 252) || '%04d'", 1],
     ['a displayName of 257 characters', 'display_name', "repeat('\x{1D400}', 253) || '%04d'", 0],
     ['exempt as itself',                'id, display_name, name_key_exempt',
@@ -99,48 +79,87 @@ my @groups = (
     ['exempt as another id',            'id, display_name, name_key_exempt',
      "'00000000-0000-4000-8000-0000000000b2', 'y%d', '00000000-0000-4000-8000-0000000000b3'", 0],
 );
-for my $c (@groups) {
-    my ($what, $cols, $vals, $ok) = @$c;
-    my $sql = do { no warnings q(redundant); sprintf("INSERT INTO groups (tenant_id, $cols) VALUES ($T, $vals)", ++$n) };
-    ($rc, $out) = $try->($sql);
-    if ($ok) {
-        is($rc, 0, "groups: $what is stored") or diag $out;
-    }
-    else {
-        isnt($rc, 0, "groups: $what is refused");
-        like($out, qr/violates check constraint "groups_row_ok"/, '... by the row rule') or diag $out;
-    }
-}
-is($run->("SELECT count(*) FROM accounts") . '/' . $run->("SELECT count(*) FROM groups"), '4/3',
-   'exactly the rows the rules allow were stored');
 
-# --- a database at version 11 with data, migrated by scimctl
+# Every case on one database: stored or refused as $ok says, refused by a
+# CHECK whose name matches $by; then the UPDATEs that break a rule. The
+# rows go to a tenant 'r1' of their own.
+sub rules {
+    my ($where, $run, $try, $by) = @_;
+    $run->("INSERT INTO tenants (slug, name) VALUES ('r1', 'R1')");
+    $run->("INSERT INTO identity_providers (tenant_id, type, name, created_by) "
+           . "SELECT id, 'okta', 'Okta R1', 'test' FROM tenants WHERE slug = 'r1'");
+    my $T = "(SELECT id FROM tenants WHERE slug = 'r1')";
+    my $n = 0;
+    for my $c ((map { ['accounts', @$_] } @accounts), (map { ['groups', @$_] } @groups)) {
+        my ($table, $what, $cols, $vals, $ok) = @$c;
+        my $sql = do { no warnings q(redundant); sprintf("INSERT INTO $table (tenant_id, $cols) VALUES ($T, $vals)", ++$n) };
+        my ($rc, $out) = $try->($sql);
+        if ($ok) {
+            is($rc, 0, "$where, $table: $what is stored") or diag $out;
+        }
+        else {
+            isnt($rc, 0, "$where, $table: $what is refused");
+            like($out, qr/violates check constraint "${table}_$by"/, '... by a CHECK') or diag $out;
+        }
+    }
+    is($run->("SELECT count(*) FROM accounts a JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = 'r1'") . '/'
+       . $run->("SELECT count(*) FROM groups g JOIN tenants t ON t.id = g.tenant_id WHERE t.slug = 'r1'"),
+       (grep { $_->[3] } @accounts) . '/' . (grep { $_->[3] } @groups),
+       "$where: exactly the rows the rules allow were stored");
+    # an UPDATE is checked too, and a refused one changes nothing
+    for my $u (["accounts SET billable = false WHERE user_name = 'u1'", 'a user made not billable'],
+               ["accounts SET user_name = '' WHERE user_name = 'u1'", 'a userName emptied'],
+               ["groups SET display_name = '' WHERE display_name = 'g15'", 'a displayName emptied'],
+               ["groups SET name_key_exempt = gen_random_uuid() WHERE display_name = 'g15'", 'a group made exempt as another id']) {
+        my ($rc, $out) = $try->("UPDATE $u->[0]");
+        like($out, qr/violates check constraint "\w+_$by"/, "$where: an UPDATE is refused: $u->[1]") or diag $out;
+    }
+    is($run->("SELECT billable || ':' || user_name FROM accounts WHERE user_name = 'u1'") . '/'
+       . $run->("SELECT count(*) FROM groups WHERE display_name = 'g15' AND name_key_exempt IS NULL"), 'true:u1/1',
+       "$where: ... and the rows are as they were");
+}
+
+# --- the same cases on version 11, with the seven CHECKs of before
 my $o = scratch_db('r71m', 11);
 my ($orun, $otry) = @$o{qw(run try)};
+rules('version 11', $orun, $otry, '(?:\w*_)?check\d?');
+
+# --- and on version 12: the outcomes above, from the new CHECKs
+rules('version 12', $run, $try, 'row_ok');
+is($run->("SELECT count(*) FROM accounts WHERE user_name_key IS DISTINCT FROM " . sprintf($KEY, 'user_name')), 0,
+   'accounts: every stored key is the expression of migration 3');
+
+# --- the version 11 database, with more data, migrated by scimctl
 $orun->("INSERT INTO tenants (slug, name) VALUES ('m1', 'M1')");
 # names whose keys collide keep the first (ON CONFLICT on the unique key);
 # 'ALICE' goes in as an exempt twin, as migration 3 marked them
-$orun->("INSERT INTO accounts (tenant_id, kind, user_name, billable) SELECT t.id, 'user', v.n, true "
-        . "FROM tenants t, (VALUES $values) v(n) WHERE v.n <> '' ON CONFLICT DO NOTHING");
+my $M = "(SELECT id FROM tenants WHERE slug = 'm1')";
+$orun->("INSERT INTO accounts (tenant_id, kind, user_name, billable) SELECT $M, 'user', v.n, true "
+        . "FROM (VALUES $values) v(n) WHERE v.n <> '' ON CONFLICT DO NOTHING");
 $orun->("INSERT INTO accounts (id, tenant_id, kind, user_name, billable, name_key_exempt) SELECT "
-        . "'00000000-0000-4000-8000-0000000000c1', id, 'user', 'ALICE', true, "
-        . "'00000000-0000-4000-8000-0000000000c1' FROM tenants");
-$orun->("INSERT INTO groups (tenant_id, display_name) SELECT t.id, v.n "
-        . "FROM tenants t, (VALUES ('Staff'), (E'\\uFF33taff2')) v(n)");
-my $keys = "SELECT string_agg(id || ':' || user_name_key || ':' || version || ':' || updated_at, ',' ORDER BY id) FROM accounts";
-my $gkeys = "SELECT string_agg(id || ':' || display_name_key || ':' || version, ',' ORDER BY id) FROM groups";
+        . "'00000000-0000-4000-8000-0000000000c1', $M, 'user', 'ALICE', true, "
+        . "'00000000-0000-4000-8000-0000000000c1'");
+$orun->("INSERT INTO groups (tenant_id, display_name) SELECT $M, v.n FROM (VALUES ('Staff'), (E'\\uFF33taff2')) v(n)");
+# xmin and ctid too: a row rewritten or updated would get new ones
+my $keys = "SELECT string_agg(id || ':' || user_name_key || ':' || version || ':' || updated_at || ':' "
+         . "|| xmin || ':' || ctid, ',' ORDER BY id) FROM accounts";
+my $gkeys = "SELECT string_agg(id || ':' || display_name_key || ':' || version || ':' || xmin || ':' || ctid, ',' "
+          . "ORDER BY id) FROM groups";
 my ($before, $gbefore) = ($orun->($keys), $orun->($gkeys));
 ok(length $before > 100, 'version 11: accounts with hard names');
-($rc, $out) = scimctl('--db', $o->{conninfo}, 'migrate');
+my ($rc, $out) = scimctl('--db', $o->{conninfo}, 'migrate');
 is($rc, 0, 'scimctl migrate succeeds') or diag $out;
 like($out, qr/applied 012_row_rules/, 'applies 012_row_rules') or diag $out;
 unlike($out, qr/applied 0(?:0\d|1[01])_/, 'and nothing older') or diag $out;
-is($orun->($keys), $before, 'every account keeps its key, version and lastModified (no row was rewritten)');
+is($orun->($keys), $before, 'every account keeps its key, version, lastModified, xmin and ctid (no row was rewritten)');
 is($orun->($gkeys), $gbefore, 'every group keeps its key and version');
-($rc, $out) = $otry->("INSERT INTO accounts (tenant_id, kind, user_name, billable) SELECT id, 'user', 'ALICE', true FROM tenants");
+is($orun->("SELECT count(*) FROM accounts WHERE user_name_key IS DISTINCT FROM scim_name_key(user_name)") . '/'
+   . $orun->("SELECT count(*) FROM groups WHERE display_name_key IS DISTINCT FROM scim_name_key(display_name)"), '0/0',
+   'and each stored key is what the new scim_name_key() gives');
+($rc, $out) = $otry->("INSERT INTO accounts (tenant_id, kind, user_name, billable) SELECT $M, 'user', 'ALICE', true");
 like($out, qr/accounts_user_name_key/, 'after the upgrade, a name whose key is taken is still refused by the unique index')
     or diag $out;
-($rc, $out) = $otry->("INSERT INTO accounts (tenant_id, kind, user_name, billable) SELECT id, 'user', 'new', false FROM tenants");
+($rc, $out) = $otry->("INSERT INTO accounts (tenant_id, kind, user_name, billable) SELECT $M, 'user', 'new', false");
 like($out, qr/accounts_row_ok/, 'and a row that breaks a rule by the new CHECK') or diag $out;
 
 done_testing();
