@@ -224,6 +224,30 @@ static const char *fold_sql(sqlc_t *c, const sqlval_t *v, const char *x)
     return v->case_exact ? x : apr_psprintf(c->p, "lower(upper(%s))", x);
 }
 
+/* An expression of parameters alone, as a sub-SELECT: PostgreSQL computes it
+ * once per statement (an InitPlan), where our sessions' generic plans
+ * (scim_db.c) would compute it once per row and term. A LIKE pattern goes in
+ * with its escape applied (like_escape, as PostgreSQL's grammar rewrites
+ * "LIKE p ESCAPE '!'"), which would otherwise also run once per row: a key
+ * of a literal can be ten times its length (NFKC). */
+static const char *once(sqlc_t *c, const char *expr)
+{
+    return apr_psprintf(c->p, "(SELECT %s)", expr);
+}
+
+static const char *like_once(sqlc_t *c, const char *pattern)
+{
+    return apr_psprintf(c->p, "(SELECT like_escape(%s, '!'))", pattern);
+}
+
+/* The folded literal, computed once when folding is work. */
+static const char *fold_param(sqlc_t *c, const sqlval_t *v, const char *lit)
+{
+    const char *x = fold_sql(c, v, param(c, lit));
+
+    return v->case_exact ? x : once(c, x);
+}
+
 static const char *like_pattern(sqlc_t *c, scim_filter_op_e op, const char *lit)
 {
     apr_size_t n = strlen(lit), i;
@@ -336,15 +360,21 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v, const scim_filter_t *
         return apr_psprintf(c->p, "(%s = %s::boolean)", x,
                             param(c, f->lit == SCIM_LIT_TRUE ? "true" : "false"));
     case V_TS:
-        p = apr_psprintf(c->p, "%s %s %s::timestamptz",
+        p = apr_psprintf(c->p, "%s %s %s",
                          v->json ? apr_psprintf(c->p, "(%s)::timestamptz", x) : x,
-                         sql_op(f->op), param(c, pg_datetime(c, f->value)));
+                         sql_op(f->op),
+                         once(c,
+                              apr_psprintf(c->p, "%s::timestamptz",
+                                           param(c, pg_datetime(c, f->value)))));
         break;
     case V_NUM:
         return apr_psprintf(c->p,
                             "(CASE WHEN jsonb_typeof(%s) = 'number' THEN "
-                            "(%s)::numeric %s %s::numeric ELSE FALSE END)",
-                            v->json, v->json, sql_op(f->op), param(c, f->value));
+                            "(%s)::numeric %s %s ELSE FALSE END)",
+                            v->json, v->json, sql_op(f->op),
+                            once(c,
+                                 apr_psprintf(c->p, "%s::numeric",
+                                              param(c, f->value))));
     case V_UUID:
         /* Equal to a UUID: the indexable uuid comparison. The text form
          * of a uuid is lower-case, so a case-exact attribute only equals a
@@ -368,45 +398,55 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v, const scim_filter_t *
                  * made a LIKE pattern after normalising (a fullwidth
                  * percent sign becomes '%' there and must stay literal);
                  * chr(37) is '%', which DBD would take for a placeholder.
-                 * The pattern is a sub-SELECT of the parameter alone, so
-                 * PostgreSQL computes it once per statement (an InitPlan),
-                 * not once per row: our sessions run generic plans
-                 * (scim_db.c), in which a function of a parameter is not
-                 * folded, and scim_name_key() is a plpgsql call
-                 * (sql/012_row_rules.sql). The same below. */
-                p = apr_psprintf(c->p,
-                                 "%s LIKE (SELECT %sreplace(replace(replace("
-                                 "scim_name_key(%s), '!', '!!'), chr(37), "
-                                 "'!' || chr(37)), '_', '!_')%s) ESCAPE '!'",
-                                 v->name_key,
-                                 f->op == SCIM_OP_SW ? "" : "chr(37) || ",
-                                 param(c, f->value),
-                                 f->op == SCIM_OP_EW ? "" : " || chr(37)");
+                 * scim_name_key() is a plpgsql call (sql/012_row_rules.sql):
+                 * once per statement, like every function of the literal
+                 * here (once()). */
+                p = apr_psprintf(c->p, "%s LIKE %s", v->name_key,
+                                 like_once(c,
+                                           apr_psprintf(c->p,
+                                                        "%sreplace(replace(replace("
+                                                        "scim_name_key(%s), '!', '!!'), "
+                                                        "chr(37), '!' || chr(37)), '_', "
+                                                        "'!_')%s",
+                                                        f->op == SCIM_OP_SW
+                                                            ? ""
+                                                            : "chr(37) || ",
+                                                        param(c, f->value),
+                                                        f->op == SCIM_OP_EW
+                                                            ? ""
+                                                            : " || chr(37)")));
                 break;
             }
-            p = apr_psprintf(c->p, "%s LIKE %s ESCAPE '!'", fold_sql(c, v, x),
-                             fold_sql(c, v,
-                                      param(c, like_pattern(c, f->op, f->value))));
+            p = apr_psprintf(c->p, "%s LIKE %s", fold_sql(c, v, x),
+                             like_once(c,
+                                       fold_sql(c, v,
+                                                param(c,
+                                                      like_pattern(c, f->op,
+                                                                   f->value)))));
             break;
         case SCIM_OP_EQ:
             if (v->name_key) {
                 /* the key of sql/003_name_keys.sql: its index serves this */
-                p = apr_psprintf(c->p, "%s = (SELECT scim_name_key(%s))",
-                                 v->name_key, param(c, f->value));
+                p = apr_psprintf(c->p, "%s = %s", v->name_key,
+                                 once(c,
+                                      apr_psprintf(c->p, "scim_name_key(%s)",
+                                                   param(c, f->value))));
                 break;
             }
             p = apr_psprintf(c->p, "%s = %s", fold_sql(c, v, x),
-                             fold_sql(c, v, param(c, f->value)));
+                             fold_param(c, v, f->value));
             break;
         default:
             if (v->name_key) {
-                p = apr_psprintf(c->p,
-                                 "%s COLLATE \"C\" %s (SELECT scim_name_key(%s))",
-                                 v->name_key, sql_op(f->op), param(c, f->value));
+                p = apr_psprintf(c->p, "%s COLLATE \"C\" %s %s", v->name_key,
+                                 sql_op(f->op),
+                                 once(c,
+                                      apr_psprintf(c->p, "scim_name_key(%s)",
+                                                   param(c, f->value))));
                 break;
             }
             p = apr_psprintf(c->p, "%s COLLATE \"C\" %s %s", fold_sql(c, v, x),
-                             sql_op(f->op), fold_sql(c, v, param(c, f->value)));
+                             sql_op(f->op), fold_param(c, v, f->value));
             break;
         }
     }

@@ -20,12 +20,14 @@
 -- sub-SELECT of the parameter alone where it filters rows
 -- (scim_store_filter.c), since their generic plans do not fold it.
 --
--- A plpgsql body looks its functions up by name when a connection first
--- runs it, where the SQL body and the CHECKs were bound when created: the
--- built-ins are named with their schema, so that no search_path can put
--- another function in their place (pg_catalog is searched first unless a
--- session names it later; a SET search_path on these functions would cost
--- a setting and a restore per row).
+-- A plpgsql body looks its functions and operators up by name under the
+-- session's search_path (when a connection first runs it, and again if the
+-- search_path changes), where the SQL body and the CHECKs were bound when
+-- created. The built-in functions are named with their schema. The
+-- operators (= on text, uuid and boolean, >= and <= on integers) are found
+-- in pg_catalog, which every search_path searches first unless it names
+-- pg_catalog later; the module's sessions never do. A SET search_path on
+-- these functions would cost a setting and a restore per row.
 CREATE OR REPLACE FUNCTION scim_name_key(name text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
 BEGIN

@@ -430,6 +430,16 @@ sub fit {
     my $big_or = join ' or ', map { qq(userName eq "u$_") } 1 .. S(40000);
     measure('POST /Users/.search, filter of 40 000 or terms', 'scim', 'POST', '/Users/.search',
             JSON::PP->new->encode({ schemas => [$SEARCH], filter => substr($big_or, 0, $BODY - 200) }));
+    # One long literal whose LIKE pattern PostgreSQL must not rebuild per
+    # row: U+FDFA is 3 bytes and its NFKC 18 characters (33 bytes), so the
+    # name key of 1 350 of them is a 45 KB pattern; and a case-folded
+    # attribute's pattern of 4 000 escaped percent signs.
+    measure('POST /Users/.search, userName co of 1 350 U+FDFA (a 45 KB key)', 'scim', 'POST', '/Users/.search',
+            JSON::PP->new->utf8->encode({ schemas => [$SEARCH], filter => 'userName co "' . ("\x{FDFA}" x 1350) . '"' }),
+            expect => 200);
+    measure('POST /Users/.search, title co of 4 000 percent signs', 'scim', 'POST', '/Users/.search',
+            JSON::PP->new->utf8->encode({ schemas => [$SEARCH], filter => 'title co "' . ('%' x 4000) . '"' }),
+            expect => 200);
     my $nested = ('(' x 40000) . 'userName eq "x"' . (')' x 40000);
     measure('POST /.search, filter nested 40 000 deep', 'scim', 'POST', '/.search',
             JSON::PP->new->encode({ schemas => [$SEARCH], filter => $nested }));
