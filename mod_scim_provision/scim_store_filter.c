@@ -398,14 +398,13 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v, const scim_filter_t *
                  * made a LIKE pattern after normalising (a fullwidth
                  * percent sign becomes '%' there and must stay literal);
                  * chr(37) is '%', which DBD would take for a placeholder.
-                 * scim_name_key() is a plpgsql call (sql/012_row_rules.sql):
-                 * once per statement, like every function of the literal
+                 * Once per statement, like every function of the literal
                  * here (once()). */
                 p = apr_psprintf(c->p, "%s LIKE %s", v->name_key,
                                  like_once(c,
                                            apr_psprintf(c->p,
                                                         "%sreplace(replace(replace("
-                                                        "scim_name_key(%s), '!', '!!'), "
+                                                        "scim_name_key_sql(%s), '!', '!!'), "
                                                         "chr(37), '!' || chr(37)), '_', "
                                                         "'!_')%s",
                                                         f->op == SCIM_OP_SW
@@ -429,7 +428,7 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v, const scim_filter_t *
                 /* the key of sql/003_name_keys.sql: its index serves this */
                 p = apr_psprintf(c->p, "%s = %s", v->name_key,
                                  once(c,
-                                      apr_psprintf(c->p, "scim_name_key(%s)",
+                                      apr_psprintf(c->p, "scim_name_key_sql(%s)",
                                                    param(c, f->value))));
                 break;
             }
@@ -441,7 +440,7 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v, const scim_filter_t *
                 p = apr_psprintf(c->p, "%s COLLATE \"C\" %s %s", v->name_key,
                                  sql_op(f->op),
                                  once(c,
-                                      apr_psprintf(c->p, "scim_name_key(%s)",
+                                      apr_psprintf(c->p, "scim_name_key_sql(%s)",
                                                    param(c, f->value))));
                 break;
             }

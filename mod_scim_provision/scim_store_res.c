@@ -47,14 +47,16 @@
 
 /* userName and group displayName compare under NFKC and case folding
  * (sql/003_name_keys.sql): the stored key against the key of the argument,
- * which the unique index serves. An update is checked against the rows that
+ * which the unique index serves. The statements compute the argument's key
+ * with scim_name_key_sql(), which PostgreSQL inlines into their plans; the
+ * generated columns use the plpgsql scim_name_key() (sql/012_row_rules.sql). An update is checked against the rows that
  * hold a name, not against the exempt twins of a collision; a row marked
  * exempt by migration 3 stays so while its name keeps the same key. */
-#define NAME_FREE(table, key)                                               \
-    "(NOT EXISTS (SELECT 1 FROM " table " o WHERE o.tenant_id = "           \
-    "r.tenant_id AND o.id <> r.id AND o.name_key_exempt IS NULL AND o." key \
-    " = scim_name_key(%s)) OR (r.name_key_exempt IS NOT NULL AND r." key    \
-    " = scim_name_key(%s)))"
+#define NAME_FREE(table, key)                                                \
+    "(NOT EXISTS (SELECT 1 FROM " table " o WHERE o.tenant_id = "            \
+    "r.tenant_id AND o.id <> r.id AND o.name_key_exempt IS NULL AND o." key  \
+    " = scim_name_key_sql(%s)) OR (r.name_key_exempt IS NOT NULL AND r." key \
+    " = scim_name_key_sql(%s)))"
 
 #define TS(col) SCIM_DB_TS(col)
 
@@ -450,22 +452,22 @@ static apr_status_t why_not(scim_store_req_t *rq, scim_res_type_e type,
     apr_status_t rv;
     const char *v;
 
-    rv = scim_db_selectv(rq->db, rq->pool, &rows,
-                         type == SCIM_RES_USER
-                             ? "SELECT r.version, EXISTS (SELECT 1 FROM accounts o WHERE "
-                               "o.tenant_id = r.tenant_id AND o.id <> r.id AND "
-                               "o.name_key_exempt IS NULL AND o.user_name_key = "
-                               "scim_name_key(%s)) AND NOT (r.name_key_exempt IS NOT NULL AND "
-                               "r.user_name_key = scim_name_key(%s)) FROM accounts r WHERE "
-                               "r.tenant_id = %s::uuid AND r.id = %s::uuid AND r.kind = 'user'"
-                             : "SELECT r.version, EXISTS (SELECT 1 FROM groups o WHERE "
-                               "o.tenant_id = r.tenant_id AND o.id <> r.id AND "
-                               "o.name_key_exempt IS NULL AND o.display_name_key = "
-                               "scim_name_key(%s)) AND NOT (r.name_key_exempt IS NOT NULL AND "
-                               "r.display_name_key = scim_name_key(%s)) FROM groups r WHERE "
-                               "r.tenant_id = %s::uuid AND r.id = %s::uuid",
-                         4, name ? name : "", name ? name : "",
-                         rq->token.tenant_id, id_arg(id));
+    rv = scim_db_selectv(
+        rq->db, rq->pool, &rows,
+        type == SCIM_RES_USER
+            ? "SELECT r.version, EXISTS (SELECT 1 FROM accounts o WHERE "
+              "o.tenant_id = r.tenant_id AND o.id <> r.id AND "
+              "o.name_key_exempt IS NULL AND o.user_name_key = "
+              "scim_name_key_sql(%s)) AND NOT (r.name_key_exempt IS NOT NULL AND "
+              "r.user_name_key = scim_name_key_sql(%s)) FROM accounts r WHERE "
+              "r.tenant_id = %s::uuid AND r.id = %s::uuid AND r.kind = 'user'"
+            : "SELECT r.version, EXISTS (SELECT 1 FROM groups o WHERE "
+              "o.tenant_id = r.tenant_id AND o.id <> r.id AND "
+              "o.name_key_exempt IS NULL AND o.display_name_key = "
+              "scim_name_key_sql(%s)) AND NOT (r.name_key_exempt IS NOT NULL AND "
+              "r.display_name_key = scim_name_key_sql(%s)) FROM groups r WHERE "
+              "r.tenant_id = %s::uuid AND r.id = %s::uuid",
+        4, name ? name : "", name ? name : "", rq->token.tenant_id, id_arg(id));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -537,7 +539,7 @@ static const char *const CREATE_USER = TOKEN_CTE
     "SELECT t.tenant_id, 'user', %s, %s, %s, %s::boolean, true, "
     "%s::jsonb FROM t WHERE NOT EXISTS (SELECT 1 FROM accounts o "
     "WHERE o.tenant_id = t.tenant_id AND o.user_name_key = "
-    "scim_name_key(%s)) RETURNING id, version, created_at, updated_at) "
+    "scim_name_key_sql(%s)) RETURNING id, version, created_at, updated_at) "
     "SELECT " TOKEN_COLS
     ", " WRITTEN_COLS("i", "NULL::text") " FROM t LEFT JOIN i ON true";
 
@@ -546,7 +548,7 @@ static const char *const CREATE_GROUP = TOKEN_CTE
     "external_id, doc) SELECT t.tenant_id, %s, %s, %s::jsonb FROM t "
     "WHERE " MEMBERS_OK " AND NOT EXISTS (SELECT 1 FROM groups o "
     "WHERE o.tenant_id = t.tenant_id AND o.display_name_key = "
-    "scim_name_key(%s)) RETURNING *), "
+    "scim_name_key_sql(%s)) RETURNING *), "
     "m AS (INSERT INTO group_members (tenant_id, group_id, "
     "account_id) SELECT i.tenant_id, i.id, x FROM i, "
     "unnest(%s::uuid[]) x ON CONFLICT DO NOTHING) "
@@ -589,7 +591,7 @@ apr_status_t scim_store_res_create(scim_store_req_t *rq, scim_res_type_e type,
             rv = scim_db_selectv(rq->db, rq->pool, &r2,
                                  "SELECT 1 FROM groups WHERE tenant_id = "
                                  "%s::uuid AND display_name_key = "
-                                 "scim_name_key(%s)",
+                                 "scim_name_key_sql(%s)",
                                  2, rq->token.tenant_id, w->name);
             if (rv != APR_SUCCESS) {
                 return rv;
@@ -892,7 +894,7 @@ static const char *fixed_filter(const scim_resource_type_t *rt,
                                    "t.tenant_id AND " cond                 \
                                    " AND r.kind = 'user'" LIST_PAGE
 static const char *const LIST_USER_NAME = FIXED_USER_LIST(
-    "r.user_name_key = scim_name_key(%s)");
+    "r.user_name_key = scim_name_key_sql(%s)");
 static const char *const LIST_USER_EXT = FIXED_USER_LIST("r.external_id = %s");
 
 apr_status_t scim_store_res_list(scim_store_req_t *rq, scim_res_type_e type,
@@ -993,7 +995,7 @@ apr_status_t scim_store_res_list(scim_store_req_t *rq, scim_res_type_e type,
      * total still counts. */
     args->nelts -= 2;
     if (fixed) {
-        where = *fixed == 'u' ? " AND r.user_name_key = scim_name_key(%s)"
+        where = *fixed == 'u' ? " AND r.user_name_key = scim_name_key_sql(%s)"
                               : " AND r.external_id = %s";
     }
     sql = apr_pstrcat(p, TOKEN_CTE " SELECT " TOKEN_COLS ", (SELECT count(*)",
@@ -1022,7 +1024,7 @@ apr_status_t scim_store_account_active(scim_db_t *db, apr_pool_t *p,
                        "SELECT a.active FROM accounts a "
                        "JOIN tenants n ON n.id = a.tenant_id "
                        "WHERE n.slug = %s AND a.kind = 'user' AND "
-                       "a.user_name_key = scim_name_key(%s) "
+                       "a.user_name_key = scim_name_key_sql(%s) "
                        "ORDER BY a.user_name = %s DESC, a.name_key_exempt "
                        "NULLS FIRST LIMIT 1",
                        3, tenant_slug, user_name, user_name);

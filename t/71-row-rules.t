@@ -1,7 +1,8 @@
 # The row rules and the name key in plpgsql (sql/012_row_rules.sql, issue 8):
 # migration 12 replaces the five CHECKs of accounts and the two of groups by
-# one CHECK each, through a plpgsql function, and gives scim_name_key() a
-# plpgsql body. The rules must refuse exactly what the old CHECKs refused
+# one CHECK each, through a plpgsql function, gives scim_name_key() (the
+# generated columns' function) a plpgsql body, and adds its SQL twin
+# scim_name_key_sql() for the module's statements. The rules must refuse exactly what the old CHECKs refused
 # (every rule is tried on both sides of its edge, and with a NULL where a
 # column allows one), the key must be the same function of the name (the
 # expression of migration 3, on names that NFKC, case mapping and the
@@ -36,6 +37,13 @@ is($run->("SELECT provolatile::text || ':' || proisstrict || ':' || proparallel:
 is($run->("SELECT count(*) || '/' || count(*) FILTER (WHERE scim_name_key(n) IS NOT DISTINCT FROM "
           . sprintf($KEY, 'n') . ") FROM (VALUES $values) v(n)"),
    scalar(@names) . '/' . scalar(@names), 'the key of each hard name is the expression of migration 3');
+# the statements' twin: an SQL function that PostgreSQL inlines
+is($run->("SELECT l.lanname || ':' || p.provolatile::text || ':' || p.proisstrict || ':' || p.proparallel::text "
+          . "FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang WHERE p.proname = 'scim_name_key_sql'"),
+   'sql:i:true:s', 'scim_name_key_sql() is an IMMUTABLE, STRICT, PARALLEL SAFE SQL function');
+is($run->("SELECT count(*) FILTER (WHERE scim_name_key_sql(n) IS NOT DISTINCT FROM scim_name_key(n)) "
+          . "FROM (VALUES $values, (NULL)) v(n)"), scalar(@names) + 1,
+   'it gives the key scim_name_key() gives, for each hard name and NULL');
 is($run->("SELECT scim_name_key(scim_name_key(n)) = scim_name_key(n) FROM (VALUES (E'\\uFB01\\u0130')) v(n)"), 't',
    'the key of a key is the key itself');
 is($run->("SELECT scim_name_key(NULL) IS NULL"), 't', 'NULL has no key');
@@ -153,6 +161,8 @@ like($out, qr/applied 012_row_rules/, 'applies 012_row_rules') or diag $out;
 unlike($out, qr/applied 0(?:0\d|1[01])_/, 'and nothing older') or diag $out;
 is($orun->($keys), $before, 'every account keeps its key, version, lastModified, xmin and ctid (no row was rewritten)');
 is($orun->($gkeys), $gbefore, 'every group keeps its key and version');
+is($orun->("SELECT count(*) FROM accounts WHERE user_name_key IS DISTINCT FROM scim_name_key_sql(user_name)"),
+   0, "and what the statements' scim_name_key_sql() gives");
 is($orun->("SELECT count(*) FROM accounts WHERE user_name_key IS DISTINCT FROM scim_name_key(user_name)") . '/'
    . $orun->("SELECT count(*) FROM groups WHERE display_name_key IS DISTINCT FROM scim_name_key(display_name)"), '0/0',
    'and each stored key is what the new scim_name_key() gives');

@@ -557,7 +557,7 @@ START_TEST(sql_columns)
     apr_array_header_t *params;
 
     ck_assert_str_eq(sql("userName eq \"Bjensen\"", &params),
-                     "(r.user_name_key = (SELECT scim_name_key(%s)))");
+                     "(r.user_name_key = (SELECT scim_name_key_sql(%s)))");
     ck_assert_int_eq(params->nelts, 1);
     ck_assert_str_eq(P(0), "Bjensen");
     ck_assert_str_eq(sql("externalId eq \"E1\"", &params),
@@ -584,16 +584,16 @@ START_TEST(sql_columns)
                      "(r.display_name IS NOT NULL AND r.display_name <> '')");
     /* userName compares by its name key, whatever the operator */
     ck_assert_str_eq(sql("userName gt \"m\"", &params),
-                     "(r.user_name_key COLLATE \"C\" > (SELECT scim_name_key(%s)))");
+                     "(r.user_name_key COLLATE \"C\" > (SELECT scim_name_key_sql(%s)))");
     ck_assert_str_eq(sql("userName sw \"a%\"", &params),
                      "(r.user_name_key LIKE (SELECT like_escape(replace(replace(replace("
-                     "scim_name_key(%s), '!', '!!'), chr(37), '!' || chr(37)), "
+                     "scim_name_key_sql(%s), '!', '!!'), chr(37), '!' || chr(37)), "
                      "'_', '!_') || chr(37), '!')))");
     ck_assert_str_eq(APR_ARRAY_IDX(params, params->nelts - 1, const char *),
                      "a%");
     ck_assert_str_eq(sql("userName ew \"x\"", &params),
                      "(r.user_name_key LIKE (SELECT like_escape(chr(37) || replace(replace(replace("
-                     "scim_name_key(%s), '!', '!!'), chr(37), '!' || chr(37)), "
+                     "scim_name_key_sql(%s), '!', '!!'), chr(37), '!' || chr(37)), "
                      "'_', '!_'), '!')))");
     ck_assert_ptr_nonnull(
         strstr(sql("userName co \"x\"", &params), "LIKE (SELECT like_escape(chr(37) || replace("));
@@ -601,7 +601,7 @@ START_TEST(sql_columns)
                      "('User'::text = %s)");
     ck_assert_str_eq(sql_rt(scim_schema_group(), "displayName eq \"Admins\"",
                             &params),
-                     "(r.display_name_key = (SELECT scim_name_key(%s)))");
+                     "(r.display_name_key = (SELECT scim_name_key_sql(%s)))");
     /* a User's displayName is no unique name: plain case folding */
     ck_assert_str_eq(sql("displayName eq \"Babs\"", &params),
                      "(r.display_name IS NOT NULL AND "
@@ -673,10 +673,10 @@ START_TEST(sql_logic_and_params_order)
     ck_assert_str_eq(P(0), "a");
     ck_assert_str_eq(P(3), "d");
     ck_assert_str_eq(s,
-                     "((r.user_name_key = (SELECT scim_name_key(%s))) AND "
-                     "(r.user_name_key = (SELECT scim_name_key(%s))) AND "
-                     "(r.user_name_key = (SELECT scim_name_key(%s))) AND "
-                     "(r.user_name_key = (SELECT scim_name_key(%s))))");
+                     "((r.user_name_key = (SELECT scim_name_key_sql(%s))) AND "
+                     "(r.user_name_key = (SELECT scim_name_key_sql(%s))) AND "
+                     "(r.user_name_key = (SELECT scim_name_key_sql(%s))) AND "
+                     "(r.user_name_key = (SELECT scim_name_key_sql(%s))))");
     /* ne is NOT eq, two-valued. */
     ck_assert_str_eq(sql("title ne \"x\"", &params),
                      "(NOT ((r.doc->>'title') IS NOT NULL AND "
