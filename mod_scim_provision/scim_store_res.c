@@ -49,9 +49,10 @@
  * (sql/003_name_keys.sql): the stored key against the key of the argument,
  * which the unique index serves. The statements compute the argument's key
  * with scim_name_key_sql(), which PostgreSQL inlines into their plans; the
- * generated columns use the plpgsql scim_name_key() (sql/012_row_rules.sql). An update is checked against the rows that
- * hold a name, not against the exempt twins of a collision; a row marked
- * exempt by migration 3 stays so while its name keeps the same key. */
+ * generated columns use the plpgsql scim_name_key() (sql/012_row_rules.sql).
+ * An update is checked against the rows that hold a name, not against the
+ * exempt twins of a collision; a row marked exempt by migration 3 stays so
+ * while its name keeps the same key. */
 #define NAME_FREE(table, key)                                                \
     "(NOT EXISTS (SELECT 1 FROM " table " o WHERE o.tenant_id = "            \
     "r.tenant_id AND o.id <> r.id AND o.name_key_exempt IS NULL AND o." key  \

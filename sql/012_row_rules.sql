@@ -9,7 +9,7 @@
 -- scim_name_key() was an SQL function inlined from its stored body, which
 -- PostgreSQL decompressed and parsed each time (about 8 us). A plpgsql
 -- function is compiled once per connection and keeps its expression plan:
--- the same rules cost about 2 us and the key about 3 (loops of 50 000
+-- the same rules cost about 2 us and the key about 3 (loops of 20 000 to 50 000
 -- INSERTs into copies of the table in plpgsql; bench/README.md, eighth
 -- session).
 --
@@ -37,7 +37,7 @@ $$;
 -- The same key for the module's statements, as an SQL function with the
 -- same expression, which PostgreSQL inlines when it plans a statement (once
 -- per cached plan). A plpgsql call there would set up plpgsql's expression
--- state in each transaction that makes one: about 5 us of PostgreSQL's CPU
+-- state in each transaction that makes one: about 6 us of PostgreSQL's CPU
 -- per `userName eq` filter (bench/README.md, eighth session). A write pays
 -- that setup anyway, for its row rules. t/71 checks that the two functions
 -- give the same key.

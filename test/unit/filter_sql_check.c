@@ -6,8 +6,9 @@
  *  3. thousands of generated filters: the SQL result set must equal what
  *     scim_filter_match says of each resource (the two back-ends agree),
  *     and no filter that parses may fail in the database.
- * Usage: filter_sql_check '<libpq conninfo>' (a database with
- * sql/001_initial.sql applied; the check adds and removes its own tenants).
+ * Usage: filter_sql_check '<libpq conninfo>' (a database with every
+ * migration of sql/ applied: the statements call scim_name_key_sql() of
+ * migration 12; the check adds and removes its own tenants).
  * Run by filter_sql_check.sh, which starts a private PostgreSQL. */
 
 #include <stdio.h>
