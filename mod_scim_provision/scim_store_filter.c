@@ -240,6 +240,19 @@ static const char *like_once(sqlc_t *c, const char *pattern)
     return apr_psprintf(c->p, "(SELECT like_escape(%s, '!'))", pattern);
 }
 
+/* The literal as a parameter cast to type, computed once. */
+static const char *cast_once(sqlc_t *c, const char *lit, const char *type)
+{
+    return once(c, apr_psprintf(c->p, "%s::%s", param(c, lit), type));
+}
+
+/* The name key of the literal (sql/012_row_rules.sql: the statements'
+ * scim_name_key_sql(), which PostgreSQL inlines). */
+static const char *name_key_of(sqlc_t *c, const char *lit)
+{
+    return apr_psprintf(c->p, "scim_name_key_sql(%s)", param(c, lit));
+}
+
 /* The folded literal, computed once when folding is work. */
 static const char *fold_param(sqlc_t *c, const sqlval_t *v, const char *lit)
 {
@@ -363,18 +376,14 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v, const scim_filter_t *
         p = apr_psprintf(c->p, "%s %s %s",
                          v->json ? apr_psprintf(c->p, "(%s)::timestamptz", x) : x,
                          sql_op(f->op),
-                         once(c,
-                              apr_psprintf(c->p, "%s::timestamptz",
-                                           param(c, pg_datetime(c, f->value)))));
+                         cast_once(c, pg_datetime(c, f->value), "timestamptz"));
         break;
     case V_NUM:
         return apr_psprintf(c->p,
                             "(CASE WHEN jsonb_typeof(%s) = 'number' THEN "
                             "(%s)::numeric %s %s ELSE FALSE END)",
                             v->json, v->json, sql_op(f->op),
-                            once(c,
-                                 apr_psprintf(c->p, "%s::numeric",
-                                              param(c, f->value))));
+                            cast_once(c, f->value, "numeric"));
     case V_UUID:
         /* Equal to a UUID: the indexable uuid comparison. The text form
          * of a uuid is lower-case, so a case-exact attribute only equals a
@@ -404,13 +413,13 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v, const scim_filter_t *
                                  like_once(c,
                                            apr_psprintf(c->p,
                                                         "%sreplace(replace(replace("
-                                                        "scim_name_key_sql(%s), '!', '!!'), "
+                                                        "%s, '!', '!!'), "
                                                         "chr(37), '!' || chr(37)), '_', "
                                                         "'!_')%s",
                                                         f->op == SCIM_OP_SW
                                                             ? ""
                                                             : "chr(37) || ",
-                                                        param(c, f->value),
+                                                        name_key_of(c, f->value),
                                                         f->op == SCIM_OP_EW
                                                             ? ""
                                                             : " || chr(37)")));
@@ -427,9 +436,7 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v, const scim_filter_t *
             if (v->name_key) {
                 /* the key of sql/003_name_keys.sql: its index serves this */
                 p = apr_psprintf(c->p, "%s = %s", v->name_key,
-                                 once(c,
-                                      apr_psprintf(c->p, "scim_name_key_sql(%s)",
-                                                   param(c, f->value))));
+                                 once(c, name_key_of(c, f->value)));
                 break;
             }
             p = apr_psprintf(c->p, "%s = %s", fold_sql(c, v, x),
@@ -439,9 +446,7 @@ static const char *predicate(sqlc_t *c, const sqlval_t *v, const scim_filter_t *
             if (v->name_key) {
                 p = apr_psprintf(c->p, "%s COLLATE \"C\" %s %s", v->name_key,
                                  sql_op(f->op),
-                                 once(c,
-                                      apr_psprintf(c->p, "scim_name_key_sql(%s)",
-                                                   param(c, f->value))));
+                                 once(c, name_key_of(c, f->value)));
                 break;
             }
             p = apr_psprintf(c->p, "%s COLLATE \"C\" %s %s", fold_sql(c, v, x),

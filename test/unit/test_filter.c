@@ -595,8 +595,8 @@ START_TEST(sql_columns)
                      "(r.user_name_key LIKE (SELECT like_escape(chr(37) || replace(replace(replace("
                      "scim_name_key_sql(%s), '!', '!!'), chr(37), '!' || chr(37)), "
                      "'_', '!_'), '!')))");
-    ck_assert_ptr_nonnull(
-        strstr(sql("userName co \"x\"", &params), "LIKE (SELECT like_escape(chr(37) || replace("));
+    ck_assert_ptr_nonnull(strstr(sql("userName co \"x\"", &params),
+                                 "LIKE (SELECT like_escape(chr(37) || replace("));
     ck_assert_str_eq(sql("meta.resourceType eq \"User\"", &params),
                      "('User'::text = %s)");
     ck_assert_str_eq(sql_rt(scim_schema_group(), "displayName eq \"Admins\"",
