@@ -78,35 +78,33 @@ is($run->("SELECT string_agg(conname || '=' || pg_get_constraintdef(oid), ' ; ' 
 
 my $I = "(SELECT id FROM identity_providers WHERE name = 'Okta R1')";
 
-# ($what, $columns, $values, $ok): one INSERT into accounts; %d is a number
+# ($table, $what, $columns, $values, $ok): one INSERT; %d is a number
 # of the case, which keeps the names apart
-my @accounts = (
-    ['a user',                              'kind, user_name, billable', "'user', 'u%d', true", 1],
-    ['a provisioning account',              'kind, user_name, billable, idp_id', "'provisioning', 'p%d', false, $I", 1],
-    ['kind neither user nor provisioning',  'kind, user_name, billable', "'admin', 'k%d', false", 0],
-    ['kind in another case',                'kind, user_name, billable', "'User', 'k%d', false", 0],
-    ['an empty userName',                   'kind, user_name, billable', "'user', '', true", 0],
-    ['a userName of 1 character',           'kind, user_name, billable', "'user', chr(64 + %d), true", 1],
-    ['a userName of 256 characters',        'kind, user_name, billable', "'user', repeat('\x{E9}', 252) || '%04d', true", 1],
-    ['a userName of 257 characters',        'kind, user_name, billable', "'user', repeat('\x{E9}', 253) || '%04d', true", 0],
-    ['a user not billable',                 'kind, user_name, billable', "'user', 'b%d', false", 0],
-    ['a provisioning account billable',     'kind, user_name, billable, idp_id', "'provisioning', 'b%d', true, $I", 0],
-    ['a user with an identity provider',    'kind, user_name, billable, idp_id', "'user', 'i%d', true, $I", 0],
-    ['a provisioning account without one',  'kind, user_name, billable', "'provisioning', 'i%d', false", 0],
-    ['exempt as itself',                    'id, kind, user_name, billable, name_key_exempt',
+my @cases = (
+    ['accounts', 'a user',                              'kind, user_name, billable', "'user', 'u%d', true", 1],
+    ['accounts', 'a provisioning account',              'kind, user_name, billable, idp_id', "'provisioning', 'p%d', false, $I", 1],
+    ['accounts', 'kind neither user nor provisioning',  'kind, user_name, billable', "'admin', 'k%d', false", 0],
+    ['accounts', 'kind in another case',                'kind, user_name, billable', "'User', 'k%d', false", 0],
+    ['accounts', 'an empty userName',                   'kind, user_name, billable', "'user', '', true", 0],
+    ['accounts', 'a userName of 1 character',           'kind, user_name, billable', "'user', chr(64 + %d), true", 1],
+    ['accounts', 'a userName of 256 characters',        'kind, user_name, billable', "'user', repeat('\x{E9}', 252) || '%04d', true", 1],
+    ['accounts', 'a userName of 257 characters',        'kind, user_name, billable', "'user', repeat('\x{E9}', 253) || '%04d', true", 0],
+    ['accounts', 'a user not billable',                 'kind, user_name, billable', "'user', 'b%d', false", 0],
+    ['accounts', 'a provisioning account billable',     'kind, user_name, billable, idp_id', "'provisioning', 'b%d', true, $I", 0],
+    ['accounts', 'a user with an identity provider',    'kind, user_name, billable, idp_id', "'user', 'i%d', true, $I", 0],
+    ['accounts', 'a provisioning account without one',  'kind, user_name, billable', "'provisioning', 'i%d', false", 0],
+    ['accounts', 'exempt as itself',                    'id, kind, user_name, billable, name_key_exempt',
      "'00000000-0000-4000-8000-0000000000a1', 'user', 'x%d', true, '00000000-0000-4000-8000-0000000000a1'", 1],
-    ['exempt as another id',                'id, kind, user_name, billable, name_key_exempt',
+    ['accounts', 'exempt as another id',                'id, kind, user_name, billable, name_key_exempt',
      "'00000000-0000-4000-8000-0000000000a2', 'user', 'x%d', true, '00000000-0000-4000-8000-0000000000a3'", 0],
-);
-my @groups = (
-    ['a group',                         'display_name', "'g%d'", 1],
-    ['an empty displayName',            'display_name', "''", 0],
-    ['a displayName of 1 character',    'display_name', "chr(64 + %d)", 1],
-    ['a displayName of 256 characters', 'display_name', "repeat('\x{1D400}', 252) || '%04d'", 1],
-    ['a displayName of 257 characters', 'display_name', "repeat('\x{1D400}', 253) || '%04d'", 0],
-    ['exempt as itself',                'id, display_name, name_key_exempt',
+    ['groups', 'a group',                         'display_name', "'g%d'", 1],
+    ['groups', 'an empty displayName',            'display_name', "''", 0],
+    ['groups', 'a displayName of 1 character',    'display_name', "chr(64 + %d)", 1],
+    ['groups', 'a displayName of 256 characters', 'display_name', "repeat('\x{1D400}', 252) || '%04d'", 1],
+    ['groups', 'a displayName of 257 characters', 'display_name', "repeat('\x{1D400}', 253) || '%04d'", 0],
+    ['groups', 'exempt as itself',                'id, display_name, name_key_exempt',
      "'00000000-0000-4000-8000-0000000000b1', 'y%d', '00000000-0000-4000-8000-0000000000b1'", 1],
-    ['exempt as another id',            'id, display_name, name_key_exempt',
+    ['groups', 'exempt as another id',            'id, display_name, name_key_exempt',
      "'00000000-0000-4000-8000-0000000000b2', 'y%d', '00000000-0000-4000-8000-0000000000b3'", 0],
 );
 
@@ -120,7 +118,7 @@ sub rules {
            . "SELECT id, 'okta', 'Okta R1', 'test' FROM tenants WHERE slug = 'r1'");
     my $T = "(SELECT id FROM tenants WHERE slug = 'r1')";
     my $n = 0;
-    for my $c ((map { ['accounts', @$_] } @accounts), (map { ['groups', @$_] } @groups)) {
+    for my $c (@cases) {
         my ($table, $what, $cols, $vals, $ok) = @$c;
         my $sql = do { no warnings q(redundant); sprintf("INSERT INTO $table (tenant_id, $cols) VALUES ($T, $vals)", ++$n) };
         my ($rc, $out) = $try->($sql);
@@ -134,7 +132,7 @@ sub rules {
     }
     is($run->("SELECT count(*) FROM accounts a JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = 'r1'") . '/'
        . $run->("SELECT count(*) FROM groups g JOIN tenants t ON t.id = g.tenant_id WHERE t.slug = 'r1'"),
-       (grep { $_->[3] } @accounts) . '/' . (grep { $_->[3] } @groups),
+       (grep { $_->[0] eq 'accounts' && $_->[4] } @cases) . '/' . (grep { $_->[0] eq 'groups' && $_->[4] } @cases),
        "$where: exactly the rows the rules allow were stored");
     # an UPDATE is checked too, and a refused one changes nothing
     for my $u (["accounts SET billable = false WHERE user_name = 'u1'", 'a user made not billable'],
