@@ -39,6 +39,25 @@ void mod_scim_auth_verified(request_rec *r, const scim_store_req_t *rq, int basi
     mod_scim_lastused_record(r, rq->token.tenant_id, rq->token.token_id);
 }
 
+/* The connection's memo of the token it last sent (scim_jwt_verify_memo):
+ * Okta and Entra send one token on every request of a keep-alive
+ * connection, which then pays its MAC, base64url and JSON once. Kept in the
+ * connection's own configuration vector, so one thread at a time uses it
+ * (an HTTP/2 stream has a connection of its own), and gone with the
+ * connection. The token's row is still checked by every request's
+ * statement, so a revoked or deleted token is refused on the next request. */
+static scim_jwt_memo_t *conn_memo(conn_rec *c)
+{
+    scim_jwt_memo_t *m = ap_get_module_config(c->conn_config,
+                                              &scim_provision_module);
+
+    if (!m) {
+        m = scim_jwt_memo_make(c->pool);
+        ap_set_module_config(c->conn_config, &scim_provision_module, m);
+    }
+    return m;
+}
+
 int mod_scim_authenticate(request_rec *r, scim_store_req_t *rq,
                           const char **basic_user, const char **reason,
                           int *token_sent)
@@ -68,9 +87,10 @@ int mod_scim_authenticate(request_rec *r, scim_store_req_t *rq,
         return HTTP_UNAUTHORIZED;
     }
     len = strlen(token);
-    if (scim_jwt_verify(r->pool, conf->keys, token, len, conf->issuer,
-                        rq->tenant_slug,
-                        (apr_int64_t)apr_time_sec(apr_time_now()), &claims, reason)
+    if (scim_jwt_verify_memo(r->pool, conn_memo(r->connection), conf->keys,
+                             token, len, conf->issuer, rq->tenant_slug,
+                             (apr_int64_t)apr_time_sec(apr_time_now()), &claims,
+                             rq->token_hash, reason)
         != APR_SUCCESS) {
         if (!*reason) {
             *reason = "invalid token";
@@ -80,7 +100,6 @@ int mod_scim_authenticate(request_rec *r, scim_store_req_t *rq,
     rq->jti = claims.jti;
     rq->sub = claims.sub;
     rq->idp = claims.idp;
-    scim_sha256(token, len, rq->token_hash);
     *basic_user = user;
     return OK;
 }

@@ -623,6 +623,34 @@ static int is_valid_jti(apr_pool_t *tmp, const char *jti)
         && n == JTI_BYTES;
 }
 
+/* The time rules, with leeway; the claims are in [0, JWT_MAX_TIME] so this
+ * arithmetic cannot overflow whatever now is. 1 if c is valid at now. */
+static int time_ok(const scim_token_claims_t *c, apr_int64_t now,
+                   const char **reason)
+{
+    if (c->iat - SCIM_JWT_LEEWAY > now) {
+        *reason = "not yet valid (iat in the future)";
+        return 0;
+    }
+    if (c->nbf - SCIM_JWT_LEEWAY > now) {
+        *reason = "not yet valid (nbf in the future)";
+        return 0;
+    }
+    if (c->exp + SCIM_JWT_LEEWAY <= now) {
+        *reason = "expired";
+        return 0;
+    }
+    if (c->exp <= c->iat) {
+        *reason = "exp not after iat";
+        return 0;
+    }
+    if (c->exp - c->iat > SCIM_JWT_MAX_LIFETIME) {
+        *reason = "lifetime too long";
+        return 0;
+    }
+    return 1;
+}
+
 apr_status_t scim_jwt_verify(apr_pool_t *p, const scim_keyset_t *ks,
                              const char *token, apr_size_t len,
                              const char *expect_iss, const char *expect_tenant,
@@ -776,26 +804,8 @@ apr_status_t scim_jwt_verify(apr_pool_t *p, const scim_keyset_t *ks,
         *reason = "malformed jti";
         goto leave;
     }
-    /* 7. Time, with leeway; the claims are in [0, JWT_MAX_TIME] so this
-     * arithmetic cannot overflow whatever now is. */
-    if (c.iat - SCIM_JWT_LEEWAY > now) {
-        *reason = "not yet valid (iat in the future)";
-        goto leave;
-    }
-    if (c.nbf - SCIM_JWT_LEEWAY > now) {
-        *reason = "not yet valid (nbf in the future)";
-        goto leave;
-    }
-    if (c.exp + SCIM_JWT_LEEWAY <= now) {
-        *reason = "expired";
-        goto leave;
-    }
-    if (c.exp <= c.iat) {
-        *reason = "exp not after iat";
-        goto leave;
-    }
-    if (c.exp - c.iat > SCIM_JWT_MAX_LIFETIME) {
-        *reason = "lifetime too long";
+    /* 7. Time. */
+    if (!time_ok(&c, now, reason)) {
         goto leave;
     }
     c.kid = apr_pstrdup(p, c.kid);
@@ -806,4 +816,78 @@ leave:
         apr_pool_destroy(tmp);
     }
     return rv;
+}
+
+/* ---- the memo of a connection ------------------------------------------ */
+
+scim_jwt_memo_t *scim_jwt_memo_make(apr_pool_t *parent)
+{
+    scim_jwt_memo_t *m = apr_pcalloc(parent, sizeof(*m));
+
+    apr_pool_create(&m->pool, parent);
+    return m;
+}
+
+static scim_token_claims_t claims_dup(apr_pool_t *p, const scim_token_claims_t *c)
+{
+    scim_token_claims_t d = *c;
+
+    d.kid = apr_pstrdup(p, c->kid);
+    d.iss = apr_pstrdup(p, c->iss);
+    d.aud = apr_pstrdup(p, c->aud);
+    d.tid = apr_pstrdup(p, c->tid);
+    d.sub = apr_pstrdup(p, c->sub);
+    d.idp = apr_pstrdup(p, c->idp);
+    d.jti = apr_pstrdup(p, c->jti);
+    return d;
+}
+
+/* The memo holds this very token, verified with ks against iss and tenant. */
+static int recalls(const scim_jwt_memo_t *m, const scim_keyset_t *ks,
+                   const char *token, apr_size_t len, const char *iss,
+                   const char *tenant)
+{
+    return m->token && m->ks == ks && m->len == len && iss && tenant
+        && !strcmp(m->iss, iss) && !strcmp(m->tenant, tenant)
+        && scim_ct_equal((const unsigned char *)m->token,
+                         (const unsigned char *)token, len);
+}
+
+apr_status_t scim_jwt_verify_memo(apr_pool_t *p, scim_jwt_memo_t *m,
+                                  const scim_keyset_t *ks, const char *token,
+                                  apr_size_t len, const char *expect_iss,
+                                  const char *expect_tenant, apr_int64_t now,
+                                  scim_token_claims_t *out,
+                                  unsigned char sha256[32], const char **reason)
+{
+    apr_status_t rv;
+
+    *reason = NULL;
+    if (m && token && recalls(m, ks, token, len, expect_iss, expect_tenant)) {
+        if (!time_ok(&m->claims, now, reason)) {
+            memset(out, 0, sizeof(*out));
+            return APR_EINVAL;
+        }
+        *out = claims_dup(p, &m->claims);
+        memcpy(sha256, m->sha256, sizeof(m->sha256));
+        return APR_SUCCESS;
+    }
+    rv = scim_jwt_verify(p, ks, token, len, expect_iss, expect_tenant, now, out,
+                         reason);
+    if (rv != APR_SUCCESS) {
+        return rv; /* the memo keeps what it had */
+    }
+    scim_sha256(token, len, sha256);
+    if (m) {
+        /* one token at a time: the copies of the last one go first */
+        apr_pool_clear(m->pool);
+        m->ks = ks;
+        m->iss = apr_pstrdup(m->pool, expect_iss);
+        m->tenant = apr_pstrdup(m->pool, expect_tenant);
+        m->token = apr_pstrmemdup(m->pool, token, len);
+        m->len = len;
+        m->claims = claims_dup(m->pool, out);
+        memcpy(m->sha256, sha256, sizeof(m->sha256));
+    }
+    return APR_SUCCESS;
 }

@@ -99,4 +99,39 @@ apr_status_t scim_jwt_verify(apr_pool_t *p, const scim_keyset_t *ks,
                              apr_int64_t now, scim_token_claims_t *out,
                              const char **reason);
 
+/* What one connection last verified: a client sends the same token with
+ * every request, so its MAC, base64url and JSON need checking once per
+ * connection. Only a token that passed scim_jwt_verify is kept, with copies
+ * of what it was checked with (the key set, by identity: a new one comes
+ * only with a new configuration) and against (issuer and tenant). One token
+ * at a time: keeping another frees the copies of the last, so the memo
+ * stays the size of one token however many a connection sends. Not for
+ * sharing between threads: one per connection (or per HTTP/2 stream). */
+typedef struct {
+    apr_pool_t *pool; /* the copies below */
+    const scim_keyset_t *ks;
+    const char *iss, *tenant;
+    const char *token;
+    apr_size_t len;
+    scim_token_claims_t claims;
+    unsigned char sha256[32];
+} scim_jwt_memo_t;
+
+/* An empty memo, in a subpool of parent. */
+scim_jwt_memo_t *scim_jwt_memo_make(apr_pool_t *parent);
+
+/* scim_jwt_verify, and sha256 gets the token's SHA-256 on success. When m
+ * holds this token byte for byte, verified with ks against expect_iss and
+ * expect_tenant, only the time rules run again (at now); otherwise the
+ * token is verified in full, and m keeps it in place of the last if it
+ * passes (a refused token leaves m as it was). The claims are copied into
+ * p either way. m may be NULL: no memo. The token's row (revocation,
+ * expiry, deletion) is still the store's to check on every request. */
+apr_status_t scim_jwt_verify_memo(apr_pool_t *p, scim_jwt_memo_t *m,
+                                  const scim_keyset_t *ks, const char *token,
+                                  apr_size_t len, const char *expect_iss,
+                                  const char *expect_tenant, apr_int64_t now,
+                                  scim_token_claims_t *out,
+                                  unsigned char sha256[32], const char **reason);
+
 #endif /* SCIM_JWT_H */

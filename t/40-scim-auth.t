@@ -7,6 +7,7 @@ use Test::More;
 use Apache::Test ();
 use JSON::PP ();
 use MIME::Base64 ();
+use IO::Socket::INET ();
 use ScimTest;
 
 my ($res, $j);
@@ -180,6 +181,67 @@ is((scim_req('globex', 'GET', '/ServiceProviderConfig', "Bearer $jwt"))[0]->code
     is($res->code, 200, 'live again when the database says so (nothing cached)');
     sql("UPDATE tokens SET token_hash = decode(repeat('ab', 32), 'hex') WHERE id = '$tok->{id}'");
     is_401("Bearer $jwt", 'stored hash differs: 401', 1);
+}
+
+# --- one keep-alive connection, as Okta and Entra send: the connection's
+# memo of its token (scim_jwt_verify_memo) spares the MAC and JSON, never
+# the token's row, the time rules or the tenant
+{
+    my ($host, $port) = split /:/, Apache::TestRequest::hostport();
+    my $sock = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port, Proto => 'tcp', Timeout => 10)
+        or die "connect: $!";
+    # one request on the socket; (status, body) of its response
+    my $on_conn = sub {
+        my ($tenant, $auth) = @_;
+        print $sock "GET /t/$tenant/scim/v2/ServiceProviderConfig HTTP/1.1\r\nHost: $host:$port\r\n"
+            . "Authorization: $auth\r\n\r\n";
+        my $head = '';
+        while (my $line = <$sock>) { $head .= $line; last if $line eq "\r\n" }
+        my ($code) = $head =~ m{^HTTP/1\.1 (\d{3})};
+        my ($len) = $head =~ /^Content-Length: (\d+)/mi;
+        my $body = '';
+        read($sock, $body, $len) if $len;
+        return ($code // 0, $body, $head);
+    };
+    my $idp2 = new_idp('alice', 'acme', 'entra', 'Keep-alive Entra');
+    (undef, my $ta) = create_token('alice', 'acme', $idp2);
+    (undef, my $tb) = create_token('alice', 'acme', $idp2);
+    my ($a, $b) = ($ta->{token}, $tb->{token});
+    my $forged = $a;
+    substr($forged, -2, 1) = substr($forged, -2, 1) eq 'A' ? 'B' : 'A';
+    my @steps = (
+        ['acme', $a, 200, 'a token'],
+        ['acme', $a, 200, 'the same token again'],
+        ['acme', $forged, 401, 'the same token with its signature changed'],
+        ['acme', substr($a, 0, -1), 401, 'the token cut short by one character'],
+        ['acme', $a, 200, 'the first token after those'],
+        ['globex', $a, 401, "the token at another tenant's endpoint"],
+        ['acme', $b, 200, 'a second token'],
+        ['acme', $a, 200, 'the first again'],
+    );
+    for my $s (@steps) {
+        my ($code, $body, $head) = $on_conn->("$s->[0]", "Bearer $s->[1]");
+        is($code, $s->[2], "one connection: $s->[3]: $s->[2]") or diag($head . $body);
+    }
+    # deleted while the connection remembers it: refused by the next request
+    my ($code) = $on_conn->('acme', "Bearer $b");
+    is($code, 200, 'one connection: the second token, remembered');
+    ($res) = admin_req('alice', 'DELETE', 'acme', "api/identity-providers/$idp2/tokens/$tb->{id}");
+    is($res->code, 204, 'the second token deleted (on another connection)');
+    ($code, my $body, my $head) = $on_conn->('acme', "Bearer $b");
+    is($code, 401, 'one connection: the deleted token is refused at once') or diag($head . $body);
+    ($code) = $on_conn->('acme', "Bearer $a");
+    is($code, 200, 'one connection: the first token still works');
+    sql("UPDATE tokens SET created_at = now() - interval '1 year 1 minute', expires_at = now() - interval '1 second' WHERE id = '$ta->{id}'");
+    ($code) = $on_conn->('acme', "Bearer $a");
+    is($code, 401, 'one connection: the remembered token, expired by the database, is refused');
+    sql("DELETE FROM tokens WHERE id = '$ta->{id}'");
+    ($code) = $on_conn->('acme', "Bearer $a");
+    is($code, 401, 'one connection: the remembered token, its row gone, is refused');
+    (undef, my $tc) = create_token('alice', 'acme', $idp2);
+    ($code) = $on_conn->('acme', "Bearer $tc->{token}");
+    is($code, 200, 'one connection: a new token works on it');
+    close $sock;
 }
 
 # --- nothing but ServiceProviderConfig yet, and never without a token

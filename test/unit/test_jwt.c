@@ -1543,6 +1543,170 @@ START_TEST(mint_lifetime_from_caller)
 }
 END_TEST
 
+
+/* ---- the memo of a connection ----------------------------------------- */
+
+static apr_status_t recall(scim_jwt_memo_t *m, const scim_keyset_t *k,
+                           const char *tok, const char *iss, const char *tenant,
+                           apr_int64_t now, scim_token_claims_t *out,
+                           unsigned char hash[32], const char **reason)
+{
+    return scim_jwt_verify_memo(pool, m, k, tok, strlen(tok), iss, tenant, now,
+                                out, hash, reason);
+}
+
+START_TEST(memo_recalls_the_same_token)
+{
+    scim_jwt_memo_t *m = scim_jwt_memo_make(pool);
+    scim_token_claims_t c = claims(), out;
+    const char *tok = scim_jwt_sign(pool, scim_keyset_find(ks, "k1"), &c);
+    const char *reason = NULL, *kept;
+    unsigned char hash[32], want[32];
+
+    scim_sha256(tok, strlen(tok), want);
+    ck_assert_int_eq(recall(m, ks, tok, ISS, TENANT, NOW, &out, hash, &reason),
+                     APR_SUCCESS);
+    ck_assert_mem_eq(hash, want, 32);
+    ck_assert_ptr_nonnull(m->token);
+    kept = m->token;
+    /* the second time from the memo: same claims, same hash, memo unchanged */
+    memset(hash, 0, sizeof(hash));
+    memset(&out, 0, sizeof(out));
+    ck_assert_int_eq(recall(m, ks, tok, ISS, TENANT, NOW + 10, &out, hash,
+                            &reason),
+                     APR_SUCCESS);
+    ck_assert_ptr_null(reason);
+    ck_assert_ptr_eq(m->token, kept);
+    ck_assert_mem_eq(hash, want, 32);
+    ck_assert_str_eq(out.kid, "k1");
+    ck_assert_str_eq(out.sub, SUB);
+    ck_assert_str_eq(out.idp, "okta");
+    ck_assert_str_eq(out.jti, JTI);
+    ck_assert_str_eq(out.tid, TENANT);
+    ck_assert(out.exp == NOW + DAY);
+    /* the claims are the caller's copies, not the memo's */
+    ck_assert_ptr_ne(out.jti, m->claims.jti);
+    /* no memo at all: the same answer */
+    ck_assert_int_eq(recall(NULL, ks, tok, ISS, TENANT, NOW, &out, hash, &reason),
+                     APR_SUCCESS);
+    ck_assert_mem_eq(hash, want, 32);
+}
+END_TEST
+
+/* A remembered token still expires, and is still not valid before its
+ * time: the time rules run on every request. */
+START_TEST(memo_checks_time_again)
+{
+    scim_jwt_memo_t *m = scim_jwt_memo_make(pool);
+    scim_token_claims_t c = claims(), out;
+    const char *tok = scim_jwt_sign(pool, scim_keyset_find(ks, "k1"), &c);
+    const char *reason = NULL;
+    unsigned char hash[32];
+
+    ck_assert_int_eq(recall(m, ks, tok, ISS, TENANT, NOW, &out, hash, &reason),
+                     APR_SUCCESS);
+    ck_assert_int_eq(recall(m, ks, tok, ISS, TENANT,
+                            NOW + DAY + SCIM_JWT_LEEWAY, &out, hash, &reason),
+                     APR_EINVAL);
+    ck_assert_str_eq(reason, "expired");
+    ck_assert_ptr_null(out.jti);
+    ck_assert_int_eq(recall(m, ks, tok, ISS, TENANT,
+                            NOW - 100 - SCIM_JWT_LEEWAY - 1, &out, hash, &reason),
+                     APR_EINVAL);
+    ck_assert_str_eq(reason, "not yet valid (iat in the future)");
+    /* and valid again inside its window */
+    ck_assert_int_eq(recall(m, ks, tok, ISS, TENANT, NOW, &out, hash, &reason),
+                     APR_SUCCESS);
+}
+END_TEST
+
+/* Only the very bytes, checked with the same key set against the same
+ * issuer and tenant, are recalled; anything else is verified in full. */
+START_TEST(memo_recalls_nothing_else)
+{
+    scim_jwt_memo_t *m = scim_jwt_memo_make(pool);
+    scim_token_claims_t c = claims(), out;
+    const char *tok = scim_jwt_sign(pool, scim_keyset_find(ks, "k1"), &c);
+    const char *reason = NULL;
+    char *bad = apr_pstrdup(pool, tok);
+    apr_size_t n = strlen(bad);
+    scim_keyset_t *other = NULL;
+    const char *j = "{\"keys\":[{\"kty\":\"oct\",\"alg\":\"HS256\",\"kid\":"
+                    "\"k1\",\"k\":\"" KEY2_B64 "\"}]}";
+    const char *err = NULL;
+    unsigned char hash[32];
+
+    ck_assert_int_eq(recall(m, ks, tok, ISS, TENANT, NOW, &out, hash, &reason),
+                     APR_SUCCESS);
+    /* a changed signature: refused, and the memo keeps the good token */
+    bad[n - 2] = bad[n - 2] == 'A' ? 'B' : 'A';
+    ck_assert_int_eq(recall(m, ks, bad, ISS, TENANT, NOW, &out, hash, &reason),
+                     APR_EINVAL);
+    ck_assert_str_eq(reason, "bad signature");
+    ck_assert_str_eq(m->token, tok);
+    /* a prefix or an extension of the token */
+    ck_assert_int_eq(scim_jwt_verify_memo(pool, m, ks, tok, n - 1, ISS, TENANT,
+                                          NOW, &out, hash, &reason),
+                     APR_EINVAL);
+    ck_assert_int_ne(recall(m, ks, apr_pstrcat(pool, tok, "A", NULL), ISS,
+                            TENANT, NOW, &out, hash, &reason),
+                     APR_SUCCESS);
+    /* another tenant's location, another issuer */
+    ck_assert_int_eq(recall(m, ks, tok, ISS, "globex", NOW, &out, hash, &reason),
+                     APR_EINVAL);
+    ck_assert_str_eq(reason, "token of another tenant");
+    ck_assert_int_eq(recall(m, ks, tok, "https://other.example", TENANT, NOW,
+                            &out, hash, &reason),
+                     APR_EINVAL);
+    ck_assert_str_eq(reason, "wrong issuer");
+    /* another key set under the same kid (a new configuration) */
+    ck_assert_int_eq(scim_keyset_parse(pool, j, strlen(j), &other, &err),
+                     APR_SUCCESS);
+    ck_assert_int_eq(recall(m, other, tok, ISS, TENANT, NOW, &out, hash, &reason),
+                     APR_EINVAL);
+    ck_assert_str_eq(reason, "bad signature");
+    ck_assert_int_eq(recall(m, NULL, tok, ISS, TENANT, NOW, &out, hash, &reason),
+                     APR_EINVAL);
+    ck_assert_int_eq(recall(m, ks, tok, NULL, TENANT, NOW, &out, hash, &reason),
+                     APR_EINVAL);
+    /* the good token still recalls */
+    ck_assert_int_eq(recall(m, ks, tok, ISS, TENANT, NOW, &out, hash, &reason),
+                     APR_SUCCESS);
+}
+END_TEST
+
+/* One token at a time: a second valid token takes the place of the first,
+ * and a connection that alternates tokens keeps one token's copies. */
+START_TEST(memo_keeps_one_token)
+{
+    scim_jwt_memo_t *m = scim_jwt_memo_make(pool);
+    scim_token_claims_t c = claims(), out;
+    const char *t1 = scim_jwt_sign(pool, scim_keyset_find(ks, "k1"), &c);
+    const char *t2 = scim_jwt_sign(pool, scim_keyset_find(ks, "k2"), &c);
+    const char *reason = NULL;
+    unsigned char hash[32], want[32];
+    const char *first = NULL;
+    int i;
+
+    scim_sha256(t2, strlen(t2), want);
+    for (i = 0; i < 2000; i++) {
+        const char *t = (i % 2) ? t2 : t1;
+
+        ck_assert_int_eq(recall(m, ks, t, ISS, TENANT, NOW, &out, hash, &reason),
+                         APR_SUCCESS);
+        ck_assert_str_eq(m->token, t);
+        ck_assert_str_eq(out.kid, (i % 2) ? "k2" : "k1");
+        if (i == 1) {
+            ck_assert_mem_eq(hash, want, 32);
+        }
+        /* each copy lands where the last one was (the memo's pool is
+         * cleared, not grown): the two tokens have the same length */
+        first = first ? first : m->token;
+        ck_assert_ptr_eq(m->token, first);
+    }
+}
+END_TEST
+
 Suite *scim_jwt_suite(void)
 {
     Suite *s = suite_create("jwt");
@@ -1552,6 +1716,7 @@ Suite *scim_jwt_suite(void)
     TCase *claim = tcase_create("claims");
     TCase *keys = tcase_create("keyset");
     TCase *mint = tcase_create("mint");
+    TCase *memo = tcase_create("memo");
 
     tcase_add_checked_fixture(sign, setup, teardown);
     tcase_add_test(sign, sign_and_verify);
@@ -1619,5 +1784,12 @@ Suite *scim_jwt_suite(void)
     tcase_add_test(mint, mint_needs_every_input);
     tcase_add_test(mint, mint_lifetime_from_caller);
     suite_add_tcase(s, mint);
+
+    tcase_add_checked_fixture(memo, setup, teardown);
+    tcase_add_test(memo, memo_recalls_the_same_token);
+    tcase_add_test(memo, memo_checks_time_again);
+    tcase_add_test(memo, memo_recalls_nothing_else);
+    tcase_add_test(memo, memo_keeps_one_token);
+    suite_add_tcase(s, memo);
     return s;
 }
