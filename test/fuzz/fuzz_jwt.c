@@ -7,7 +7,10 @@
  * back to the same text), and split at the first newline into header and
  * claims texts that are correctly signed and then verified, so the fuzzer
  * also reaches the code after the MAC check (claim parsing and rules),
- * which it could never reach by guessing a signature.
+ * which it could never reach by guessing a signature. Both tokens also go
+ * through scim_jwt_verify_memo with one memo kept across inputs (as a
+ * keep-alive connection keeps it across requests): it must answer as
+ * scim_jwt_verify does, whatever token it remembers.
  * Build and run: see test/fuzz/README.md (make fuzz). */
 
 #include <stdint.h>
@@ -26,6 +29,7 @@
 
 static apr_pool_t *root;
 static scim_keyset_t *keys;
+static scim_jwt_memo_t *memo;
 
 /* One-time setup: APR and a key set with two keys (kids k1, k2). */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -41,10 +45,41 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     root = fuzz_root();
+    memo = scim_jwt_memo_make(root);
     if (scim_keyset_parse(root, ks, sizeof(ks) - 1, &keys, &err) != APR_SUCCESS) {
         __builtin_trap();
     }
     return 0;
+}
+
+/* The memo answers as scim_jwt_verify did (rv, reason, claims), with the
+ * token's SHA-256 on success. */
+static void check_memo(apr_pool_t *p, const char *tok, apr_size_t len,
+                       apr_status_t rv, const char *reason,
+                       const scim_token_claims_t *want)
+{
+    scim_token_claims_t out;
+    const char *why = NULL;
+    unsigned char hash[32], sha[32];
+    int i;
+
+    for (i = 0; i < 2; i++) { /* a miss, then (when valid) a hit */
+        FUZZ_ASSERT(scim_jwt_verify_memo(p, memo, keys, tok, len, FUZZ_ISS,
+                                         FUZZ_TENANT, FUZZ_NOW, &out, hash, &why)
+                    == rv);
+        if (rv != APR_SUCCESS) {
+            FUZZ_ASSERT(why && reason && !strcmp(why, reason));
+            continue;
+        }
+        scim_sha256(tok, len, sha);
+        FUZZ_ASSERT(!memcmp(hash, sha, 32));
+        FUZZ_ASSERT(!strcmp(out.kid, want->kid) && !strcmp(out.iss, want->iss)
+                    && !strcmp(out.aud, want->aud) && !strcmp(out.tid, want->tid)
+                    && !strcmp(out.sub, want->sub) && !strcmp(out.idp, want->idp)
+                    && !strcmp(out.jti, want->jti) && out.iat == want->iat
+                    && out.nbf == want->nbf && out.exp == want->exp);
+        FUZZ_ASSERT(memo->len == len && !memcmp(memo->token, tok, len));
+    }
 }
 
 /* Verify a correctly signed token over the given header and claims texts
@@ -64,9 +99,11 @@ static void verify_signed(apr_pool_t *p, const char *hdr, apr_size_t hlen,
                         NULL);
     scim_hmac_sha256(k->key, k->key_len, input, strlen(input), mac);
     input = apr_pstrcat(p, input, ".", scim_b64url_encode(p, mac, 32), NULL);
-    if (scim_jwt_verify(p, keys, input, strlen(input), FUZZ_ISS, FUZZ_TENANT,
-                        FUZZ_NOW, &out, &reason)
-        == APR_SUCCESS) {
+    apr_status_t rv = scim_jwt_verify(p, keys, input, strlen(input), FUZZ_ISS,
+                                      FUZZ_TENANT, FUZZ_NOW, &out, &reason);
+
+    check_memo(p, input, strlen(input), rv, reason, &out);
+    if (rv == APR_SUCCESS) {
         const char *err = NULL;
         json_t *h = scim_json_parse(p, hdr, hlen, 0, &err);
         const char *kid;
@@ -146,6 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rv != APR_SUCCESS && !reason) {
         __builtin_trap();
     }
+    check_memo(p, s, size, rv, reason, &out);
     rv = scim_keyset_parse(p, s, size, &ks, &err);
     if ((rv == APR_SUCCESS) != (ks != NULL) || (rv != APR_SUCCESS && !err)) {
         __builtin_trap();
