@@ -43,9 +43,11 @@ void mod_scim_auth_verified(request_rec *r, const scim_store_req_t *rq, int basi
  * Okta and Entra send one token on every request of a keep-alive
  * connection, which then pays its MAC, base64url and JSON once. Kept in the
  * connection's own configuration vector, so one thread at a time uses it
- * (an HTTP/2 stream has a connection of its own), and gone with the
- * connection. The token's row is still checked by every request's
- * statement, so a revoked or deleted token is refused on the next request. */
+ * (an HTTP/2 stream has a secondary connection of its own: never move the
+ * memo to c->master, which worker threads share), and gone with the
+ * connection. It holds the token's SHA-256 and claims, not the token. The
+ * token's row is still checked by every request's statement, so a revoked
+ * or deleted token is refused on the next request. */
 static scim_jwt_memo_t *conn_memo(conn_rec *c)
 {
     scim_jwt_memo_t *m = ap_get_module_config(c->conn_config,

@@ -105,9 +105,12 @@ const scim_jwk_t *scim_keyset_find(const scim_keyset_t *ks, const char *kid)
 
 scim_keyset_t *scim_keyset_new(apr_pool_t *p)
 {
+    /* Sets are made while the configuration is read, by one thread. */
+    static apr_uint64_t serials;
     scim_keyset_t *ks = apr_pcalloc(p, sizeof(*ks));
 
     ks->keys = apr_array_make(p, 2, sizeof(scim_jwk_t));
+    ks->serial = ++serials;
     return ks;
 }
 
@@ -824,7 +827,7 @@ scim_jwt_memo_t *scim_jwt_memo_make(apr_pool_t *parent)
 {
     scim_jwt_memo_t *m = apr_pcalloc(parent, sizeof(*m));
 
-    apr_pool_create(&m->pool, parent);
+    m->parent = parent;
     return m;
 }
 
@@ -842,15 +845,37 @@ static scim_token_claims_t claims_dup(apr_pool_t *p, const scim_token_claims_t *
     return d;
 }
 
-/* The memo holds this very token, verified with ks against iss and tenant. */
+/* The memo holds the token of this SHA-256, verified with ks against iss
+ * and tenant. */
 static int recalls(const scim_jwt_memo_t *m, const scim_keyset_t *ks,
-                   const char *token, apr_size_t len, const char *iss,
+                   const unsigned char sha256[32], const char *iss,
                    const char *tenant)
 {
-    return m->token && m->ks == ks && m->len == len && iss && tenant
+    return m->pool && ks && m->ks_serial == ks->serial && iss && tenant
         && !strcmp(m->iss, iss) && !strcmp(m->tenant, tenant)
-        && scim_ct_equal((const unsigned char *)m->token,
-                         (const unsigned char *)token, len);
+        && scim_ct_equal(m->sha256, sha256, sizeof(m->sha256));
+}
+
+/* m keeps this token in place of the last: the copies go into a new
+ * subpool, then the old one goes. */
+static void keep(scim_jwt_memo_t *m, const scim_keyset_t *ks,
+                 const unsigned char sha256[32], const char *iss,
+                 const char *tenant, const scim_token_claims_t *c)
+{
+    apr_pool_t *np;
+
+    if (apr_pool_create(&np, m->parent) != APR_SUCCESS) {
+        return;
+    }
+    m->iss = apr_pstrdup(np, iss);
+    m->tenant = apr_pstrdup(np, tenant);
+    m->claims = claims_dup(np, c);
+    m->ks_serial = ks->serial;
+    memcpy(m->sha256, sha256, sizeof(m->sha256));
+    if (m->pool) {
+        apr_pool_destroy(m->pool);
+    }
+    m->pool = np;
 }
 
 apr_status_t scim_jwt_verify_memo(apr_pool_t *p, scim_jwt_memo_t *m,
@@ -863,31 +888,27 @@ apr_status_t scim_jwt_verify_memo(apr_pool_t *p, scim_jwt_memo_t *m,
     apr_status_t rv;
 
     *reason = NULL;
-    if (m && token && recalls(m, ks, token, len, expect_iss, expect_tenant)) {
-        if (!time_ok(&m->claims, now, reason)) {
-            memset(out, 0, sizeof(*out));
-            return APR_EINVAL;
+    if (m && token) {
+        scim_sha256(token, len, sha256);
+        if (recalls(m, ks, sha256, expect_iss, expect_tenant)) {
+            if (!time_ok(&m->claims, now, reason)) {
+                memset(out, 0, sizeof(*out));
+                return APR_EINVAL;
+            }
+            *out = claims_dup(p, &m->claims);
+            return APR_SUCCESS;
         }
-        *out = claims_dup(p, &m->claims);
-        memcpy(sha256, m->sha256, sizeof(m->sha256));
-        return APR_SUCCESS;
     }
     rv = scim_jwt_verify(p, ks, token, len, expect_iss, expect_tenant, now, out,
                          reason);
     if (rv != APR_SUCCESS) {
         return rv; /* the memo keeps what it had */
     }
-    scim_sha256(token, len, sha256);
     if (m) {
-        /* one token at a time: the copies of the last one go first */
-        apr_pool_clear(m->pool);
-        m->ks = ks;
-        m->iss = apr_pstrdup(m->pool, expect_iss);
-        m->tenant = apr_pstrdup(m->pool, expect_tenant);
-        m->token = apr_pstrmemdup(m->pool, token, len);
-        m->len = len;
-        m->claims = claims_dup(m->pool, out);
-        memcpy(m->sha256, sha256, sizeof(m->sha256));
+        keep(m, ks, sha256, expect_iss, expect_tenant, out);
+    }
+    else {
+        scim_sha256(token, len, sha256);
     }
     return APR_SUCCESS;
 }

@@ -27,6 +27,8 @@ typedef struct {
 /* A JWK Set: the keys in file order (the first is the default signer). */
 typedef struct {
     apr_array_header_t *keys; /* of scim_jwk_t */
+    apr_uint64_t serial; /* this set among those the process made (the memo
+                          * below tells sets apart by it, not by address) */
 } scim_keyset_t;
 
 /* Parse a JWK Set (RFC 7517) of HS256 keys:
@@ -101,27 +103,27 @@ apr_status_t scim_jwt_verify(apr_pool_t *p, const scim_keyset_t *ks,
 
 /* What one connection last verified: a client sends the same token with
  * every request, so its MAC, base64url and JSON need checking once per
- * connection. Only a token that passed scim_jwt_verify is kept, with copies
- * of what it was checked with (the key set, by identity: a new one comes
- * only with a new configuration) and against (issuer and tenant). One token
- * at a time: keeping another frees the copies of the last, so the memo
- * stays the size of one token however many a connection sends. Not for
+ * connection. Only a token that passed scim_jwt_verify is kept, and not
+ * the token itself: its SHA-256 (which every request computes for the
+ * token's row anyway), with what it was checked with (the key set, by its
+ * serial) and against (issuer and tenant), and its claims. One token at a
+ * time: keeping another frees the copies of the last, so the memo stays
+ * the size of one token's claims however many a connection sends. Not for
  * sharing between threads: one per connection (or per HTTP/2 stream). */
 typedef struct {
-    apr_pool_t *pool; /* the copies below */
-    const scim_keyset_t *ks;
+    apr_pool_t *parent; /* of pool, made at the first keep */
+    apr_pool_t *pool; /* the copies below, or NULL: nothing kept */
+    apr_uint64_t ks_serial;
     const char *iss, *tenant;
-    const char *token;
-    apr_size_t len;
-    scim_token_claims_t claims;
     unsigned char sha256[32];
+    scim_token_claims_t claims;
 } scim_jwt_memo_t;
 
-/* An empty memo, in a subpool of parent. */
+/* An empty memo, whose copies will live in a subpool of parent. */
 scim_jwt_memo_t *scim_jwt_memo_make(apr_pool_t *parent);
 
 /* scim_jwt_verify, and sha256 gets the token's SHA-256 on success. When m
- * holds this token byte for byte, verified with ks against expect_iss and
+ * holds a token of this SHA-256, verified with ks against expect_iss and
  * expect_tenant, only the time rules run again (at now); otherwise the
  * token is verified in full, and m keeps it in place of the last if it
  * passes (a refused token leaves m as it was). The claims are copied into

@@ -190,53 +190,68 @@ is((scim_req('globex', 'GET', '/ServiceProviderConfig', "Bearer $jwt"))[0]->code
     my ($host, $port) = split /:/, Apache::TestRequest::hostport();
     my $sock = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port, Proto => 'tcp', Timeout => 10)
         or die "connect: $!";
-    # one request on the socket; (status, body) of its response
+    # one request on the socket; (status, body, head) of its response, status
+    # 0 if the server closed the connection (each read is bounded by alarm)
     my $on_conn = sub {
         my ($tenant, $auth) = @_;
-        print $sock "GET /t/$tenant/scim/v2/ServiceProviderConfig HTTP/1.1\r\nHost: $host:$port\r\n"
-            . "Authorization: $auth\r\n\r\n";
-        my $head = '';
-        while (my $line = <$sock>) { $head .= $line; last if $line eq "\r\n" }
+        my ($head, $body) = ('', '');
+        eval {
+            local $SIG{ALRM} = sub { die "timeout\n" };
+            alarm 30;
+            print $sock "GET /t/$tenant/scim/v2/ServiceProviderConfig HTTP/1.1\r\nHost: $host:$port\r\n"
+                . "Authorization: $auth\r\n\r\n";
+            while (my $line = <$sock>) { $head .= $line; last if $line eq "\r\n" }
+            my ($len) = $head =~ /^Content-Length: (\d+)/mi;
+            read($sock, $body, $len) if $len;
+            alarm 0;
+            1;
+        } or do { alarm 0; $head .= "(no answer: $@)" };
         my ($code) = $head =~ m{^HTTP/1\.1 (\d{3})};
-        my ($len) = $head =~ /^Content-Length: (\d+)/mi;
-        my $body = '';
-        read($sock, $body, $len) if $len;
-        return ($code // 0, $body, $head);
+        return ($code // 0, $body, $head || '(connection closed)');
     };
+    my $errlog = Apache::Test::vars('t_logs') . '/error_log';
     my $idp2 = new_idp('alice', 'acme', 'entra', 'Keep-alive Entra');
     (undef, my $ta) = create_token('alice', 'acme', $idp2);
     (undef, my $tb) = create_token('alice', 'acme', $idp2);
-    my ($a, $b) = ($ta->{token}, $tb->{token});
-    my $forged = $a;
+    my ($t1, $t2) = ($ta->{token}, $tb->{token});
+    my $forged = $t1;
     substr($forged, -2, 1) = substr($forged, -2, 1) eq 'A' ? 'B' : 'A';
     my @steps = (
-        ['acme', $a, 200, 'a token'],
-        ['acme', $a, 200, 'the same token again'],
-        ['acme', $forged, 401, 'the same token with its signature changed'],
-        ['acme', substr($a, 0, -1), 401, 'the token cut short by one character'],
-        ['acme', $a, 200, 'the first token after those'],
-        ['globex', $a, 401, "the token at another tenant's endpoint"],
-        ['acme', $b, 200, 'a second token'],
-        ['acme', $a, 200, 'the first again'],
+        ['acme', $t1, 200, 'a token'],
+        ['acme', $t1, 200, 'the same token again'],
+        ['acme', $forged, 401, 'the same token with its signature changed', 'bad signature'],
+        ['acme', substr($t1, 0, -1), 401, 'the token cut short by one character',
+         'signature is not canonical base64url|bad signature length'],
+        ['acme', $t1, 200, 'the first token after those'],
+        # the JWT check's own reason: the memo does not answer for another
+        # tenant (the token's row, which names its tenant, would refuse too)
+        ['globex', $t1, 401, "the token at another tenant's endpoint", 'token of another tenant'],
+        ['acme', $t2, 200, 'a second token'],
+        ['acme', $t1, 200, 'the first again'],
     );
     for my $s (@steps) {
-        my ($code, $body, $head) = $on_conn->("$s->[0]", "Bearer $s->[1]");
+        my $size = -s $errlog;
+        my ($code, $body, $head) = $on_conn->($s->[0], "Bearer $s->[1]");
         is($code, $s->[2], "one connection: $s->[3]: $s->[2]") or diag($head . $body);
+        next unless $s->[4];
+        my $log = log_tail($errlog, $size, qr/SCIM00030/, 1);
+        like($log, qr/SCIM00030: provisioning token rejected for tenant '\Q$s->[0]\E': (?:$s->[4])$/m,
+             "one connection: $s->[3]: the error log has the verifier's reason");
     }
     # deleted while the connection remembers it: refused by the next request
-    my ($code) = $on_conn->('acme', "Bearer $b");
+    my ($code) = $on_conn->('acme', "Bearer $t2");
     is($code, 200, 'one connection: the second token, remembered');
     ($res) = admin_req('alice', 'DELETE', 'acme', "api/identity-providers/$idp2/tokens/$tb->{id}");
     is($res->code, 204, 'the second token deleted (on another connection)');
-    ($code, my $body, my $head) = $on_conn->('acme', "Bearer $b");
+    ($code, my $body, my $head) = $on_conn->('acme', "Bearer $t2");
     is($code, 401, 'one connection: the deleted token is refused at once') or diag($head . $body);
-    ($code) = $on_conn->('acme', "Bearer $a");
+    ($code) = $on_conn->('acme', "Bearer $t1");
     is($code, 200, 'one connection: the first token still works');
     sql("UPDATE tokens SET created_at = now() - interval '1 year 1 minute', expires_at = now() - interval '1 second' WHERE id = '$ta->{id}'");
-    ($code) = $on_conn->('acme', "Bearer $a");
+    ($code) = $on_conn->('acme', "Bearer $t1");
     is($code, 401, 'one connection: the remembered token, expired by the database, is refused');
     sql("DELETE FROM tokens WHERE id = '$ta->{id}'");
-    ($code) = $on_conn->('acme', "Bearer $a");
+    ($code) = $on_conn->('acme', "Bearer $t1");
     is($code, 401, 'one connection: the remembered token, its row gone, is refused');
     (undef, my $tc) = create_token('alice', 'acme', $idp2);
     ($code) = $on_conn->('acme', "Bearer $tc->{token}");

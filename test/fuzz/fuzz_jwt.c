@@ -7,10 +7,11 @@
  * back to the same text), and split at the first newline into header and
  * claims texts that are correctly signed and then verified, so the fuzzer
  * also reaches the code after the MAC check (claim parsing and rules),
- * which it could never reach by guessing a signature. Both tokens also go
- * through scim_jwt_verify_memo with one memo kept across inputs (as a
- * keep-alive connection keeps it across requests): it must answer as
- * scim_jwt_verify does, whatever token it remembers.
+ * which it could never reach by guessing a signature. Both tokens also go,
+ * one after the other, through scim_jwt_verify_memo with one memo per input
+ * (as a keep-alive connection sends tokens one after another), under every
+ * configuration a connection could meet (issuer, tenant, key set, time):
+ * it must answer as scim_jwt_verify does under the same one.
  * Build and run: see test/fuzz/README.md (make fuzz). */
 
 #include <stdint.h>
@@ -28,8 +29,7 @@
 #define FUZZ_TENANT "acme"
 
 static apr_pool_t *root;
-static scim_keyset_t *keys;
-static scim_jwt_memo_t *memo;
+static scim_keyset_t *keys, *keys2;
 
 /* One-time setup: APR and a key set with two keys (kids k1, k2). */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -44,53 +44,85 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
     (void)argc;
     (void)argv;
+    /* the same kids over other key material: a new configuration */
+    static const char
+        ks2[] = "{\"keys\":["
+                "{\"kty\":\"oct\",\"alg\":\"HS256\",\"kid\":\"k1\","
+                "\"k\":\"Y2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2M\"},"
+                "{\"kty\":\"oct\",\"alg\":\"HS256\",\"kid\":\"k2\","
+                "\"k\":\"YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmI\"}]}";
+
     root = fuzz_root();
-    memo = scim_jwt_memo_make(root);
-    if (scim_keyset_parse(root, ks, sizeof(ks) - 1, &keys, &err) != APR_SUCCESS) {
+    if (scim_keyset_parse(root, ks, sizeof(ks) - 1, &keys, &err) != APR_SUCCESS
+        || scim_keyset_parse(root, ks2, sizeof(ks2) - 1, &keys2, &err)
+            != APR_SUCCESS) {
         __builtin_trap();
     }
     return 0;
 }
 
-/* The memo answers as scim_jwt_verify did (rv, reason, claims), with the
- * token's SHA-256 on success. */
-static void check_memo(apr_pool_t *p, const char *tok, apr_size_t len,
-                       apr_status_t rv, const char *reason,
-                       const scim_token_claims_t *want)
-{
-    scim_token_claims_t out;
-    const char *why = NULL;
-    unsigned char hash[32], sha[32];
-    int i;
+/* What a connection's requests could be checked with and against: the
+ * first and second are the same (a miss, then a hit), then another tenant,
+ * issuer, key set (k2 is the same in both sets, k1 not), a year later and
+ * earlier, and the first again. */
+static const struct {
+    const char *iss, *tenant;
+    int other_keys;
+    apr_int64_t dt;
+} configs[] = {
+    { FUZZ_ISS, FUZZ_TENANT, 0, 0 },
+    { FUZZ_ISS, FUZZ_TENANT, 0, 0 },
+    { FUZZ_ISS, "globex", 0, 0 },
+    { "https://other.example.test", FUZZ_TENANT, 0, 0 },
+    { FUZZ_ISS, FUZZ_TENANT, 1, 0 },
+    { FUZZ_ISS, FUZZ_TENANT, 0, 366 * 86400 },
+    { FUZZ_ISS, FUZZ_TENANT, 0, -366 * 86400 },
+    { FUZZ_ISS, FUZZ_TENANT, 0, 0 },
+};
 
-    for (i = 0; i < 2; i++) { /* a miss, then (when valid) a hit */
-        FUZZ_ASSERT(scim_jwt_verify_memo(p, memo, keys, tok, len, FUZZ_ISS,
-                                         FUZZ_TENANT, FUZZ_NOW, &out, hash, &why)
+/* Under each of configs, memo m answers for tok as scim_jwt_verify does
+ * (status, reason, claims), with the token's SHA-256 on success. */
+static void check_memo(apr_pool_t *p, scim_jwt_memo_t *m, const char *tok,
+                       apr_size_t len)
+{
+    unsigned char hash[32], sha[32];
+    apr_size_t i;
+
+    scim_sha256(tok, len, sha);
+    for (i = 0; i < sizeof(configs) / sizeof(configs[0]); i++) {
+        const scim_keyset_t *ks = configs[i].other_keys ? keys2 : keys;
+        apr_int64_t now = FUZZ_NOW + configs[i].dt;
+        scim_token_claims_t a, b;
+        const char *ra = NULL, *rb = NULL;
+        apr_status_t rv = scim_jwt_verify(p, ks, tok, len, configs[i].iss,
+                                          configs[i].tenant, now, &a, &ra);
+
+        FUZZ_ASSERT(scim_jwt_verify_memo(p, m, ks, tok, len, configs[i].iss,
+                                         configs[i].tenant, now, &b, hash, &rb)
                     == rv);
         if (rv != APR_SUCCESS) {
-            FUZZ_ASSERT(why && reason && !strcmp(why, reason));
+            FUZZ_ASSERT(ra && rb && !strcmp(ra, rb));
             continue;
         }
-        scim_sha256(tok, len, sha);
-        FUZZ_ASSERT(!memcmp(hash, sha, 32));
-        FUZZ_ASSERT(!strcmp(out.kid, want->kid) && !strcmp(out.iss, want->iss)
-                    && !strcmp(out.aud, want->aud) && !strcmp(out.tid, want->tid)
-                    && !strcmp(out.sub, want->sub) && !strcmp(out.idp, want->idp)
-                    && !strcmp(out.jti, want->jti) && out.iat == want->iat
-                    && out.nbf == want->nbf && out.exp == want->exp);
-        FUZZ_ASSERT(memo->len == len && !memcmp(memo->token, tok, len));
+        FUZZ_ASSERT(!memcmp(hash, sha, 32) && !memcmp(m->sha256, sha, 32));
+        FUZZ_ASSERT(!strcmp(a.kid, b.kid) && !strcmp(a.iss, b.iss)
+                    && !strcmp(a.aud, b.aud) && !strcmp(a.tid, b.tid)
+                    && !strcmp(a.sub, b.sub) && !strcmp(a.idp, b.idp)
+                    && !strcmp(a.jti, b.jti) && a.iat == b.iat && a.nbf == b.nbf
+                    && a.exp == b.exp);
     }
 }
 
 /* Verify a correctly signed token over the given header and claims texts
  * with key k1. */
-static void verify_signed(apr_pool_t *p, const char *hdr, apr_size_t hlen,
-                          const char *claims, apr_size_t clen)
+static void verify_signed(apr_pool_t *p, scim_jwt_memo_t *m, const char *hdr,
+                          apr_size_t hlen, const char *claims, apr_size_t clen)
 {
     const scim_jwk_t *k = scim_keyset_find(keys, "k1");
     scim_token_claims_t out;
     const char *reason = NULL, *input;
     unsigned char mac[32];
+    apr_status_t rv;
 
     input = apr_pstrcat(p,
                         scim_b64url_encode(p, (const unsigned char *)hdr, hlen),
@@ -99,10 +131,9 @@ static void verify_signed(apr_pool_t *p, const char *hdr, apr_size_t hlen,
                         NULL);
     scim_hmac_sha256(k->key, k->key_len, input, strlen(input), mac);
     input = apr_pstrcat(p, input, ".", scim_b64url_encode(p, mac, 32), NULL);
-    apr_status_t rv = scim_jwt_verify(p, keys, input, strlen(input), FUZZ_ISS,
-                                      FUZZ_TENANT, FUZZ_NOW, &out, &reason);
-
-    check_memo(p, input, strlen(input), rv, reason, &out);
+    rv = scim_jwt_verify(p, keys, input, strlen(input), FUZZ_ISS, FUZZ_TENANT,
+                         FUZZ_NOW, &out, &reason);
+    check_memo(p, m, input, strlen(input));
     if (rv == APR_SUCCESS) {
         const char *err = NULL;
         json_t *h = scim_json_parse(p, hdr, hlen, 0, &err);
@@ -174,6 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     scim_token_claims_t out;
     const char *reason = NULL, *err = NULL, *nl;
     scim_keyset_t *ks = NULL;
+    scim_jwt_memo_t *memo;
     apr_pool_t *p;
     apr_status_t rv;
 
@@ -183,7 +215,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rv != APR_SUCCESS && !reason) {
         __builtin_trap();
     }
-    check_memo(p, s, size, rv, reason, &out);
+    memo = scim_jwt_memo_make(p);
+    check_memo(p, memo, s, size);
     rv = scim_keyset_parse(p, s, size, &ks, &err);
     if ((rv == APR_SUCCESS) != (ks != NULL) || (rv != APR_SUCCESS && !err)) {
         __builtin_trap();
@@ -196,7 +229,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     check_base64(p, s, size);
     if (size <= SCIM_JWT_MAX_LEN && (nl = memchr(s, '\n', size)) != NULL) {
-        verify_signed(p, s, (apr_size_t)(nl - s), nl + 1,
+        verify_signed(p, memo, s, (apr_size_t)(nl - s), nl + 1,
                       size - (apr_size_t)(nl + 1 - s));
     }
     apr_pool_destroy(p);
