@@ -49,7 +49,12 @@ apr_status_t scim_keyset_load(apr_pool_t *p, const char *path,
 /* The key named kid, or NULL. */
 const scim_jwk_t *scim_keyset_find(const scim_keyset_t *ks, const char *kid);
 
-/* An empty key set, for scim_keyset_generate (`scimctl keygen`). */
+/* An empty key set with a new serial (every parsed or generated set is
+ * made here). The serial counter is not atomic: key sets are made while
+ * the configuration is read, or by one thread (scimctl, tests). Anything
+ * that ever changes or removes a key of an existing set must give it a new
+ * serial, or a connection's memo would recall a token checked with the
+ * old key. */
 scim_keyset_t *scim_keyset_new(apr_pool_t *p);
 
 /* Add a new random 32-byte key to ks, named kid or, if kid is NULL, a

@@ -1617,6 +1617,7 @@ START_TEST(memo_checks_time_again)
     scim_token_claims_t out;
     unsigned char hash[32];
 
+    memset(&out, 0xa5, sizeof(out));
     ck_assert_int_eq(recall(m, ks, tok, ISS, TENANT,
                             NOW + DAY + SCIM_JWT_LEEWAY, &out, hash, &reason),
                      APR_EINVAL);
@@ -1695,7 +1696,8 @@ static apr_status_t memo_pool_gone(void *live)
 
 START_TEST(memo_keeps_one_token)
 {
-    scim_jwt_memo_t *m = scim_jwt_memo_make(pool);
+    apr_pool_t *mp;
+    scim_jwt_memo_t *m;
     scim_token_claims_t c = claims(), out;
     const char *t1 = scim_jwt_sign(pool, scim_keyset_find(ks, "k1"), &c);
     const char *t2 = scim_jwt_sign(pool, scim_keyset_find(ks, "k2"), &c);
@@ -1704,6 +1706,8 @@ START_TEST(memo_keeps_one_token)
     apr_pool_t *seen = NULL;
     int i, live = 0;
 
+    apr_pool_create(&mp, pool);
+    m = scim_jwt_memo_make(mp);
     scim_sha256(t1, strlen(t1), want[0]);
     scim_sha256(t2, strlen(t2), want[1]);
     ck_assert_ptr_null(m->pool); /* nothing made before a token passes */
@@ -1718,12 +1722,11 @@ START_TEST(memo_keeps_one_token)
         ck_assert_str_eq(m->claims.kid, (i % 2) ? "k2" : "k1");
         /* each keep makes a new pool for the copies and frees the last one:
          * one pool is alive however many tokens came */
-        if (m->pool != seen) {
-            seen = m->pool;
-            live++;
-            apr_pool_cleanup_register(seen, &live, memo_pool_gone,
-                                      apr_pool_cleanup_null);
-        }
+        ck_assert_ptr_ne(m->pool, seen);
+        seen = m->pool;
+        live++;
+        apr_pool_cleanup_register(seen, &live, memo_pool_gone,
+                                  apr_pool_cleanup_null);
         ck_assert_int_eq(live, 1);
     }
     /* a refused token makes nothing */
@@ -1731,6 +1734,45 @@ START_TEST(memo_keeps_one_token)
                      APR_EINVAL);
     ck_assert_ptr_eq(m->pool, seen);
     ck_assert_int_eq(live, 1);
+    /* and the last pool goes with the connection's */
+    apr_pool_destroy(mp);
+    ck_assert_int_eq(live, 0);
+}
+END_TEST
+
+/* Key sets are told apart by their serial, not their address: a set made
+ * where a freed one was, with the same kid over other key material, is
+ * another set. */
+START_TEST(memo_key_sets_by_serial)
+{
+    const char *j1 = "{\"keys\":[{\"kty\":\"oct\",\"alg\":\"HS256\",\"kid\":"
+                     "\"k1\",\"k\":\"" KEY1_B64 "\"}]}";
+    const char *j2 = "{\"keys\":[{\"kty\":\"oct\",\"alg\":\"HS256\",\"kid\":"
+                     "\"k1\",\"k\":\"" KEY2_B64 "\"}]}";
+    scim_keyset_t *a = NULL, *b = NULL;
+    scim_jwt_memo_t *m = scim_jwt_memo_make(pool);
+    scim_token_claims_t c = claims(), out;
+    const char *tok = scim_jwt_sign(pool, scim_keyset_find(ks, "k1"), &c);
+    const char *err = NULL, *reason = NULL;
+    unsigned char hash[32];
+    apr_uint64_t first;
+    apr_pool_t *sp;
+
+    apr_pool_create(&sp, pool);
+    ck_assert_int_eq(scim_keyset_parse(sp, j1, strlen(j1), &a, &err),
+                     APR_SUCCESS);
+    first = a->serial;
+    ck_assert_int_eq(recall(m, a, tok, ISS, TENANT, NOW, &out, hash, &reason),
+                     APR_SUCCESS);
+    apr_pool_destroy(sp);
+    apr_pool_create(&sp, pool);
+    ck_assert_int_eq(scim_keyset_parse(sp, j2, strlen(j2), &b, &err),
+                     APR_SUCCESS);
+    ck_assert(b->serial != first);
+    ck_assert_int_eq(recall(m, b, tok, ISS, TENANT, NOW, &out, hash, &reason),
+                     APR_EINVAL);
+    ck_assert_str_eq(reason, "bad signature");
+    apr_pool_destroy(sp);
 }
 END_TEST
 
@@ -1817,6 +1859,7 @@ Suite *scim_jwt_suite(void)
     tcase_add_test(memo, memo_checks_time_again);
     tcase_add_test(memo, memo_recalls_nothing_else);
     tcase_add_test(memo, memo_keeps_one_token);
+    tcase_add_test(memo, memo_key_sets_by_serial);
     suite_add_tcase(s, memo);
     return s;
 }
