@@ -846,29 +846,26 @@ static scim_token_claims_t claims_dup(apr_pool_t *p, const scim_token_claims_t *
 }
 
 /* The memo holds the token of this SHA-256, verified with ks against iss
- * and tenant. */
+ * and tenant (which scim_jwt_verify required its claims to name). */
 static int recalls(const scim_jwt_memo_t *m, const scim_keyset_t *ks,
                    const unsigned char sha256[32], const char *iss,
                    const char *tenant)
 {
     return m->pool && ks && m->ks_serial == ks->serial && iss && tenant
-        && !strcmp(m->iss, iss) && !strcmp(m->tenant, tenant)
+        && !strcmp(m->claims.iss, iss) && !strcmp(m->claims.tid, tenant)
         && scim_ct_equal(m->sha256, sha256, sizeof(m->sha256));
 }
 
 /* m keeps this token in place of the last: the copies go into a new
  * subpool, then the old one goes. */
 static void keep(scim_jwt_memo_t *m, const scim_keyset_t *ks,
-                 const unsigned char sha256[32], const char *iss,
-                 const char *tenant, const scim_token_claims_t *c)
+                 const unsigned char sha256[32], const scim_token_claims_t *c)
 {
     apr_pool_t *np;
 
     if (apr_pool_create(&np, m->parent) != APR_SUCCESS) {
         return;
     }
-    m->iss = apr_pstrdup(np, iss);
-    m->tenant = apr_pstrdup(np, tenant);
     m->claims = claims_dup(np, c);
     m->ks_serial = ks->serial;
     memcpy(m->sha256, sha256, sizeof(m->sha256));
@@ -888,8 +885,10 @@ apr_status_t scim_jwt_verify_memo(apr_pool_t *p, scim_jwt_memo_t *m,
     apr_status_t rv;
 
     *reason = NULL;
-    if (m && token) {
+    if (token) {
         scim_sha256(token, len, sha256);
+    }
+    if (m && token) {
         if (recalls(m, ks, sha256, expect_iss, expect_tenant)) {
             if (!time_ok(&m->claims, now, reason)) {
                 memset(out, 0, sizeof(*out));
@@ -905,10 +904,7 @@ apr_status_t scim_jwt_verify_memo(apr_pool_t *p, scim_jwt_memo_t *m,
         return rv; /* the memo keeps what it had */
     }
     if (m) {
-        keep(m, ks, sha256, expect_iss, expect_tenant, out);
-    }
-    else {
-        scim_sha256(token, len, sha256);
+        keep(m, ks, sha256, out);
     }
     return APR_SUCCESS;
 }

@@ -111,7 +111,8 @@ apr_status_t scim_jwt_verify(apr_pool_t *p, const scim_keyset_t *ks,
  * connection. Only a token that passed scim_jwt_verify is kept, and not
  * the token itself: its SHA-256 (which every request computes for the
  * token's row anyway), with what it was checked with (the key set, by its
- * serial) and against (issuer and tenant), and its claims. One token at a
+ * serial), and its claims (whose iss and tid are the issuer and tenant it
+ * was checked against: scim_jwt_verify requires them). One token at a
  * time: keeping another frees the copies of the last, so the memo stays
  * the size of one token's claims however many a connection sends. Not for
  * sharing between threads: one per connection (or per HTTP/2 stream). */
@@ -119,7 +120,6 @@ typedef struct {
     apr_pool_t *parent; /* of pool, made at the first keep */
     apr_pool_t *pool; /* the copies below, or NULL: nothing kept */
     apr_uint64_t ks_serial;
-    const char *iss, *tenant;
     unsigned char sha256[32];
     scim_token_claims_t claims;
 } scim_jwt_memo_t;
