@@ -6,7 +6,11 @@
  * end is caught. Properties checked:
  *  - a rejection has a message that can go into a JSON error body;
  *  - an accepted document had no NUL byte, is nested no deeper than the
- *    limit, and survives scim_json_dump and a second parse unchanged.
+ *    limit, and survives scim_json_dump and a second parse unchanged;
+ *  - scim_json_dump writes the bytes of Jansson's json_dumps (compact), for
+ *    the parsed tree and for a string of the raw input bytes (NUL, control
+ *    characters and bytes that are not UTF-8 included: both escape the first
+ *    two and refuse the last).
  * Build and run: see test/fuzz/README.md (make fuzz). */
 
 #include <stdint.h>
@@ -46,11 +50,22 @@ static int depth_of(const json_t *j, int max)
     return 0;
 }
 
+/* scim_json_dump(j, 0) against Jansson's own compact dump. */
+static void same_as_jansson(apr_pool_t *p, const json_t *j)
+{
+    char *ours = scim_json_dump(p, j, 0);
+    char *theirs = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+
+    FUZZ_ASSERT((ours == NULL) == (theirs == NULL));
+    FUZZ_ASSERT(!ours || !strcmp(ours, theirs));
+    free(theirs);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p;
     const char *err = NULL, *text;
-    json_t *j, *again;
+    json_t *j, *again, *raw;
     char *dump;
     int max;
 
@@ -59,6 +74,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     max = data[0] % 40;
     apr_pool_create(&p, fuzz_root());
+    raw = json_stringn_nocheck((const char *)data + 1, size - 1);
+    same_as_jansson(p, raw);
+    json_decref(raw);
     j = scim_json_parse(p, (const char *)data + 1, size - 1, max, &err);
     if (!j) {
         fuzz_check_message(err);
@@ -71,6 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(depth_of(j, max + 1) <= max);
         dump = scim_json_dump(p, j, 0);
         FUZZ_ASSERT(dump != NULL);
+        same_as_jansson(p, j);
         FUZZ_ASSERT(fuzz_utf8_valid(dump, strlen(dump)));
         text = dump;
         again = scim_json_parse(p, text, strlen(text), max, &err);

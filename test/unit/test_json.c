@@ -261,6 +261,91 @@ START_TEST(dump_scalars_and_escapes)
 }
 END_TEST
 
+/* The module's own dump writes what Jansson's json_dumps writes: every
+ * escape, empty containers, numbers, a NUL inside a string, keys in
+ * insertion order; and refuses what Jansson refuses (bytes that are not
+ * UTF-8, a cycle is not possible to build through the API). */
+static void dump_matches_jansson(const json_t *j, const char *want)
+{
+    char *theirs = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *ours = scim_json_dump(pool, j, 0);
+
+    if (want) {
+        ck_assert_str_eq(ours, want);
+    }
+    if (theirs) {
+        ck_assert_str_eq(ours, theirs);
+    }
+    else {
+        ck_assert_ptr_null(ours);
+    }
+    free(theirs);
+}
+
+START_TEST(dump_same_bytes_as_jansson)
+{
+    json_t *j = json_object(), *a = json_array(), *deep = json_array();
+    int i;
+
+    json_object_set_new(j, "zz", json_string("tab\there \"q\" \\ \b\f\r\n"
+                                             "\x01\x1f\x7f\xc3\xa9\xf0\x9f\x98\x80/"));
+    json_object_set_new(j, "empty{}", json_object());
+    json_object_set_new(j, "empty[]", json_array());
+    json_object_set_new(j, "", json_stringn("a\0b", 3));
+    json_object_set_new(j, "int", json_integer(-9223372036854775807LL - 1));
+    json_object_set_new(j, "real", json_real(0.1));
+    json_object_set_new(j, "real2", json_real(1e300));
+    json_object_set_new(j, "real3", json_real(-3.0));
+    json_object_set_new(j, "bools", json_pack("[bbn]", 1, 0));
+    json_array_append_new(a, json_object());
+    json_array_append_new(a, json_pack("{s{s[i]}}", "x", "y", 1));
+    json_object_set_new(j, "nested", a);
+    json_object_set_new(j, "\xe2\x80\xa8key\"\\", json_true());
+    dump_matches_jansson(j, NULL);
+    ck_assert_str_eq(scim_json_dump(pool, json_object_get(j, ""), 0),
+                     "\"a\\u0000b\"");
+    ck_assert_str_eq(scim_json_dump(pool, json_object_get(j, "zz"), 0),
+                     "\"tab\\there \\\"q\\\" \\\\ \\b\\f\\r\\n\\u0001\\u001F"
+                     "\x7f\xc3\xa9\xf0\x9f\x98\x80/\"");
+    dump_matches_jansson(json_object_get(j, "empty{}"), "{}");
+    dump_matches_jansson(json_object_get(j, "empty[]"), "[]");
+    dump_matches_jansson(json_object_get(j, "nested"), "[{},{\"x\":{\"y\":[1]}}]");
+    json_decref(j);
+
+    /* bytes that are not UTF-8 (a string made without Jansson's check):
+     * refused by both, as a value; the module refuses them as a key too */
+    j = json_stringn_nocheck("ok\xc3(", 5);
+    dump_matches_jansson(j, NULL);
+    ck_assert_ptr_null(scim_json_dump(pool, j, 0));
+    json_decref(j);
+    j = json_stringn_nocheck("\xed\xa0\x80", 3); /* a surrogate */
+    ck_assert_ptr_null(scim_json_dump(pool, j, 0));
+    json_decref(j);
+    j = json_array();
+    json_array_append_new(j, json_stringn_nocheck("\xff", 1));
+    ck_assert_ptr_null(scim_json_dump(pool, j, 0));
+    json_decref(j);
+
+    /* deep nesting is written up to the module's limit, then refused */
+    a = deep;
+    for (i = 0; i < 100; i++) {
+        json_t *in = json_array();
+
+        json_array_append_new(a, in);
+        a = in;
+    }
+    dump_matches_jansson(deep, NULL);
+    for (i = 0; i < 2000; i++) {
+        json_t *in = json_array();
+
+        json_array_append_new(a, in);
+        a = in;
+    }
+    ck_assert_ptr_null(scim_json_dump(pool, deep, 0));
+    json_decref(deep);
+}
+END_TEST
+
 /* Splicing members into stored object text, without parsing it. */
 START_TEST(splice_members)
 {
@@ -338,6 +423,7 @@ Suite *scim_json_suite(void)
     tcase_add_test(own, pool_owns_value);
     tcase_add_test(own, dump_compact_utf8);
     tcase_add_test(own, dump_scalars_and_escapes);
+    tcase_add_test(own, dump_same_bytes_as_jansson);
     tcase_add_test(own, splice_members);
     tcase_add_test(own, splice_rejects_non_objects);
     suite_add_tcase(s, own);
