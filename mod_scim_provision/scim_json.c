@@ -23,9 +23,6 @@ json_t *scim_json_pool_own(apr_pool_t *p, json_t *j)
     return j;
 }
 
-/* Deepest bracket nesting of buf, counting only brackets outside strings,
- * stopping as soon as it exceeds max. Unbalanced or otherwise malformed
- * text is left for Jansson to report. */
 /* Bytes nesting_exceeds() stops at: 1 inside a string ('"', '\\'), 2
  * outside one ('"' and the brackets); the others are skipped in a tight
  * loop (a 1 KB user is mostly string bytes). */
@@ -33,6 +30,9 @@ static const unsigned char nest_class[256] = {
     ['"'] = 3, ['\\'] = 1, ['['] = 2, [']'] = 2, ['{'] = 2, ['}'] = 2,
 };
 
+/* Deepest bracket nesting of buf, counting only brackets outside strings,
+ * stopping as soon as it exceeds max. Unbalanced or otherwise malformed
+ * text is left for Jansson to report. */
 static int nesting_exceeds(const char *buf, apr_size_t len, int max)
 {
     const unsigned char *u = (const unsigned char *)buf;
@@ -256,7 +256,7 @@ static apr_size_t dump_value(const json_t *j, char *o, int depth)
         }
         k = (apr_size_t)len, key = buf;
         break;
-    case JSON_REAL: /* Jansson's own shortest form, without its table */
+    case JSON_REAL: /* Jansson's own form (json_dumpb mallocs a table: rare) */
         k = json_dumpb(j, buf, sizeof(buf), JSON_COMPACT | JSON_ENCODE_ANY);
         if (k == 0 || k > sizeof(buf)) {
             return DUMP_FAIL;
@@ -340,7 +340,11 @@ char *scim_json_dump(apr_pool_t *p, const json_t *j, size_t flags)
             return NULL;
         }
         out = apr_palloc(p, n + 1);
-        dump_value(j, out, 0);
+        /* the same walk again; a real whose json_dumpb fails now (out of
+         * memory) must not leave the block half written */
+        if (dump_value(j, out, 0) != n) {
+            return NULL;
+        }
         out[n] = '\0';
         return out;
     }

@@ -262,9 +262,9 @@ START_TEST(dump_scalars_and_escapes)
 END_TEST
 
 /* The module's own dump writes what Jansson's json_dumps writes: every
- * escape, empty containers, numbers, a NUL inside a string, keys in
- * insertion order; and refuses what Jansson refuses (bytes that are not
- * UTF-8, a cycle is not possible to build through the API). */
+ * escape, empty containers, numbers, a NUL inside a string or a key, keys
+ * in insertion order; and refuses what Jansson refuses (string values that
+ * are not UTF-8, a cycle). */
 static void dump_matches_jansson(const json_t *j, const char *want)
 {
     char *theirs = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -287,12 +287,15 @@ START_TEST(dump_same_bytes_as_jansson)
     json_t *j = json_object(), *a = json_array(), *deep = json_array();
     int i;
 
-    json_object_set_new(j, "zz", json_string("tab\there \"q\" \\ \b\f\r\n"
-                                             "\x01\x1f\x7f\xc3\xa9\xf0\x9f\x98\x80/"));
+    json_object_set_new(j, "zz",
+                        json_string("tab\there \"q\" \\ \b\f\r\n"
+                                    "\x01\x1f\x7f\xc3\xa9\xf0\x9f\x98\x80/"));
     json_object_set_new(j, "empty{}", json_object());
     json_object_set_new(j, "empty[]", json_array());
     json_object_set_new(j, "", json_stringn("a\0b", 3));
     json_object_set_new(j, "int", json_integer(-9223372036854775807LL - 1));
+    json_object_set_new(j, "intmax", json_integer(9223372036854775807LL));
+    json_object_setn_new(j, "k\0nul", 5, json_pack("[f,i,f]", 2.5, -7, 1e-7));
     json_object_set_new(j, "real", json_real(0.1));
     json_object_set_new(j, "real2", json_real(1e300));
     json_object_set_new(j, "real3", json_real(-3.0));
@@ -309,7 +312,8 @@ START_TEST(dump_same_bytes_as_jansson)
                      "\x7f\xc3\xa9\xf0\x9f\x98\x80/\"");
     dump_matches_jansson(json_object_get(j, "empty{}"), "{}");
     dump_matches_jansson(json_object_get(j, "empty[]"), "[]");
-    dump_matches_jansson(json_object_get(j, "nested"), "[{},{\"x\":{\"y\":[1]}}]");
+    dump_matches_jansson(json_object_get(j, "nested"),
+                         "[{},{\"x\":{\"y\":[1]}}]");
     json_decref(j);
 
     /* bytes that are not UTF-8 (a string made without Jansson's check):
@@ -318,24 +322,54 @@ START_TEST(dump_same_bytes_as_jansson)
     dump_matches_jansson(j, NULL);
     ck_assert_ptr_null(scim_json_dump(pool, j, 0));
     json_decref(j);
-    j = json_stringn_nocheck("\xed\xa0\x80", 3); /* a surrogate */
+    {
+        /* a surrogate, an overlong '/', above U+10FFFF, a truncated
+         * sequence, a stray continuation byte */
+        static const char *const bad[] = { "\xed\xa0\x80", "\xc0\xaf",
+                                           "\xf4\x90\x80\x80", "a\xe2\x82",
+                                           "\x80" };
+
+        for (i = 0; i < 5; i++) {
+            j = json_stringn_nocheck(bad[i], strlen(bad[i]));
+            dump_matches_jansson(j, NULL);
+            ck_assert_ptr_null(scim_json_dump(pool, j, 0));
+            json_decref(j);
+        }
+    }
+    /* a key that is not UTF-8: Jansson writes broken text, the module
+     * refuses it (only a *_nocheck call can make one) */
+    j = json_object();
+    json_object_setn_new_nocheck(j, "ok\xff", 3, json_true());
     ck_assert_ptr_null(scim_json_dump(pool, j, 0));
     json_decref(j);
+    /* a cycle: both refuse it (the module by its depth limit) */
+    a = json_array();
+    j = json_array();
+    json_array_append(a, j);
+    json_array_append(j, a);
+    dump_matches_jansson(a, NULL);
+    ck_assert_ptr_null(scim_json_dump(pool, a, 0));
+    json_array_clear(j);
+    json_decref(j);
+    json_decref(a);
     j = json_array();
     json_array_append_new(j, json_stringn_nocheck("\xff", 1));
     ck_assert_ptr_null(scim_json_dump(pool, j, 0));
     json_decref(j);
 
-    /* deep nesting is written up to the module's limit, then refused */
+    /* deep nesting is written up to the module's limit (1024 levels inside
+     * the outer array: Jansson writes the same bytes), then refused where
+     * Jansson still writes it */
     a = deep;
-    for (i = 0; i < 100; i++) {
+    for (i = 0; i < 1024; i++) {
         json_t *in = json_array();
 
         json_array_append_new(a, in);
         a = in;
     }
     dump_matches_jansson(deep, NULL);
-    for (i = 0; i < 2000; i++) {
+    ck_assert_ptr_nonnull(scim_json_dump(pool, deep, 0));
+    for (i = 0; i < 1; i++) {
         json_t *in = json_array();
 
         json_array_append_new(a, in);
