@@ -121,8 +121,10 @@ json_t *scim_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
  * compares the two byte for byte). Two walks of the tree: the first counts,
  * the second (o not NULL) writes; each is linear in the tree's size. */
 #define DUMP_FAIL ((apr_size_t)-1)
-#define DUMP_MAX_DEPTH \
-    1024 /* trees the module builds or parses are far shallower */
+/* Containers nested in one another, the outer one counted: the module's
+ * parses cap nesting at 64 or less, so only a cycle (which Jansson refuses
+ * too) reaches this; the recursion stays within about 50 KB of stack. */
+#define DUMP_MAX_DEPTH 256
 
 /* Bytes a dumped string cannot copy as they are: 1 an escape (control
  * characters, '"' and '\\'), 2 the lead or continuation of a UTF-8
@@ -235,7 +237,8 @@ static apr_size_t dump_value(const json_t *j, char *o, int depth)
     char buf[100];
     int len;
 
-    if (!j || depth > DUMP_MAX_DEPTH) {
+    if (!j
+        || ((json_is_array(j) || json_is_object(j)) && depth >= DUMP_MAX_DEPTH)) {
         return DUMP_FAIL;
     }
     switch (json_typeof(j)) {

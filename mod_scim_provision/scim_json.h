@@ -30,10 +30,13 @@ json_t *scim_json_pool_own(apr_pool_t *p, json_t *j);
  * plus any extra Jansson flags (e.g. JSON_INDENT(2)); NULL if j is NULL or
  * cannot be encoded. Scalars are allowed.
  * Without extra flags the module writes it, with the bytes of Jansson's
- * json_dumps (test/fuzz/fuzz_json.c compares them), except that it also
- * refuses an object key that is not UTF-8 (which Jansson writes broken, and
- * only a *_nocheck call can make) and a tree nested deeper than 1024 levels
- * (a cycle: every parse of the module caps nesting at 64 or less). */
+ * json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) (test/fuzz/fuzz_json.c
+ * compares them), except that it refuses an object key that is not UTF-8
+ * (Jansson writes broken text for it; only a *_nocheck call can make one)
+ * and a tree of more than 256 containers nested in one another, the outer
+ * one counted (Jansson writes it). Every parse of the module caps nesting at
+ * 64 or less, so only a cycle reaches that limit, and Jansson refuses a
+ * cycle too. */
 char *scim_json_dump(apr_pool_t *p, const json_t *j, size_t flags);
 
 /* Marks where the SCIM base URL goes in stored JSON fragments (a byte no

@@ -3,6 +3,7 @@
  */
 
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -282,6 +283,15 @@ static void dump_matches_jansson(const json_t *j, const char *want)
     free(theirs);
 }
 
+/* Where the module refuses what Jansson still writes. */
+static void jansson_writes(const json_t *j)
+{
+    char *theirs = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+
+    ck_assert_ptr_nonnull(theirs);
+    free(theirs);
+}
+
 START_TEST(dump_same_bytes_as_jansson)
 {
     json_t *j = json_object(), *a = json_array(), *deep = json_array();
@@ -318,7 +328,7 @@ START_TEST(dump_same_bytes_as_jansson)
 
     /* bytes that are not UTF-8 (a string made without Jansson's check):
      * refused by both, as a value; the module refuses them as a key too */
-    j = json_stringn_nocheck("ok\xc3(", 5);
+    j = json_stringn_nocheck("ok\xc3(", 4);
     dump_matches_jansson(j, NULL);
     ck_assert_ptr_null(scim_json_dump(pool, j, 0));
     json_decref(j);
@@ -329,7 +339,7 @@ START_TEST(dump_same_bytes_as_jansson)
                                            "\xf4\x90\x80\x80", "a\xe2\x82",
                                            "\x80" };
 
-        for (i = 0; i < 5; i++) {
+        for (i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++) {
             j = json_stringn_nocheck(bad[i], strlen(bad[i]));
             dump_matches_jansson(j, NULL);
             ck_assert_ptr_null(scim_json_dump(pool, j, 0));
@@ -341,6 +351,7 @@ START_TEST(dump_same_bytes_as_jansson)
     j = json_object();
     json_object_setn_new_nocheck(j, "ok\xff", 3, json_true());
     ck_assert_ptr_null(scim_json_dump(pool, j, 0));
+    jansson_writes(j);
     json_decref(j);
     /* a cycle: both refuse it (the module by its depth limit) */
     a = json_array();
@@ -357,26 +368,54 @@ START_TEST(dump_same_bytes_as_jansson)
     ck_assert_ptr_null(scim_json_dump(pool, j, 0));
     json_decref(j);
 
-    /* deep nesting is written up to the module's limit (1024 levels inside
-     * the outer array: Jansson writes the same bytes), then refused where
-     * Jansson still writes it */
+    /* 256 arrays nested in one another (the outer one counted), with a
+     * scalar inside the innermost: written, the bytes Jansson writes; one
+     * more array: refused, where Jansson still writes it */
     a = deep;
-    for (i = 0; i < 1024; i++) {
+    for (i = 1; i < 256; i++) {
         json_t *in = json_array();
 
         json_array_append_new(a, in);
         a = in;
     }
+    json_array_append_new(a, json_integer(7));
     dump_matches_jansson(deep, NULL);
     ck_assert_ptr_nonnull(scim_json_dump(pool, deep, 0));
-    for (i = 0; i < 1; i++) {
-        json_t *in = json_array();
-
-        json_array_append_new(a, in);
-        a = in;
-    }
+    json_array_clear(a);
+    json_array_append_new(a, json_array());
     ck_assert_ptr_null(scim_json_dump(pool, deep, 0));
+    jansson_writes(deep);
     json_decref(deep);
+}
+END_TEST
+
+/* Jansson's allocator for dump_write_pass_fails: malloc fails on its
+ * second call (json_dumpb of a real mallocs once per call). */
+static int alloc_calls;
+
+static void *second_malloc_fails(size_t n)
+{
+    return ++alloc_calls == 2 ? NULL : malloc(n);
+}
+
+/* A dump whose write pass fails (here: a real whose json_dumpb cannot
+ * malloc the second time) is refused, not returned half written. */
+START_TEST(dump_write_pass_fails)
+{
+    json_t *j = json_pack("{s:s,s:f}", "a", "b", "r", 0.5);
+    json_malloc_t old_malloc;
+    json_free_t old_free;
+    char *out;
+
+    json_get_alloc_funcs(&old_malloc, &old_free);
+    alloc_calls = 0;
+    json_set_alloc_funcs(second_malloc_fails, free);
+    out = scim_json_dump(pool, j, 0);
+    json_set_alloc_funcs(old_malloc, old_free);
+    ck_assert_int_eq(alloc_calls, 2);
+    ck_assert_ptr_null(out);
+    ck_assert_str_eq(scim_json_dump(pool, j, 0), "{\"a\":\"b\",\"r\":0.5}");
+    json_decref(j);
 }
 END_TEST
 
@@ -458,6 +497,7 @@ Suite *scim_json_suite(void)
     tcase_add_test(own, dump_compact_utf8);
     tcase_add_test(own, dump_scalars_and_escapes);
     tcase_add_test(own, dump_same_bytes_as_jansson);
+    tcase_add_test(own, dump_write_pass_fails);
     tcase_add_test(own, splice_members);
     tcase_add_test(own, splice_rejects_non_objects);
     suite_add_tcase(s, own);
