@@ -270,30 +270,38 @@ static apr_size_t dump_value(const json_t *j, char *o, int depth)
         return dump_string(json_string_value(j), json_string_length(j), o);
     case JSON_ARRAY:
         size = json_array_size(j);
-        n = 1;
-        for (i = 0; i < size; i++) {
-            if (o) {
-                o[n - 1] = i ? ',' : '[';
+        if (o) {
+            o[0] = '[';
+        }
+        for (n = 1, i = 0; i < size; i++) {
+            if (i) {
+                if (o) {
+                    o[n] = ',';
+                }
+                n++;
             }
             k = dump_value(json_array_get(j, i), o ? o + n : NULL, depth + 1);
             if (k == DUMP_FAIL) {
                 return DUMP_FAIL;
             }
-            n += k + 1;
+            n += k;
         }
         if (o) {
-            if (!size) {
-                *o = '[';
-            }
-            o[n - (size ? 1 : 0)] = ']';
+            o[n] = ']';
         }
-        return size ? n : 2;
+        return n + 1;
     case JSON_OBJECT: {
         void *it = json_object_iter((json_t *)j);
 
+        if (o) {
+            o[0] = '{';
+        }
         for (n = 1; it; it = json_object_iter_next((json_t *)j, it)) {
-            if (o) {
-                o[n - 1] = n == 1 ? '{' : ',';
+            if (n > 1) {
+                if (o) {
+                    o[n] = ',';
+                }
+                n++;
             }
             key = json_object_iter_key(it);
             k = dump_string(key, json_object_iter_key_len(it), o ? o + n : NULL);
@@ -310,15 +318,12 @@ static apr_size_t dump_value(const json_t *j, char *o, int depth)
             if (k == DUMP_FAIL) {
                 return DUMP_FAIL;
             }
-            n += k + 1;
+            n += k;
         }
         if (o) {
-            if (n == 1) {
-                *o = '{';
-            }
-            o[n == 1 ? 1 : n - 1] = '}';
+            o[n] = '}';
         }
-        return n == 1 ? 2 : n;
+        return n + 1;
     }
     default:
         return DUMP_FAIL;
