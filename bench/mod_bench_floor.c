@@ -25,6 +25,14 @@
  *       nothing else POST does (no token, no validation, no uniqueness test
  *       before the insert).  Informational: it separates what the table
  *       costs from what the module adds.
+ *   SetHandler bench-floor-insert   POST ...?prep=1&tenant=<uuid>&jti=..
+ *                                       &slug=..&hash=..&sub=..&idp=..
+ *       the same row written by the statement POST /Users runs, copied from
+ *       CREATE_USER in mod_scim_provision/scim_store_res.c: the token check
+ *       fused in, the name's key tested by NOT EXISTS, the columns the
+ *       module reads back.  What POST's SQL costs with nothing of the
+ *       module's C (no JWT, no SCIM validation, no normalising), the
+ *       ceiling of POST on this schema.  Informational.
  *
  * prep=1 uses the statement labelled by DBDPrepareSQL (server-side PREPARE
  * on each pooled connection, PQexecPrepared); without it the statement is
@@ -57,12 +65,14 @@ module AP_MODULE_DECLARE_DATA bench_floor_module;
 #define SELECT_TOKEN_SQL "WITH t AS (SELECT k.id AS token_id, k.tenant_id, k.account_id, k.account_name AS token_user, k.idp_type FROM tokens k WHERE k.jti = %s AND k.tenant_slug = %s AND k.token_hash = decode(%s, 'hex') AND k.account_id::text = lower(%s) AND k.idp_type = %s AND k.deleted_at IS NULL AND k.expires_at > now()) SELECT r.id, r.user_name, r.external_id, r.display_name, r.active, r.version, replace(to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', replace(to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', r.doc, t.token_id, t.tenant_id, t.account_id, t.token_user, t.idp_type FROM t JOIN accounts r ON r.tenant_id = t.tenant_id AND r.id = %s::uuid AND r.kind = 'user'"
 #define INSERT_SQL "INSERT INTO bench_floor (user_name, doc) VALUES (%s, %s::jsonb) RETURNING id"
 #define INSERT_USER_SQL "INSERT INTO accounts (tenant_id, kind, user_name, external_id, display_name, active, billable, doc) VALUES (%s::uuid, 'user', %s, %s, %s, true, true, %s::jsonb) RETURNING id"
+#define INSERT_TOKEN_SQL "WITH t AS (SELECT k.id AS token_id, k.tenant_id, k.account_id, k.account_name AS token_user, k.idp_type FROM tokens k WHERE k.jti = %s AND k.tenant_slug = %s AND k.token_hash = decode(%s, 'hex') AND k.account_id::text = lower(%s) AND k.idp_type = %s AND k.deleted_at IS NULL AND k.expires_at > now()), i AS (INSERT INTO accounts (tenant_id, kind, user_name, external_id, display_name, active, billable, doc) SELECT t.tenant_id, 'user', %s, %s, %s, %s::boolean, true, %s::jsonb FROM t WHERE NOT EXISTS (SELECT 1 FROM accounts o WHERE o.tenant_id = t.tenant_id AND o.user_name_key = scim_name_key_sql(%s)) RETURNING id, version, created_at, updated_at) SELECT t.token_id, t.tenant_id, t.account_id, t.token_user, t.idp_type, i.id, i.version, NULL::text, NULL::text, to_char((i.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), to_char((i.updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM t LEFT JOIN i ON true"
 /* clang-format on */
 /* labels given to the same texts by DBDPrepareSQL in the generated config */
 #define SELECT_LABEL       "bench_floor_select"
 #define SELECT_TOKEN_LABEL "bench_floor_select_token"
 #define INSERT_LABEL       "bench_floor_insert"
 #define INSERT_USER_LABEL  "bench_floor_insert_user"
+#define INSERT_TOKEN_LABEL "bench_floor_insert_token"
 
 #define MAX_BODY           65536
 
@@ -259,7 +269,7 @@ static int floor_insert(request_rec *r)
     apr_dbd_row_t *row = NULL;
     json_t *body, *un;
     ap_dbd_t *dbd;
-    const char *id, *tenant = arg(r, "tenant");
+    const char *id, *tenant = arg(r, "tenant"), *jti = arg(r, "jti");
     char *buf, *out;
     apr_size_t len;
     int rc;
@@ -283,13 +293,32 @@ static int floor_insert(request_rec *r)
         json_decref(body);
         return fail(r, NULL, 0, "no database connection");
     }
-    stmt = tenant ? statement(r, dbd, INSERT_USER_SQL, INSERT_USER_LABEL)
-                  : statement(r, dbd, INSERT_SQL, INSERT_LABEL);
+    if (tenant && jti) {
+        stmt = statement(r, dbd, INSERT_TOKEN_SQL, INSERT_TOKEN_LABEL);
+    }
+    else if (tenant) {
+        stmt = statement(r, dbd, INSERT_USER_SQL, INSERT_USER_LABEL);
+    }
+    else {
+        stmt = statement(r, dbd, INSERT_SQL, INSERT_LABEL);
+    }
     if (!stmt) {
         json_decref(body);
         return fail(r, dbd, 0, "prepare");
     }
-    if (tenant) {
+    if (tenant && jti) {
+        /* the tenant comes from the token's row; no row or a NULL id when
+         * the token is not live or the name is taken (a 500, an error) */
+        rc = apr_dbd_pvselect(dbd->driver, r->pool, dbd->handle, &res, stmt, 1,
+                              jti, arg(r, "slug"), arg(r, "hash"), arg(r, "sub"),
+                              arg(r, "idp"), json_string_value(un),
+                              json_string_value(
+                                  json_object_get(body, "externalId")),
+                              json_string_value(
+                                  json_object_get(body, "displayName")),
+                              "true", buf, json_string_value(un));
+    }
+    else if (tenant) {
         /* a NULL value is SQL NULL */
         rc = apr_dbd_pvselect(dbd->driver, r->pool, dbd->handle, &res, stmt, 1,
                               tenant, json_string_value(un),
@@ -305,7 +334,7 @@ static int floor_insert(request_rec *r)
     }
     if (rc != 0 || apr_dbd_num_tuples(dbd->driver, res) != 1
         || apr_dbd_get_row(dbd->driver, r->pool, res, &row, 1) != 0
-        || !(id = column(dbd, row, 0, r->pool))) {
+        || !(id = column(dbd, row, tenant && jti ? 5 : 0, r->pool))) {
         json_decref(body);
         return fail(r, dbd, rc, "insert");
     }
