@@ -1,14 +1,14 @@
 -- wrk script of bench/run: one request shape per run, chosen by environment
 -- variables (wrk passes no options to scripts otherwise).
 --   BENCH_MODE   get | filter | post | patch | put | delete | gpatch | getone
---                | floor-select | floor-insert
+--                | floor-select | floor-name | floor-insert
 --   BENCH_PATH   path prefix: /t/bench/scim/v2/Users, /floor/select, ...
 --   BENCH_QUERY  extra query string for the floor (e.g. "&prep=1")
 --   BENCH_TOKEN  provisioning token (Authorization: Bearer), SCIM modes only
 --   BENCH_IDS    file with one account id per line (get, patch, floor-select;
 --                delete: the users to delete, each used once: thread t of
 --                BENCH_THREADS takes lines t, t + T, t + 2T, ...)
---   BENCH_NAMES  file with one userName per line (filter)
+--   BENCH_NAMES  file with one userName per line (filter, floor-name)
 --   BENCH_USERS  file with "id<TAB>userName<TAB>externalId" per line (put:
 --                the full body keeps the user's own userName and externalId)
 --   BENCH_ID     the one id of getone (GET of one fixed user) and of gpatch
@@ -69,7 +69,7 @@ local one_id = os.getenv("BENCH_ID")
 local nthreads = tonumber(os.getenv("BENCH_THREADS") or "1")
 if mode == "get" or mode == "patch" or mode == "floor-select" or mode == "delete" then
    ids = lines(os.getenv("BENCH_IDS"))
-elseif mode == "filter" then
+elseif mode == "filter" or mode == "floor-name" then
    names = lines(os.getenv("BENCH_NAMES"))
 elseif mode == "put" then
    users = lines(os.getenv("BENCH_USERS")) -- "id<TAB>userName<TAB>externalId"
@@ -150,6 +150,8 @@ function request()
       return wrk.format("GET", path .. "/" .. any(ids), headers)
    elseif mode == "floor-select" then
       return wrk.format("GET", path .. "?id=" .. any(ids) .. query, headers)
+   elseif mode == "floor-name" then
+      return wrk.format("GET", path .. "?name=" .. urlencode(any(names)) .. query, headers)
    elseif mode == "filter" then
       local n = any(names)
       return wrk.format("GET", path .. "?filter=" .. urlencode('userName eq "' .. n .. '"'), headers)

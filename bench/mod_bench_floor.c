@@ -14,6 +14,15 @@
  *       the account's username since migration 10; the hash, deleted and
  *       expired): what that check costs PostgreSQL, with nothing of the
  *       module's C (no JWT, no SCIM).  Informational.
+ *   SetHandler bench-floor-select   GET ?name=<userName, URL-encoded>&prep=1
+ *                                       &jti=..&slug=..&hash=..&sub=..&idp=..
+ *       the statement of GET /Users?filter=userName eq "<name>" (the fixed
+ *       one, copied from LIST_USER_NAME in
+ *       mod_scim_provision/scim_store_res.c, with the module's default page
+ *       of 100 from the first): the token check fused in, the user looked
+ *       up by the key of the name.  The first row answered as the id's
+ *       GET is (id, meta, the document spliced in); no ListResponse, no
+ *       SCIM filter parsing.  Informational.
  *   SetHandler bench-floor-insert   POST <~1 KB SCIM user>[?prep=1]
  *       reads and parses the body with Jansson, one INSERT ... RETURNING into
  *       the scratch table bench_floor, answers the body plus "id" (Jansson
@@ -25,9 +34,10 @@
  *       nothing else POST does (no token, no validation, no uniqueness test
  *       before the insert).  Informational: it separates what the table
  *       costs from what the module adds.
- *   SetHandler bench-floor-insert   POST ...?prep=1&tenant=<uuid>&jti=..
- *                                       &slug=..&hash=..&sub=..&idp=..
- *       the same row written by the statement POST /Users runs, copied from
+ *   SetHandler bench-floor-insert   POST ...?prep=1&jti=..&slug=..&hash=..
+ *                                       &sub=..&idp=..
+ *       the same row (the tenant is the token's) written by the statement
+ *       POST /Users runs, copied from
  *       CREATE_USER in mod_scim_provision/scim_store_res.c: the token check
  *       fused in, the name's key tested by NOT EXISTS, the columns the
  *       module reads back.  What POST's SQL costs with nothing of the
@@ -63,6 +73,7 @@ module AP_MODULE_DECLARE_DATA bench_floor_module;
 /* clang-format off */
 #define SELECT_SQL "SELECT id, user_name, external_id, display_name, active, version, replace(to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', replace(to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', doc FROM accounts WHERE id = %s::uuid"
 #define SELECT_TOKEN_SQL "WITH t AS (SELECT k.id AS token_id, k.tenant_id, k.account_id, k.account_name AS token_user, k.idp_type FROM tokens k WHERE k.jti = %s AND k.tenant_slug = %s AND k.token_hash = decode(%s, 'hex') AND k.account_id::text = lower(%s) AND k.idp_type = %s AND k.deleted_at IS NULL AND k.expires_at > now()) SELECT r.id, r.user_name, r.external_id, r.display_name, r.active, r.version, replace(to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', replace(to_char(r.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ' ', 'T') || 'Z', r.doc, t.token_id, t.tenant_id, t.account_id, t.token_user, t.idp_type FROM t JOIN accounts r ON r.tenant_id = t.tenant_id AND r.id = %s::uuid AND r.kind = 'user'"
+#define SELECT_NAME_SQL "WITH t AS (SELECT k.id AS token_id, k.tenant_id, k.account_id, k.account_name AS token_user, k.idp_type FROM tokens k WHERE k.jti = %s AND k.tenant_slug = %s AND k.token_hash = decode(%s, 'hex') AND k.account_id::text = lower(%s) AND k.idp_type = %s AND k.deleted_at IS NULL AND k.expires_at > now()) SELECT t.token_id, t.tenant_id, t.account_id, t.token_user, t.idp_type, x.* FROM t LEFT JOIN LATERAL (SELECT r.id, r.version, r.doc::text, r.groups, to_char((r.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), to_char((r.updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM accounts r WHERE r.tenant_id = t.tenant_id AND r.user_name_key = scim_name_key_sql(%s) AND r.kind = 'user' ORDER BY r.created_at, r.id LIMIT %s::int OFFSET %s::int) x ON true"
 #define INSERT_SQL "INSERT INTO bench_floor (user_name, doc) VALUES (%s, %s::jsonb) RETURNING id"
 #define INSERT_USER_SQL "INSERT INTO accounts (tenant_id, kind, user_name, external_id, display_name, active, billable, doc) VALUES (%s::uuid, 'user', %s, %s, %s, true, true, %s::jsonb) RETURNING id"
 #define INSERT_TOKEN_SQL "WITH t AS (SELECT k.id AS token_id, k.tenant_id, k.account_id, k.account_name AS token_user, k.idp_type FROM tokens k WHERE k.jti = %s AND k.tenant_slug = %s AND k.token_hash = decode(%s, 'hex') AND k.account_id::text = lower(%s) AND k.idp_type = %s AND k.deleted_at IS NULL AND k.expires_at > now()), i AS (INSERT INTO accounts (tenant_id, kind, user_name, external_id, display_name, active, billable, doc) SELECT t.tenant_id, 'user', %s, %s, %s, %s::boolean, true, %s::jsonb FROM t WHERE NOT EXISTS (SELECT 1 FROM accounts o WHERE o.tenant_id = t.tenant_id AND o.user_name_key = scim_name_key_sql(%s)) RETURNING id, version, created_at, updated_at) SELECT t.token_id, t.tenant_id, t.account_id, t.token_user, t.idp_type, i.id, i.version, NULL::text, NULL::text, to_char((i.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), to_char((i.updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM t LEFT JOIN i ON true"
@@ -70,6 +81,7 @@ module AP_MODULE_DECLARE_DATA bench_floor_module;
 /* labels given to the same texts by DBDPrepareSQL in the generated config */
 #define SELECT_LABEL       "bench_floor_select"
 #define SELECT_TOKEN_LABEL "bench_floor_select_token"
+#define SELECT_NAME_LABEL  "bench_floor_select_name"
 #define INSERT_LABEL       "bench_floor_insert"
 #define INSERT_USER_LABEL  "bench_floor_insert_user"
 #define INSERT_TOKEN_LABEL "bench_floor_insert_token"
@@ -153,27 +165,95 @@ static int send_json(request_rec *r, int status, const char *text, apr_size_t le
     return OK;
 }
 
+/* obj (a JSON object) with "doc":<doc> added by splicing, not parsing. */
+static int send_with_doc(request_rec *r, json_t *obj, const char *doc)
+{
+    char *head, *out;
+    apr_size_t hlen, dlen;
+
+    head = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
+    if (!head) {
+        return fail(r, NULL, 0, "dump");
+    }
+    /* {..."meta":{...}} -> {...,"doc":<doc>} */
+    hlen = strlen(head) - 1;
+    dlen = strlen(doc);
+    out = apr_palloc(r->pool, hlen + 7 + dlen + 2);
+    memcpy(out, head, hlen);
+    memcpy(out + hlen, ",\"doc\":", 7);
+    memcpy(out + hlen + 7, doc, dlen);
+    out[hlen + 7 + dlen] = '}';
+    free(head);
+    return send_json(r, HTTP_OK, out, hlen + 7 + dlen + 1);
+}
+
+/* GET ?name=...: the filter's statement; 404 when the token is not live or
+ * no user has the name (an error of the row). */
+static int floor_select_name(request_rec *r, ap_dbd_t *dbd, const char *name,
+                             const char *jti)
+{
+    apr_dbd_prepared_t *stmt;
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    char *n = apr_pstrdup(r->pool, name);
+    const char *id, *doc;
+    json_t *obj;
+    int rc;
+
+    if (ap_unescape_url(n) != OK) {
+        return HTTP_BAD_REQUEST;
+    }
+    if (!(stmt = statement(r, dbd, SELECT_NAME_SQL, SELECT_NAME_LABEL))) {
+        return fail(r, dbd, 0, "prepare");
+    }
+    rc = apr_dbd_pvselect(dbd->driver, r->pool, dbd->handle, &res, stmt, 1, jti,
+                          arg(r, "slug"), arg(r, "hash"), arg(r, "sub"),
+                          arg(r, "idp"), n, "100", "0");
+    if (rc != 0) {
+        return fail(r, dbd, rc, "select");
+    }
+    if (apr_dbd_num_tuples(dbd->driver, res) < 1
+        || apr_dbd_get_row(dbd->driver, r->pool, res, &row, 1) != 0
+        || !(id = column(dbd, row, 5, r->pool))) {
+        return HTTP_NOT_FOUND;
+    }
+    obj = json_pack("{s:s, s:{s:s, s:o, s:o, s:o}}", "id", id, "meta",
+                    "resourceType", "User", "version",
+                    nullable(column(dbd, row, 6, r->pool)), "created",
+                    nullable(column(dbd, row, 9, r->pool)), "lastModified",
+                    nullable(column(dbd, row, 10, r->pool)));
+    doc = column(dbd, row, 7, r->pool);
+    if (!obj || !doc) {
+        json_decref(obj);
+        return fail(r, NULL, 0, "row to JSON");
+    }
+    return send_with_doc(r, obj, doc);
+}
+
 static int floor_select(request_rec *r)
 {
-    const char *id = arg(r, "id"), *jti = arg(r, "jti");
+    const char *id = arg(r, "id"), *jti = arg(r, "jti"), *name = arg(r, "name");
     apr_dbd_prepared_t *stmt;
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
     ap_dbd_t *dbd;
     json_t *obj;
     const char *doc, *active;
-    char *head, *out;
-    apr_size_t hlen, dlen;
+    char *head;
     int rc;
 
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;
     }
-    if (!id || strlen(id) != 36) {
+    if ((!id || strlen(id) != 36) && !(name && jti)) {
         return HTTP_BAD_REQUEST;
     }
     if (!dbd_acquire || !(dbd = dbd_acquire(r))) {
         return fail(r, NULL, 0, "no database connection");
+    }
+    if (name && jti) {
+        return floor_select_name(r, dbd, name, jti);
     }
     stmt = jti ? statement(r, dbd, SELECT_TOKEN_SQL, SELECT_TOKEN_LABEL)
                : statement(r, dbd, SELECT_SQL, SELECT_LABEL);
@@ -222,18 +302,8 @@ static int floor_select(request_rec *r)
         free(head);
         return rc;
     }
-    /* pass the document through: {..."meta":{...}} -> {...,"doc":<doc>} */
-    head = json_dumps(obj, JSON_COMPACT);
-    json_decref(obj);
-    hlen = strlen(head) - 1;
-    dlen = strlen(doc);
-    out = apr_palloc(r->pool, hlen + 7 + dlen + 2);
-    memcpy(out, head, hlen);
-    memcpy(out + hlen, ",\"doc\":", 7);
-    memcpy(out + hlen + 7, doc, dlen);
-    out[hlen + 7 + dlen] = '}';
-    free(head);
-    return send_json(r, HTTP_OK, out, hlen + 7 + dlen + 1);
+    /* pass the document through */
+    return send_with_doc(r, obj, doc);
 }
 
 static int read_body(request_rec *r, char **buf, apr_size_t *len)
@@ -293,7 +363,7 @@ static int floor_insert(request_rec *r)
         json_decref(body);
         return fail(r, NULL, 0, "no database connection");
     }
-    if (tenant && jti) {
+    if (jti) {
         stmt = statement(r, dbd, INSERT_TOKEN_SQL, INSERT_TOKEN_LABEL);
     }
     else if (tenant) {
@@ -306,7 +376,7 @@ static int floor_insert(request_rec *r)
         json_decref(body);
         return fail(r, dbd, 0, "prepare");
     }
-    if (tenant && jti) {
+    if (jti) {
         /* the tenant comes from the token's row; no row or a NULL id when
          * the token is not live or the name is taken (a 500, an error) */
         rc = apr_dbd_pvselect(dbd->driver, r->pool, dbd->handle, &res, stmt, 1,
@@ -332,11 +402,18 @@ static int floor_insert(request_rec *r)
         rc = apr_dbd_pvselect(dbd->driver, r->pool, dbd->handle, &res, stmt, 1,
                               json_string_value(un), buf);
     }
-    if (rc != 0 || apr_dbd_num_tuples(dbd->driver, res) != 1
-        || apr_dbd_get_row(dbd->driver, r->pool, res, &row, 1) != 0
-        || !(id = column(dbd, row, tenant && jti ? 5 : 0, r->pool))) {
+    if (rc != 0) {
         json_decref(body);
         return fail(r, dbd, rc, "insert");
+    }
+    if (apr_dbd_num_tuples(dbd->driver, res) != 1
+        || apr_dbd_get_row(dbd->driver, r->pool, res, &row, 1) != 0
+        || !(id = column(dbd, row, jti ? 5 : 0, r->pool))) {
+        json_decref(body);
+        return fail(r, NULL, 0,
+                    jti ? "insert: no row (the token is not live or the name "
+                          "is taken)"
+                        : "insert: no row");
     }
     json_object_set_new(body, "id", json_string(id));
     out = json_dumps(body, JSON_COMPACT);
