@@ -201,7 +201,7 @@ static int floor_select_name(request_rec *r, ap_dbd_t *dbd, const char *name,
     json_t *obj;
     int rc;
 
-    if (ap_unescape_url(n) != OK) {
+    if (ap_unescape_all(n) != OK) {
         return HTTP_BAD_REQUEST;
     }
     if (!(stmt = statement(r, dbd, SELECT_NAME_SQL, SELECT_NAME_LABEL))) {
