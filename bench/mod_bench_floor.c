@@ -39,10 +39,12 @@
  *       the same row (the tenant is the token's) written by the statement
  *       POST /Users runs, copied from
  *       CREATE_USER in mod_scim_provision/scim_store_res.c: the token check
- *       fused in, the name's key tested by NOT EXISTS, the columns the
- *       module reads back.  What POST's SQL costs with nothing of the
- *       module's C (no JWT, no SCIM validation, no normalising), the
- *       ceiling of POST on this schema.  Informational.
+ *       fused in, the new user's version 7 id made as the module makes
+ *       it (scim_uuid7() of mod_scim_provision/scim_util.c, built in), the
+ *       name's key tested by NOT EXISTS, the columns the module reads
+ *       back.  What POST's SQL costs with nothing of the module's C (no
+ *       JWT, no SCIM validation, no normalising), an approximate bound of
+ *       POST on this schema.  Informational.
  *
  * prep=1 uses the statement labelled by DBDPrepareSQL (server-side PREPARE
  * on each pooled connection, PQexecPrepared); without it the statement is
@@ -66,6 +68,8 @@
 
 #include <jansson.h>
 
+#include "scim_util.h" /* scim_uuid7(), from the module's core */
+
 module AP_MODULE_DECLARE_DATA bench_floor_module;
 
 /* one line each: bench/run copies these texts into DBDPrepareSQL */
@@ -76,7 +80,7 @@ module AP_MODULE_DECLARE_DATA bench_floor_module;
 #define SELECT_NAME_SQL "WITH t AS (SELECT k.id AS token_id, k.tenant_id, k.account_id, k.account_name AS token_user, k.idp_type FROM tokens k WHERE k.jti = %s AND k.tenant_slug = %s AND k.token_hash = decode(%s, 'hex') AND k.account_id::text = lower(%s) AND k.idp_type = %s AND k.deleted_at IS NULL AND k.expires_at > now()) SELECT t.token_id, t.tenant_id, t.account_id, t.token_user, t.idp_type, x.* FROM t LEFT JOIN LATERAL (SELECT r.id, r.version, r.doc::text, r.groups, to_char((r.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), to_char((r.updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM accounts r WHERE r.tenant_id = t.tenant_id AND r.user_name_key = scim_name_key_sql(%s) AND r.kind = 'user' ORDER BY r.created_at, r.id LIMIT %s::int OFFSET %s::int) x ON true"
 #define INSERT_SQL "INSERT INTO bench_floor (user_name, doc) VALUES (%s, %s::jsonb) RETURNING id"
 #define INSERT_USER_SQL "INSERT INTO accounts (tenant_id, kind, user_name, external_id, display_name, active, billable, doc) VALUES (%s::uuid, 'user', %s, %s, %s, true, true, %s::jsonb) RETURNING id"
-#define INSERT_TOKEN_SQL "WITH t AS (SELECT k.id AS token_id, k.tenant_id, k.account_id, k.account_name AS token_user, k.idp_type FROM tokens k WHERE k.jti = %s AND k.tenant_slug = %s AND k.token_hash = decode(%s, 'hex') AND k.account_id::text = lower(%s) AND k.idp_type = %s AND k.deleted_at IS NULL AND k.expires_at > now()), i AS (INSERT INTO accounts (tenant_id, kind, user_name, external_id, display_name, active, billable, doc) SELECT t.tenant_id, 'user', %s, %s, %s, %s::boolean, true, %s::jsonb FROM t WHERE NOT EXISTS (SELECT 1 FROM accounts o WHERE o.tenant_id = t.tenant_id AND o.user_name_key = scim_name_key_sql(%s)) RETURNING id, version, created_at, updated_at) SELECT t.token_id, t.tenant_id, t.account_id, t.token_user, t.idp_type, i.id, i.version, NULL::text, NULL::text, to_char((i.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), to_char((i.updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM t LEFT JOIN i ON true"
+#define INSERT_TOKEN_SQL "WITH t AS (SELECT k.id AS token_id, k.tenant_id, k.account_id, k.account_name AS token_user, k.idp_type FROM tokens k WHERE k.jti = %s AND k.tenant_slug = %s AND k.token_hash = decode(%s, 'hex') AND k.account_id::text = lower(%s) AND k.idp_type = %s AND k.deleted_at IS NULL AND k.expires_at > now()), i AS (INSERT INTO accounts (id, tenant_id, kind, user_name, external_id, display_name, active, billable, doc) SELECT %s::uuid, t.tenant_id, 'user', %s, %s, %s, %s::boolean, true, %s::jsonb FROM t WHERE NOT EXISTS (SELECT 1 FROM accounts o WHERE o.tenant_id = t.tenant_id AND o.user_name_key = scim_name_key_sql(%s)) RETURNING id, version, created_at, updated_at) SELECT t.token_id, t.tenant_id, t.account_id, t.token_user, t.idp_type, i.id, i.version, NULL::text, NULL::text, to_char((i.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), to_char((i.updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM t LEFT JOIN i ON true"
 /* clang-format on */
 /* labels given to the same texts by DBDPrepareSQL in the generated config */
 #define SELECT_LABEL       "bench_floor_select"
@@ -377,11 +381,17 @@ static int floor_insert(request_rec *r)
         return fail(r, dbd, 0, "prepare");
     }
     if (jti) {
+        char nid[37];
+
         /* the tenant comes from the token's row; no row or a NULL id when
          * the token is not live or the name is taken (a 500, an error) */
+        if (scim_uuid7(apr_time_now(), nid) != APR_SUCCESS) {
+            json_decref(body);
+            return fail(r, dbd, 0, "random");
+        }
         rc = apr_dbd_pvselect(dbd->driver, r->pool, dbd->handle, &res, stmt, 1,
                               jti, arg(r, "slug"), arg(r, "hash"), arg(r, "sub"),
-                              arg(r, "idp"), json_string_value(un),
+                              arg(r, "idp"), nid, json_string_value(un),
                               json_string_value(
                                   json_object_get(body, "externalId")),
                               json_string_value(

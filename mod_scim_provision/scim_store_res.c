@@ -535,9 +535,9 @@ static void user_args(const scim_res_write_t *w, const char **args)
  * by its SQLSTATE, whatever the server's lc_messages (t/80's twelve parallel
  * creations of one name; t/69 holds the other writer open, in German). */
 static const char *const CREATE_USER = TOKEN_CTE
-    ", i AS (INSERT INTO accounts (tenant_id, kind, user_name, "
+    ", i AS (INSERT INTO accounts (id, tenant_id, kind, user_name, "
     "external_id, display_name, active, billable, doc) "
-    "SELECT t.tenant_id, 'user', %s, %s, %s, %s::boolean, true, "
+    "SELECT %s::uuid, t.tenant_id, 'user', %s, %s, %s, %s::boolean, true, "
     "%s::jsonb FROM t WHERE NOT EXISTS (SELECT 1 FROM accounts o "
     "WHERE o.tenant_id = t.tenant_id AND o.user_name_key = "
     "scim_name_key_sql(%s)) RETURNING id, version, created_at, updated_at) "
@@ -545,8 +545,8 @@ static const char *const CREATE_USER = TOKEN_CTE
     ", " WRITTEN_COLS("i", "NULL::text") " FROM t LEFT JOIN i ON true";
 
 static const char *const CREATE_GROUP = TOKEN_CTE
-    ", i AS (INSERT INTO groups (tenant_id, display_name, "
-    "external_id, doc) SELECT t.tenant_id, %s, %s, %s::jsonb FROM t "
+    ", i AS (INSERT INTO groups (id, tenant_id, display_name, "
+    "external_id, doc) SELECT %s::uuid, t.tenant_id, %s, %s, %s::jsonb FROM t "
     "WHERE " MEMBERS_OK " AND NOT EXISTS (SELECT 1 FROM groups o "
     "WHERE o.tenant_id = t.tenant_id AND o.display_name_key = "
     "scim_name_key_sql(%s)) RETURNING *), "
@@ -559,27 +559,35 @@ static const char *const CREATE_GROUP = TOKEN_CTE
 apr_status_t scim_store_res_create(scim_store_req_t *rq, scim_res_type_e type,
                                    const scim_res_write_t *w, scim_res_t **out)
 {
-    const char *args[8], *arr = "{}";
+    const char *args[9], *arr = "{}";
+    char id[37];
     scim_rows_t *rows;
     apr_status_t rv;
 
     *out = NULL;
+    /* the new resource's id, made here rather than by the columns' default
+     * gen_random_uuid(): see scim_uuid7() */
+    if (scim_uuid7(apr_time_now(), id) != APR_SUCCESS) {
+        rq->db->error = "the random generator failed";
+        return APR_EGENERAL;
+    }
+    args[0] = id;
     if (type == SCIM_RES_USER) {
-        user_args(w, args);
-        args[5] = w->name;
-        rv = fused(rq, "scim_s_create_user", CREATE_USER, 6, args, &rows);
+        user_args(w, args + 1);
+        args[6] = w->name;
+        rv = fused(rq, "scim_s_create_user", CREATE_USER, 7, args, &rows);
     }
     else {
         if (w->members && member_array(rq, w->members, &arr) != APR_SUCCESS) {
             return APR_EINVAL;
         }
-        group_args(w, args);
-        args[3] = arr;
+        group_args(w, args + 1);
         args[4] = arr;
-        args[5] = w->name;
-        args[6] = arr;
+        args[5] = arr;
+        args[6] = w->name;
         args[7] = arr;
-        rv = fused(rq, NULL, CREATE_GROUP, 8, args, &rows);
+        args[8] = arr;
+        rv = fused(rq, NULL, CREATE_GROUP, 9, args, &rows);
     }
     if (rv != APR_SUCCESS) {
         return write_failed(rq, rv);

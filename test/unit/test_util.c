@@ -342,6 +342,37 @@ START_TEST(uuid_check)
 }
 END_TEST
 
+START_TEST(uuid7_layout)
+{
+    /* 2026-12-06T00:00:00.123Z: 1796515200123 ms = 0x01a248a67c7b */
+    apr_time_t t = APR_INT64_C(1796515200123) * 1000 + 999;
+    char a[37], b[37];
+    int i, same = 0;
+
+    ck_assert_int_eq(scim_uuid7(t, a), APR_SUCCESS);
+    ck_assert(scim_is_uuid(a));
+    ck_assert_uint_eq(strlen(a), 36);
+    ck_assert_str_eq(apr_psprintf(pool, "%.13s", a), "01a248a6-7c7b");
+    ck_assert_int_eq(a[14], '7'); /* version 7 */
+    ck_assert(strchr("89ab", a[19]) != NULL); /* RFC 9562 variant */
+    for (i = 0; i < 36; i++) {
+        ck_assert(!(a[i] >= 'A' && a[i] <= 'F'));
+    }
+    /* the random bits differ from one id to the next */
+    for (i = 0; i < 8; i++) {
+        ck_assert_int_eq(scim_uuid7(t, b), APR_SUCCESS);
+        same += strcmp(a, b) == 0;
+    }
+    ck_assert_int_eq(same, 0);
+    /* a later millisecond sorts after, as text and as a uuid */
+    ck_assert_int_eq(scim_uuid7(t + 1000, b), APR_SUCCESS);
+    ck_assert(strcmp(a, b) < 0);
+    /* a time before 1970 is clamped, never wraps into the future */
+    ck_assert_int_eq(scim_uuid7(-5, b), APR_SUCCESS);
+    ck_assert_str_eq(apr_psprintf(pool, "%.13s", b), "00000000-0000");
+}
+END_TEST
+
 START_TEST(tenant_slug_check)
 {
     char s[70];
@@ -461,6 +492,7 @@ Suite *scim_util_suite(void)
 
     tcase_add_checked_fixture(ids, setup, teardown);
     tcase_add_test(ids, uuid_check);
+    tcase_add_test(ids, uuid7_layout);
     tcase_add_test(ids, tenant_slug_check);
     tcase_add_test(ids, generated_username);
     tcase_add_test(ids, log_tag_macro);
