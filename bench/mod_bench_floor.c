@@ -387,7 +387,7 @@ static int floor_insert(request_rec *r)
          * the token is not live or the name is taken (a 500, an error) */
         if (scim_uuid7(apr_time_now(), nid) != APR_SUCCESS) {
             json_decref(body);
-            return fail(r, dbd, 0, "random");
+            return fail(r, NULL, 0, "random");
         }
         rc = apr_dbd_pvselect(dbd->driver, r->pool, dbd->handle, &res, stmt, 1,
                               jti, arg(r, "slug"), arg(r, "hash"), arg(r, "sub"),

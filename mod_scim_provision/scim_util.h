@@ -52,7 +52,8 @@ int scim_is_uuid(const char *s);
  * milliseconds in its first 48 bits, then 74 random bits, written as
  * 8-4-4-4-12 lower-case hex into out (37 bytes, NUL-terminated). Ids made
  * one after another sort in time order, so a primary key takes each new one
- * at the right edge of its index instead of at a random page (issue 8).
+ * at one moving place of its index instead of at a random page (issue 8;
+ * doc/HACKING.md says what that costs in a database of older random ids).
  * The time says when the resource was made, as its meta.created does; the
  * random bits keep ids unguessable and unique across tenants. APR_EGENERAL
  * if the random generator fails (out is then "", never a weak id). */

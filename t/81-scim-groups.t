@@ -41,8 +41,7 @@ my $gname = "Engineering $tag";
 scim_ok($res, 201, 'POST /Groups with two members: 201');
 my $g = $j // {};
 like($g->{id} // '', $UUID, 'group id is a UUID');
-like($g->{id} // '', qr/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
-     'group id is a version 7 UUID, as a user\'s');
+uuid7_checks($g, 'POST /Groups');
 is($g->{displayName}, $gname, 'displayName');
 is($g->{externalId}, "GX-$tag", 'externalId');
 is_deeply($g->{schemas}, [$GROUP], 'schemas');

@@ -4,6 +4,7 @@ package ScimTest;
 use strict;
 use warnings;
 use Exporter 'import';
+use Time::Local ();
 use JSON::PP ();
 use LWP::UserAgent ();
 use HTTP::Request ();
@@ -239,11 +240,26 @@ sub sign_hs256 {
 use URI::Escape ();
 push @EXPORT, qw(scim_auth uniq_name fq jenc is_scim_error null_paths
                  patch_body user_body group_body list_names scim_ok
-                 scim_bodies_shape uuid_re content_of);
+                 scim_bodies_shape uuid_re content_of uuid7_checks);
 
 my $jenc = JSON::PP->new->utf8->canonical->allow_nonref;
 
 sub uuid_re { qr/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/ }
+
+# A resource made over SCIM has a version 7 UUID (RFC 9562) whose first 48
+# bits are the milliseconds of its creation: two checks, the layout and that
+# time against meta.created (which PostgreSQL sets in the same statement).
+sub uuid7_checks {
+    my ($r, $what) = @_;
+    my $id = $r->{id} // '';
+    Test::More::like($id, qr/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+                     "$what: the id is a lower-case version 7 UUID");
+    my $ms = do { no warnings 'portable'; hex(substr($id, 0, 8) . substr($id, 9, 4)) };
+    my ($Y, $M, $D, $h, $m, $s) = ($r->{meta}{created} // '') =~ /^(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)/;
+    my $created = defined $Y ? Time::Local::timegm($s, $m, $h, $D, $M - 1, $Y) : 0;
+    my $d = $ms / 1000 - $created;
+    Test::More::ok($d > -1 && $d < 2, "$what: the id's time is meta.created's ($ms ms, created $created s)");
+}
 
 # A fresh identity provider and token of the tenant: ("Bearer <jwt>", token JSON).
 sub scim_auth {

@@ -358,12 +358,39 @@ START_TEST(uuid7_layout)
     for (i = 0; i < 36; i++) {
         ck_assert(!(a[i] >= 'A' && a[i] <= 'F'));
     }
-    /* the random bits differ from one id to the next */
-    for (i = 0; i < 8; i++) {
-        ck_assert_int_eq(scim_uuid7(t, b), APR_SUCCESS);
-        same += strcmp(a, b) == 0;
+    /* In 64 ids of one millisecond, every character that holds random
+     * bits takes more than one value (a byte left unfilled or masked would
+     * not), and the version and variant are set in each. */
+    {
+        unsigned int seen[36] = { 0 };
+
+        for (i = 0; i < 64; i++) {
+            int k;
+
+            ck_assert_int_eq(scim_uuid7(t, b), APR_SUCCESS);
+            ck_assert_str_eq(apr_psprintf(pool, "%.13s", b), "01a248a6-7c7b");
+            ck_assert_int_eq(b[14], '7');
+            ck_assert(strchr("89ab", b[19]) != NULL);
+            same += strcmp(a, b) == 0;
+            for (k = 0; k < 36; k++) {
+                int v = b[k] >= 'a' ? b[k] - 'a' + 10 : b[k] - '0';
+
+                if (b[k] != '-') {
+                    seen[k] |= 1u << v;
+                }
+            }
+        }
+        ck_assert_int_eq(same, 0);
+        for (i = 15; i < 36; i++) { /* after the version: rand_a, rand_b */
+            if (i == 18 || i == 23) {
+                continue;
+            }
+            ck_assert_msg((seen[i] & (seen[i] - 1)) != 0,
+                          "character %d of the id never changed", i);
+        }
+        /* the variant character uses both of its two random bits */
+        ck_assert_msg(seen[19] == 0xf00, "variant character: %x", seen[19]);
     }
-    ck_assert_int_eq(same, 0);
     /* a later millisecond sorts after, as text and as a uuid */
     ck_assert_int_eq(scim_uuid7(t + 1000, b), APR_SUCCESS);
     ck_assert(strcmp(a, b) < 0);
