@@ -566,7 +566,11 @@ apr_status_t scim_store_res_create(scim_store_req_t *rq, scim_res_type_e type,
 
     *out = NULL;
     /* the new resource's id, made here rather than by the columns' default
-     * gen_random_uuid(): see scim_uuid7() */
+     * gen_random_uuid(): see scim_uuid7(). If the random generator fails
+     * (it does not, short of a broken OpenSSL), the request ends as a server
+     * error before its token is checked, as member_array() ends one; a
+     * clash of two ids (74 random bits within one millisecond and tenant)
+     * would read as a taken name. */
     if (scim_uuid7(apr_time_now(), id) != APR_SUCCESS) {
         rq->db->error = "the random generator failed";
         return APR_EGENERAL;
