@@ -381,11 +381,11 @@ static int floor_insert(request_rec *r)
         return fail(r, dbd, 0, "prepare");
     }
     if (jti) {
-        char nid[37];
+        const char *nid = scim_uuid7(r->pool, apr_time_now());
 
         /* the tenant comes from the token's row; no row or a NULL id when
          * the token is not live or the name is taken (a 500, an error) */
-        if (scim_uuid7(apr_time_now(), nid) != APR_SUCCESS) {
+        if (!nid) {
             json_decref(body);
             return fail(r, NULL, 0, "random");
         }

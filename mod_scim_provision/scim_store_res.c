@@ -560,7 +560,6 @@ apr_status_t scim_store_res_create(scim_store_req_t *rq, scim_res_type_e type,
                                    const scim_res_write_t *w, scim_res_t **out)
 {
     const char *args[9], *arr = "{}";
-    char id[37];
     scim_rows_t *rows;
     apr_status_t rv;
 
@@ -571,11 +570,10 @@ apr_status_t scim_store_res_create(scim_store_req_t *rq, scim_res_type_e type,
      * error before its token is checked, as member_array() ends one; a
      * clash of two ids (74 random bits within one millisecond and tenant)
      * would read as a taken name. */
-    if (scim_uuid7(apr_time_now(), id) != APR_SUCCESS) {
+    if (!(args[0] = scim_uuid7(rq->pool, apr_time_now()))) {
         rq->db->error = "the random generator failed";
         return APR_EGENERAL;
     }
-    args[0] = id;
     if (type == SCIM_RES_USER) {
         user_args(w, args + 1);
         args[6] = w->name;

@@ -273,16 +273,15 @@ static int is_lower_alnum(char c)
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-apr_status_t scim_uuid7(apr_time_t now, char out[37])
+char *scim_uuid7(apr_pool_t *p, apr_time_t now)
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char b[16];
     apr_uint64_t ms = (apr_uint64_t)(now < 0 ? 0 : now) / 1000;
-    int i, o = 0;
+    const char *h;
+    int i;
 
-    out[0] = '\0';
     if (scim_random_bytes(b + 6, 10) != APR_SUCCESS) {
-        return APR_EGENERAL;
+        return NULL;
     }
     for (i = 5; i >= 0; i--) { /* 48 bits of milliseconds, big-endian */
         b[i] = (unsigned char)(ms & 0xff);
@@ -290,15 +289,9 @@ apr_status_t scim_uuid7(apr_time_t now, char out[37])
     }
     b[6] = (unsigned char)(0x70 | (b[6] & 0x0f)); /* version 7 */
     b[8] = (unsigned char)(0x80 | (b[8] & 0x3f)); /* variant 10 */
-    for (i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            out[o++] = '-';
-        }
-        out[o++] = hex[b[i] >> 4];
-        out[o++] = hex[b[i] & 0x0f];
-    }
-    out[o] = '\0';
-    return APR_SUCCESS;
+    h = scim_hex(p, b, sizeof(b));
+    return apr_psprintf(p, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12,
+                        h + 16, h + 20);
 }
 
 int scim_is_uuid(const char *s)

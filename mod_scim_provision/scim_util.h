@@ -50,14 +50,14 @@ int scim_is_uuid(const char *s);
 
 /* A new resource id: a version 7 UUID (RFC 9562), the Unix time in
  * milliseconds in its first 48 bits, then 74 random bits, written as
- * 8-4-4-4-12 lower-case hex into out (37 bytes, NUL-terminated). Ids made
+ * 8-4-4-4-12 lower-case hex (scim_hex()) in p. Ids made
  * one after another sort in time order, so a primary key takes each new one
  * at one moving place of its index instead of at a random page (issue 8;
  * doc/HACKING.md says what that costs in a database of older random ids).
  * The time says when the resource was made, as its meta.created does; the
- * random bits keep ids unguessable and unique across tenants. APR_EGENERAL
- * if the random generator fails (out is then "", never a weak id). */
-apr_status_t scim_uuid7(apr_time_t now, char out[37]);
+ * random bits keep ids unguessable and unique across tenants. NULL if the
+ * random generator fails (never a weak id). */
+char *scim_uuid7(apr_pool_t *p, apr_time_t now);
 
 /* 1 if s is a tenant slug: ^[a-z0-9][a-z0-9-]{0,62}$ */
 int scim_is_tenant_slug(const char *s);
