@@ -1,0 +1,108 @@
+# The name key of an ASCII name computed at once (sql/013_name_key_ascii.sql,
+# issue 8): scim_name_key() and its SQL twin scim_name_key_sql() take
+# lower() under the "C" collation for a string whose bytes are as many as
+# its characters, and the whole expression of migration 3 for any other.
+# Every key must stay what it was (every ASCII character, alone and mixed
+# with others, and the names that make keys hard), NULL must stay NULL, the
+# twin must still be inlined and still serve as an index key in the
+# module's generic plans, and an upgrade from version 12 keeps every stored
+# key and rewrites no row.
+use strict;
+use warnings FATAL => 'all';
+use Test::More;
+use Apache::Test ();
+use ScimTest;
+
+my $KEY = 'normalize(lower(upper(normalize(%s, NFKC))), NFKC)';  # migration 3's body
+# the names go to psql as \uXXXX and \UXXXXXXXX escapes
+my $esc = sub { join '', map { my $o = ord; $o > 0xFFFF ? sprintf('\\U%08X', $o) : sprintf('\\u%04X', $o) } split //, shift };
+# every ASCII character alone (NUL cannot be in a text), all of them in
+# one string, ASCII mixed with one character that is not (at either end
+# and inside), and the hard names of t/71: width, ligatures, sharp s,
+# dotted and dotless i, combining marks, final sigma, outside the BMP, the
+# Kelvin and Angstrom signs
+my @names = ((map { chr } 1 .. 127), join('', map { chr } 1 .. 127),
+             'Alice.Smith@Example.COM', 'ALICE', 'alice', 'a_b%c!d', '', ' a ', "\t\r\n",
+             "Alice\x{E9}", "\x{E9}Alice", "Al\x{131}ce", "AL\x{130}CE", "KELVIN\x{212A}", "\x{212A}",
+             "\x{FF41}\x{FF4C}\x{FF49}\x{FF43}\x{FF45}", "\x{FB01}nn", "Stra\x{DF}e", 'STRASSE',
+             "e\x{301}", "\x{E9}", "\x{3A3}\x{3C3}\x{3C2}", "\x{1D400}BC", "\x{2126}", "\x{212B}", "A\x{30A}",
+             "x\x{345}", "\x{7F}\x{80}");
+my $values = join ', ', map { "(E'" . $esc->($_) . "')" } @names;
+my $N = scalar @names;
+
+# --- a version 12 database with users and groups, then migrated
+my $s = scratch_db('r72', 12);
+my ($run, $try) = @$s{qw(run try)};
+$run->("INSERT INTO tenants (slug, name) VALUES ('k1', 'K1')");
+my $T = "(SELECT id FROM tenants WHERE slug = 'k1')";
+# one row per distinct key (the unique index keeps the first)
+$run->("INSERT INTO accounts (tenant_id, kind, user_name, billable) SELECT $T, 'user', v.n, true "
+       . "FROM (VALUES $values) v(n) WHERE v.n <> '' AND length(v.n) <= 256 ON CONFLICT DO NOTHING");
+$run->("INSERT INTO groups (tenant_id, display_name) SELECT $T, v.n "
+       . "FROM (VALUES $values) v(n) WHERE v.n <> '' AND length(v.n) <= 256 ON CONFLICT DO NOTHING");
+$run->("INSERT INTO accounts (tenant_id, kind, user_name, billable) SELECT $T, 'user', 'Bulk.User' || g, true "
+       . "FROM generate_series(1, 2000) g");
+my $rows = "SELECT string_agg(id || ':' || %s || ':' || version || ':' || xmin || ':' || ctid, ',' ORDER BY id) "
+         . "FROM %s";
+my $abefore = $run->(sprintf $rows, 'user_name_key', 'accounts');
+my $gbefore = $run->(sprintf $rows, 'display_name_key', 'groups');
+ok($run->("SELECT count(*) FROM accounts") > 2000 + 100, 'version 12: accounts with ASCII and other names');
+
+my ($rc, $out) = scimctl('--db', $s->{conninfo}, 'migrate');
+is($rc, 0, 'scimctl migrate succeeds') or diag $out;
+like($out, qr/applied 013_name_key_ascii/, 'applies 013_name_key_ascii') or diag $out;
+unlike($out, qr/applied 0(?:0\d|1[012])_/, 'and nothing older') or diag $out;
+is($run->(sprintf $rows, 'user_name_key', 'accounts'), $abefore,
+   'every account keeps its stored key, version, xmin and ctid (no row was rewritten)');
+is($run->(sprintf $rows, 'display_name_key', 'groups'), $gbefore, 'every group likewise');
+
+# --- the keys
+is($run->("SELECT count(*) FILTER (WHERE scim_name_key(n) IS NOT DISTINCT FROM " . sprintf($KEY, 'n')
+          . ") || '/' || count(*) FILTER (WHERE scim_name_key_sql(n) IS NOT DISTINCT FROM " . sprintf($KEY, 'n')
+          . ") FROM (VALUES $values) v(n)"), "$N/$N",
+   "scim_name_key() and scim_name_key_sql() give migration 3's key for each of $N names");
+is($run->("SELECT count(*) FILTER (WHERE octet_length(n) = length(n)) FROM (VALUES $values) v(n)"), 128 + 8,
+   '... of which 136 take the ASCII branch');
+is($run->("SELECT count(*) FROM accounts WHERE user_name_key IS DISTINCT FROM scim_name_key_sql(user_name) "
+          . "OR user_name_key IS DISTINCT FROM scim_name_key(user_name)") . '/'
+   . $run->("SELECT count(*) FROM groups WHERE display_name_key IS DISTINCT FROM scim_name_key_sql(display_name)"),
+   '0/0', 'and the key stored for every row');
+is($run->("SELECT (scim_name_key(NULL) IS NULL) || ':' || (scim_name_key_sql(NULL) IS NULL)"), 'true:true',
+   'NULL has no key');
+is($run->("SELECT scim_name_key_sql('ABC') = 'abc' AND scim_name_key_sql('ABC') < 'abd' "
+          . "AND pg_collation_for(scim_name_key_sql('ABC')) = '\"default\"'"), 't',
+   "the ASCII branch's key has the database's collation (it compares with a column as before)");
+
+# --- the twin is still inlined, and still an index key in a generic plan
+is($run->("SELECT l.lanname || ':' || p.provolatile::text || ':' || p.proisstrict || ':' || p.proparallel::text "
+          . "FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang WHERE p.proname = 'scim_name_key_sql'"),
+   'sql:i:false:s', 'scim_name_key_sql() is an IMMUTABLE, PARALLEL SAFE SQL function, not STRICT');
+my $plan = $run->("EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM accounts WHERE scim_name_key_sql(user_name) = 'x'");
+like($plan, qr/Filter: \(CASE WHEN \(octet_length\(accounts\.user_name\) = length\(accounts\.user_name\)\)/,
+     'PostgreSQL inlines it (the CASE, not a call, in the plan)') or diag $plan;
+$run->("ANALYZE accounts; ANALYZE groups");
+for my $c (['accounts', 'user_name_key', 'accounts_user_name_key'],
+           ['groups', 'display_name_key', 'groups_display_name_key']) {
+    my ($table, $key, $index) = @$c;
+    for my $form ("scim_name_key_sql(\$2)", "(SELECT scim_name_key_sql(\$2))") {
+        $plan = $run->("SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off; "
+                       . "PREPARE q(uuid, text) AS SELECT id FROM $table WHERE tenant_id = \$1 AND $key = $form; "
+                       . "EXPLAIN (COSTS OFF) EXECUTE q('00000000-0000-0000-0000-000000000000', 'x')");
+        like($plan, qr/Index (?:Only )?Scan using \Q$index\E.*\n\s*Index Cond: \(\(tenant_id = \$1\) AND \(\Q$key\E = /,
+             "$table: $key = $form is an index key of $index in a generic plan") or diag $plan;
+    }
+}
+
+# --- the unique indexes still refuse a name whose key is taken, either branch
+for my $n (['alice.smith@example.com', 'an ASCII name in another case'],
+           ["\x{FF21}LICE", 'a fullwidth form of an ASCII name'],
+           ["STRA\x{DF}E", 'a name that is not ASCII, in another case']) {
+    ($rc, $out) = $try->("INSERT INTO accounts (tenant_id, kind, user_name, billable) VALUES ($T, 'user', E'"
+                         . $esc->($n->[0]) . "', true)");
+    like($out, qr/accounts_user_name_key/, "refused by the unique index: $n->[1]") or diag $out;
+}
+($rc, $out) = $try->("INSERT INTO accounts (tenant_id, kind, user_name, billable) VALUES ($T, 'user', 'Alice.Smith2', true)");
+is($rc, 0, 'a free ASCII name is stored') or diag $out;
+is($run->("SELECT user_name_key FROM accounts WHERE user_name = 'Alice.Smith2'"), 'alice.smith2', '... with its key');
+
+done_testing();
