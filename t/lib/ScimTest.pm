@@ -141,7 +141,7 @@ END {
     }
 }
 sub scratch_db {
-    my ($tag, $upto) = @_;
+    my ($tag, $upto, $create) = @_;   # $create: options of CREATE DATABASE
     require Encode;
     require POSIX;
     require Test::More;
@@ -171,7 +171,8 @@ sub scratch_db {
         die "psql failed ($out) on: $_[0]\n" if $status;
         return $out;
     };
-    Test::More::is(system(psql_cmd(), '-c', "CREATE DATABASE $d{name}"), 0, "a scratch database $d{name}");
+    Test::More::is(system(psql_cmd(), '-c', "CREATE DATABASE $d{name} " . ($create // '')), 0,
+                   "a scratch database $d{name}");
     push @scratch_dbs, $d{name};
     for my $f (@files) {
         Test::More::is(system(@psql, '-d', $d{name}, '-f', $f), 0,
