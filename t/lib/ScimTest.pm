@@ -375,4 +375,24 @@ sub scim_bodies_shape {
     return \%s;
 }
 
+# The name key of migration 3 (sql/003_name_keys.sql), as an SQL format of
+# its argument: what scim_name_key() and scim_name_key_sql() must give for
+# every string (t/71, t/72).
+our $NAME_KEY_SQL = 'normalize(lower(upper(normalize(%s, NFKC))), NFKC)';
+# Names whose keys are easy to get wrong: width, case, ligatures, the German
+# sharp s, dotted and dotless i, combining marks before and after NFKC,
+# Greek final sigma, a character outside the BMP, the Ohm and Angstrom
+# signs, an empty string and spaces.
+our @HARD_NAMES = ('alice', 'ALICE', "\x{FF41}\x{FF4C}\x{FF49}\x{FF43}\x{FF45}", "\x{FB01}nn", "Stra\x{DF}e",
+                   'STRASSE', "\x{130}stanbul", "\x{131}stanbul", "e\x{301}", "\x{E9}", "\x{3A3}\x{3C3}\x{3C2}",
+                   "\x{1D400}BC", "\x{2126}", "\x{212B}", "A\x{30A}", "x\x{345}", '', ' a ');
+# A Perl string as a PostgreSQL E'' literal, every character a \uXXXX or
+# \UXXXXXXXX escape (any name reaches psql intact, whatever its bytes).
+sub pg_unicode_literal {
+    my ($s) = @_;
+    return "E'" . join('', map { my $o = ord; $o > 0xFFFF ? sprintf('\\U%08X', $o) : sprintf('\\u%04X', $o) }
+                            split //, $s) . "'";
+}
+push @EXPORT, qw(pg_unicode_literal $NAME_KEY_SQL @HARD_NAMES);
+
 1;
