@@ -1,6 +1,7 @@
 /* Small core utilities (see scim_util.h). */
 
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -273,14 +274,58 @@ static int is_lower_alnum(char c)
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
+/* The random bits of ids, drawn from RAND_bytes a block at a time for each
+ * thread: one RAND_bytes call costs about 7 us in a worker thread of httpd
+ * (its per-call work, not the bytes), more than the rest of an id, and a POST
+ * makes an id (bench/README.md, fourteenth session). These bytes name
+ * resources and are no secret (an id is shown to the tenant that owns it and
+ * grants nothing), but they come from the same generator as every token. A
+ * forked child must not hand out the bytes its parent will hand out too:
+ * pthread_atfork() empties the buffer of the thread that forks, the only
+ * thread a child has; threads started later begin with an empty buffer. */
+#define ID_RANDOM_BLOCK 640 /* the random bytes of 64 ids */
+static _Thread_local struct {
+    unsigned char b[ID_RANDOM_BLOCK];
+    apr_size_t used;
+} id_random = { { 0 }, ID_RANDOM_BLOCK };
+static pthread_once_t id_random_once = PTHREAD_ONCE_INIT;
+
+static void id_random_forget(void)
+{
+    OPENSSL_cleanse(id_random.b, sizeof(id_random.b));
+    id_random.used = ID_RANDOM_BLOCK;
+}
+
+static void id_random_init(void)
+{
+    pthread_atfork(NULL, NULL, id_random_forget);
+}
+
+static apr_status_t id_random_bytes(unsigned char *out, apr_size_t n)
+{
+    pthread_once(&id_random_once, id_random_init);
+    if (ID_RANDOM_BLOCK - id_random.used < n) {
+        if (scim_random_bytes(id_random.b, ID_RANDOM_BLOCK) != APR_SUCCESS) {
+            return APR_EGENERAL;
+        }
+        id_random.used = 0;
+    }
+    memcpy(out, id_random.b + id_random.used, n);
+    /* handed out once: never again, in this thread or after a fork */
+    memset(id_random.b + id_random.used, 0, n);
+    id_random.used += n;
+    return APR_SUCCESS;
+}
+
 char *scim_uuid7(apr_pool_t *p, apr_time_t now)
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char b[16];
     apr_uint64_t ms = (apr_uint64_t)(now < 0 ? 0 : now) / 1000;
-    const char *h;
+    char *out, *o;
     int i;
 
-    if (scim_random_bytes(b + 6, 10) != APR_SUCCESS) {
+    if (id_random_bytes(b + 6, 10) != APR_SUCCESS) {
         return NULL;
     }
     for (i = 5; i >= 0; i--) { /* 48 bits of milliseconds, big-endian */
@@ -289,9 +334,16 @@ char *scim_uuid7(apr_pool_t *p, apr_time_t now)
     }
     b[6] = (unsigned char)(0x70 | (b[6] & 0x0f)); /* version 7 */
     b[8] = (unsigned char)(0x80 | (b[8] & 0x3f)); /* variant 10 */
-    h = scim_hex(p, b, sizeof(b));
-    return apr_psprintf(p, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12,
-                        h + 16, h + 20);
+    o = out = apr_palloc(p, 37);
+    for (i = 0; i < 16; i++) { /* 8-4-4-4-12 */
+        if (i == 4 || i == 6 || i == 8 || i == 10) {
+            *o++ = '-';
+        }
+        *o++ = hex[b[i] >> 4];
+        *o++ = hex[b[i] & 15];
+    }
+    *o = '\0';
+    return out;
 }
 
 int scim_is_uuid(const char *s)

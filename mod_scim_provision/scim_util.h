@@ -50,7 +50,9 @@ int scim_is_uuid(const char *s);
 
 /* A new resource id: a version 7 UUID (RFC 9562), the Unix time in
  * milliseconds in its first 48 bits, then 74 random bits, written as
- * 8-4-4-4-12 lower-case hex (scim_hex()) in p. Ids made
+ * 8-4-4-4-12 lower-case hex in p. The random bits come from RAND_bytes
+ * through a small buffer of each thread, emptied in a forked child
+ * (scim_util.c says why). Ids made
  * one after another sort in time order, so a primary key takes each new one
  * at one moving place of its index instead of at a random page (issue 8;
  * doc/HACKING.md says what that costs in a database of older random ids).

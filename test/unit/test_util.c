@@ -3,7 +3,10 @@
  * randomness and generated usernames. */
 
 #include <check.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -400,6 +403,89 @@ START_TEST(uuid7_layout)
 }
 END_TEST
 
+#define IDS_PER_THREAD 200
+static char thread_ids[2][IDS_PER_THREAD][37];
+
+static void *make_ids(void *arg)
+{
+    char(*ids)[37] = arg;
+    apr_pool_t *tp;
+    int i;
+
+    apr_pool_create(&tp, NULL);
+    for (i = 0; i < IDS_PER_THREAD; i++) {
+        const char *id = scim_uuid7(tp, APR_INT64_C(1796515200123) * 1000);
+
+        if (id) {
+            memcpy(ids[i], id, 37);
+        }
+    }
+    apr_pool_destroy(tp);
+    return NULL;
+}
+
+/* The random bits come from a buffer of each thread (scim_util.c): a forked
+ * child must not make the ids its parent makes next, nor may two threads. */
+START_TEST(uuid7_fork_and_threads)
+{
+    apr_time_t t = APR_INT64_C(1796515200123) * 1000;
+    char child[37] = { 0 };
+    const char *mine;
+    int fds[2], status, i;
+    pid_t pid;
+    apr_hash_t *seen = apr_hash_make(pool);
+
+    ck_assert_ptr_nonnull(scim_uuid7(pool, t)); /* the buffer is filled */
+    ck_assert_int_eq(pipe(fds), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        const char *c = scim_uuid7(pool, t);
+
+        _exit(c && write(fds[1], c, 36) == 36 ? 0 : 1);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ck_assert_int_eq(read(fds[0], child, 36), 36);
+    close(fds[0]);
+    close(fds[1]);
+    ck_assert_ptr_nonnull(mine = scim_uuid7(pool, t));
+    ck_assert_msg(strcmp(mine, child) != 0,
+                  "the child made the parent's next id %s", mine);
+    /* more ids than one block holds, all distinct */
+    for (i = 0; i < 1000; i++) {
+        const char *id = scim_uuid7(pool, t);
+
+        ck_assert_ptr_nonnull(id);
+        ck_assert_ptr_null(apr_hash_get(seen, id, APR_HASH_KEY_STRING));
+        apr_hash_set(seen, id, APR_HASH_KEY_STRING, "");
+    }
+    ck_assert_ptr_null(apr_hash_get(seen, mine, APR_HASH_KEY_STRING));
+    ck_assert_ptr_null(apr_hash_get(seen, child, APR_HASH_KEY_STRING));
+    /* two threads at once: each its own bits, none the other's */
+    {
+        pthread_t th[2];
+        int k;
+
+        for (k = 0; k < 2; k++) {
+            ck_assert_int_eq(pthread_create(&th[k], NULL, make_ids, thread_ids[k]),
+                             0);
+        }
+        for (k = 0; k < 2; k++) {
+            ck_assert_int_eq(pthread_join(th[k], NULL), 0);
+        }
+        for (k = 0; k < 2; k++) {
+            for (i = 0; i < IDS_PER_THREAD; i++) {
+                ck_assert(scim_is_uuid(thread_ids[k][i]));
+                ck_assert_ptr_null(
+                    apr_hash_get(seen, thread_ids[k][i], APR_HASH_KEY_STRING));
+                apr_hash_set(seen, thread_ids[k][i], APR_HASH_KEY_STRING, "");
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(tenant_slug_check)
 {
     char s[70];
@@ -520,6 +606,7 @@ Suite *scim_util_suite(void)
     tcase_add_checked_fixture(ids, setup, teardown);
     tcase_add_test(ids, uuid_check);
     tcase_add_test(ids, uuid7_layout);
+    tcase_add_test(ids, uuid7_fork_and_threads);
     tcase_add_test(ids, tenant_slug_check);
     tcase_add_test(ids, generated_username);
     tcase_add_test(ids, log_tag_macro);
