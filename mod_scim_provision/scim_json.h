@@ -22,6 +22,14 @@
 json_t *scim_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
                         int max_depth, const char **err);
 
+/* The reader scim_json_parse tries first: the tree json_loadb(buf, len,
+ * JSON_REJECT_DUPLICATES | JSON_DECODE_ANY) builds, in one pass, or NULL
+ * when it gives up: on anything Jansson refuses, and on some text Jansson
+ * accepts (a real number, an integer of 19 digits or more, nesting over 64).
+ * Scratch memory comes from p; the result is a new reference, not owned by
+ * p. No depth or NUL check of its own beyond that: call scim_json_parse. */
+json_t *scim_json_parse_fast(apr_pool_t *p, const char *buf, apr_size_t len);
+
 /* Tie j's reference to pool p (a cleanup calls json_decref) and return j;
  * NULL is passed through, so json_pack() results can be handed in as is. */
 json_t *scim_json_pool_own(apr_pool_t *p, json_t *j);

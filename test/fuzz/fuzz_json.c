@@ -10,7 +10,11 @@
  *  - scim_json_dump writes the bytes of Jansson's json_dumps (compact), for
  *    the parsed tree and for a string of the raw input bytes (NUL, control
  *    characters and bytes that are not UTF-8 included: both escape the first
- *    two and refuse the last).
+ *    two and refuse the last);
+ *  - the fast reader scim_json_parse tries first (scim_json_parse_fast)
+ *    builds only what json_loadb(JSON_REJECT_DUPLICATES | JSON_DECODE_ANY)
+ *    accepts, and the same tree: the bytes of Jansson's compact dump of
+ *    both are the same (member order, integer or real).
  * Build and run: see test/fuzz/README.md (make fuzz). */
 
 #include <stdint.h>
@@ -77,6 +81,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     raw = json_stringn_nocheck((const char *)data + 1, size - 1);
     same_as_jansson(p, raw);
     json_decref(raw);
+    /* the fast reader against Jansson, on every input */
+    {
+        json_t *fast = scim_json_parse_fast(p, (const char *)data + 1, size - 1);
+
+        if (fast) {
+            json_t *ref = json_loadb((const char *)data + 1, size - 1,
+                                     JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+                                     NULL);
+            char *a, *b;
+
+            FUZZ_ASSERT(ref != NULL);
+            a = json_dumps(fast, JSON_COMPACT | JSON_ENCODE_ANY);
+            b = json_dumps(ref, JSON_COMPACT | JSON_ENCODE_ANY);
+            FUZZ_ASSERT(a != NULL && b != NULL && !strcmp(a, b));
+            free(a);
+            free(b);
+            json_decref(ref);
+            json_decref(fast);
+        }
+    }
     j = scim_json_parse(p, (const char *)data + 1, size - 1, max, &err);
     if (!j) {
         fuzz_check_message(err);

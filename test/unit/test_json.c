@@ -212,6 +212,149 @@ START_TEST(rejects_invalid_utf8)
 }
 END_TEST
 
+/* The fast reader (scim_json_parse_fast) against json_loadb with the flags
+ * scim_json_parse gives it: what it builds is Jansson's tree, byte for byte
+ * in Jansson's own dump (member order, integer or real); what it gives up
+ * on still parses, or fails, as Jansson says. */
+static void same_tree(const char *s, apr_size_t len, int fast_must_build)
+{
+    json_t *fast = scim_json_parse_fast(pool, s, len);
+    json_t *ref = json_loadb(s, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+                             NULL);
+    const char *err = NULL;
+    json_t *via = scim_json_parse(pool, s, len, 100, &err);
+
+    if (fast_must_build) {
+        ck_assert_msg(fast != NULL, "the fast reader gave up on %s", s);
+    }
+    else {
+        ck_assert_msg(fast == NULL, "the fast reader built %s", s);
+    }
+    if (fast) {
+        char *a = json_dumps(fast, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *b;
+
+        ck_assert_msg(ref != NULL, "Jansson refuses what was built: %s", s);
+        b = json_dumps(ref, JSON_COMPACT | JSON_ENCODE_ANY);
+        ck_assert_str_eq(a, b);
+        ck_assert(json_equal(fast, ref));
+        free(a);
+        free(b);
+    }
+    /* scim_json_parse answers as Jansson does, whichever reader built it */
+    ck_assert_msg((via != NULL) == (ref != NULL), "%s: %s", s,
+                  err ? err : "accepted");
+    if (via) {
+        ck_assert(json_equal(via, ref));
+    }
+    json_decref(fast);
+    json_decref(ref);
+}
+
+START_TEST(fast_reader_same_as_jansson)
+{
+    static const char *const built[] = {
+        "{}",
+        "[]",
+        " { } ",
+        "\t[\r\n]\n",
+        "1",
+        "-0",
+        "0",
+        "-7",
+        "true",
+        "false",
+        "null",
+        "\"\"",
+        "\"a\"",
+        "999999999999999999",
+        "-999999999999999999",
+        "{\"a\":1,\"b\":[true,false,null],\"c\":{\"d\":\"e\"}}",
+        "{\"z\":1,\"a\":2,\"m\":3}", /* order kept */
+        "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]",
+        "[\"\\u00e9\\u20ac\\ud83d\\ude00\\u0001\\u007f\"]",
+        "{\"k\\u00e9y\":\"v\\nal\",\"k2\":\"\\u0041\"}",
+        "[\"Zo\xc3\xab \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf "
+        "\xef\xbf\xbd\"]",
+        "[ 1 , [ ] , { } , \"x\" ]",
+        "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+        "\"userName\":\"Bj\xc3\xb6rn@example.com\",\"active\":true,"
+        "\"emails\":[{\"value\":\"b@example.com\",\"primary\":true}]}",
+    };
+    static const char *const given_up[] = {
+        /* Jansson accepts these: scim_json_parse still does */
+        "1.5",
+        "[1e3]",
+        "{\"a\":-0.0}",
+        "1E-2",
+        "1000000000000000000",
+        "-9223372036854775808",
+        /* and refuses these */
+        "",
+        " ",
+        "{",
+        "[1,]",
+        "{\"a\":1,}",
+        "{\"a\" 1}",
+        "{1:2}",
+        "[01]",
+        "[-]",
+        "[1.]",
+        "[.5]",
+        "[+1]",
+        "truex",
+        "[true1]",
+        "nul",
+        "[NaN]",
+        "{\"a\":1}x",
+        "1 2",
+        "{\"a\":1,\"a\":2}",
+        "{\"a\":1,\"\\u0061\":2}",
+        "\"\x01\"",
+        "\"abc",
+        "\"\\x\"",
+        "\"\\u12\"",
+        "\"\\ud800\"",
+        "\"\\udc00\"",
+        "\"\\ud800\\u0041\"",
+        "\"\\u0000\"",
+        "\"\xff\"",
+        "\"\xc0\xaf\"",
+        "\"\xc1\xbf\"",
+        "\"\xed\xa0\x80\"",
+        "\"\xe2\x82\"",
+        "\"\xf4\x90\x80\x80\"",
+        "\"\xf5\x80\x80\x80\"",
+        "\"\x80\"",
+        "\"\xe0\x80\xaf\"",
+        "\"\xf0\x80\x80\xaf\"",
+        "\xef\xbb\xbf{}",
+        "['a']",
+        "[\"a\"\"b\"]",
+        "9223372036854775808",
+    };
+    apr_size_t i;
+    char deep[2 * 70 + 2];
+
+    for (i = 0; i < sizeof(built) / sizeof(*built); i++) {
+        same_tree(built[i], strlen(built[i]), 1);
+    }
+    for (i = 0; i < sizeof(given_up) / sizeof(*given_up); i++) {
+        same_tree(given_up[i], strlen(given_up[i]), 0);
+    }
+    /* only len bytes are read: the text after them is not looked at */
+    same_tree("[1]]", 3, 1);
+    same_tree("\"ab\"cd", 4, 1);
+    /* 64 levels are built here; 65 are left to Jansson */
+    memset(deep, '[', 64);
+    memset(deep + 64, ']', 64);
+    same_tree(apr_pstrndup(pool, deep, 128), 128, 1);
+    memset(deep, '[', 65);
+    memset(deep + 65, ']', 65);
+    same_tree(apr_pstrndup(pool, deep, 130), 130, 0);
+}
+END_TEST
+
 START_TEST(pool_owns_value)
 {
     apr_pool_t *sub;
@@ -490,6 +633,7 @@ Suite *scim_json_suite(void)
     tcase_add_test(parse, rejects_malformed);
     tcase_add_test(parse, rejects_nul);
     tcase_add_test(parse, rejects_invalid_utf8);
+    tcase_add_test(parse, fast_reader_same_as_jansson);
     suite_add_tcase(s, parse);
 
     tcase_add_checked_fixture(own, setup, teardown);
