@@ -89,9 +89,8 @@ static int nesting_exceeds(const char *buf, apr_size_t len, int max)
 
 typedef struct {
     const unsigned char *s, *end;
-    char *scratch; /* unescaped string content; as long as the input */
+    char *scratch; /* unescaped string content; made at the first escape */
     apr_pool_t *p;
-    apr_size_t len;
 } rd_t;
 
 /* String bytes: 0 copied as they are, 1 '"', 2 '\\', 3 a control
@@ -231,8 +230,10 @@ static int rd_string(rd_t *r, const char **out, apr_size_t *outlen)
             break;
         }
         if (!o) {
+            /* this string and every later one lie within the rest of the
+             * input, and unescaping only shortens */
             if (!r->scratch) {
-                r->scratch = apr_palloc(r->p, r->len);
+                r->scratch = apr_palloc(r->p, (apr_size_t)(end - r->s));
             }
             o = r->scratch;
         }
@@ -362,6 +363,9 @@ static json_t *rd_object(rd_t *r, int depth)
 {
     json_t *obj = json_object();
 
+    if (!obj) {
+        return NULL;
+    }
     r->s++;
     rd_ws(r);
     if (r->s < r->end && *r->s == '}') {
@@ -388,10 +392,12 @@ static json_t *rd_object(rd_t *r, int depth)
         if (!(v = rd_value(r, depth))) {
             break;
         }
-        if (json_object_getn(obj, k, klen)
-            || json_object_setn_new_nocheck(obj, k, klen, v)) {
+        if (json_object_getn(obj, k, klen)) {
             json_decref(v); /* a duplicate key: Jansson refuses it */
             break;
+        }
+        if (json_object_setn_new_nocheck(obj, k, klen, v)) {
+            break; /* out of memory; Jansson released v */
         }
         rd_ws(r);
         if (r->s < r->end && *r->s == ',') {
@@ -413,6 +419,9 @@ static json_t *rd_array(rd_t *r, int depth)
 {
     json_t *arr = json_array();
 
+    if (!arr) {
+        return NULL;
+    }
     r->s++;
     rd_ws(r);
     if (r->s < r->end && *r->s == ']') {
@@ -423,7 +432,7 @@ static json_t *rd_array(rd_t *r, int depth)
         json_t *v = rd_value(r, depth);
 
         if (!v || json_array_append_new(arr, v)) {
-            break;
+            break; /* on failure Jansson released v */
         }
         rd_ws(r);
         if (r->s < r->end && *r->s == ',') {
@@ -483,7 +492,7 @@ static json_t *rd_value(rd_t *r, int depth)
 json_t *scim_json_parse_fast(apr_pool_t *p, const char *buf, apr_size_t len)
 {
     rd_t r = { (const unsigned char *)buf, (const unsigned char *)buf + len,
-               NULL, p, len };
+               NULL, p };
     json_t *j = rd_value(&r, 0);
 
     if (j) {

@@ -26,8 +26,9 @@ json_t *scim_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
  * JSON_REJECT_DUPLICATES | JSON_DECODE_ANY) builds, in one pass, or NULL
  * when it gives up: on anything Jansson refuses, and on some text Jansson
  * accepts (a real number, an integer of 19 digits or more, nesting over 64).
- * Scratch memory comes from p; the result is a new reference, not owned by
- * p. No depth or NUL check of its own beyond that: call scim_json_parse. */
+ * It refuses a NUL (raw or \u0000) as Jansson does, but its only depth cap
+ * is its own 64 levels: call scim_json_parse. Scratch memory comes from p;
+ * the result is a new reference, not owned by p. */
 json_t *scim_json_parse_fast(apr_pool_t *p, const char *buf, apr_size_t len);
 
 /* Tie j's reference to pool p (a cleanup calls json_decref) and return j;

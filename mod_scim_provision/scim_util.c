@@ -289,6 +289,7 @@ static _Thread_local struct {
     apr_size_t used;
 } id_random = { { 0 }, ID_RANDOM_BLOCK };
 static pthread_once_t id_random_once = PTHREAD_ONCE_INIT;
+static int id_random_usable; /* the fork handler is in place */
 
 static void id_random_forget(void)
 {
@@ -298,14 +299,19 @@ static void id_random_forget(void)
 
 static void id_random_init(void)
 {
-    pthread_atfork(NULL, NULL, id_random_forget);
+    id_random_usable = pthread_atfork(NULL, NULL, id_random_forget) == 0;
 }
 
 static apr_status_t id_random_bytes(unsigned char *out, apr_size_t n)
 {
-    pthread_once(&id_random_once, id_random_init);
+    /* without the fork handler (it could not be registered), no buffer */
+    if (pthread_once(&id_random_once, id_random_init) != 0 || !id_random_usable
+        || n > ID_RANDOM_BLOCK) {
+        return scim_random_bytes(out, n);
+    }
     if (ID_RANDOM_BLOCK - id_random.used < n) {
         if (scim_random_bytes(id_random.b, ID_RANDOM_BLOCK) != APR_SUCCESS) {
+            id_random_forget();
             return APR_EGENERAL;
         }
         id_random.used = 0;
