@@ -86,83 +86,6 @@ static scim_filter_t *node(parser_t *ps, scim_filter_kind_e kind,
 
 static scim_filter_t *parse_or(parser_t *ps);
 
-static apr_size_t utf8_seq(const unsigned char *s, apr_size_t n)
-{
-    unsigned int c;
-    apr_size_t len, i;
-
-    if (s[0] < 0x80) {
-        return 1;
-    }
-    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-        len = 2;
-        c = s[0] & 0x1F;
-    }
-    else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-        len = 3;
-        c = s[0] & 0x0F;
-    }
-    else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-        len = 4;
-        c = s[0] & 0x07;
-    }
-    else {
-        return 0;
-    }
-    if (n < len) {
-        return 0;
-    }
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            return 0;
-        }
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF)))
-        || (len == 4 && (c < 0x10000 || c > 0x10FFFF))) {
-        return 0;
-    }
-    return len;
-}
-
-static int hex4(const char *s, unsigned int *v)
-{
-    int i;
-
-    *v = 0;
-    for (i = 0; i < 4; i++) {
-        if (!apr_isxdigit(s[i])) {
-            return 0;
-        }
-        *v = *v * 16
-            + (apr_isdigit(s[i]) ? s[i] - '0' : (apr_tolower(s[i]) - 'a' + 10));
-    }
-    return 1;
-}
-
-static char *put_utf8(char *o, unsigned int c)
-{
-    if (c < 0x80) {
-        *o++ = (char)c;
-    }
-    else if (c < 0x800) {
-        *o++ = (char)(0xC0 | (c >> 6));
-        *o++ = (char)(0x80 | (c & 0x3F));
-    }
-    else if (c < 0x10000) {
-        *o++ = (char)(0xE0 | (c >> 12));
-        *o++ = (char)(0x80 | ((c >> 6) & 0x3F));
-        *o++ = (char)(0x80 | (c & 0x3F));
-    }
-    else {
-        *o++ = (char)(0xF0 | (c >> 18));
-        *o++ = (char)(0x80 | ((c >> 12) & 0x3F));
-        *o++ = (char)(0x80 | ((c >> 6) & 0x3F));
-        *o++ = (char)(0x80 | (c & 0x3F));
-    }
-    return o;
-}
-
 /* A JSON string starting at the opening quote. */
 static const char *parse_string(parser_t *ps)
 {
@@ -212,7 +135,7 @@ static const char *parse_string(parser_t *ps)
                 *o++ = '\t';
                 continue;
             case 'u':
-                if (ps->len - ps->pos < 4 || !hex4(ps->s + ps->pos, &u)) {
+                if (ps->len - ps->pos < 4 || !scim_hex4(ps->s + ps->pos, &u)) {
                     fail(ps, "invalid \\u escape%s", "");
                     return NULL;
                 }
@@ -220,7 +143,7 @@ static const char *parse_string(parser_t *ps)
                 if (u >= 0xD800 && u <= 0xDBFF) {
                     if (ps->len - ps->pos < 6 || ps->s[ps->pos] != '\\'
                         || ps->s[ps->pos + 1] != 'u'
-                        || !hex4(ps->s + ps->pos + 2, &lo) || lo < 0xDC00
+                        || !scim_hex4(ps->s + ps->pos + 2, &lo) || lo < 0xDC00
                         || lo > 0xDFFF) {
                         fail(ps, "unpaired UTF-16 surrogate%s", "");
                         return NULL;
@@ -236,7 +159,7 @@ static const char *parse_string(parser_t *ps)
                     fail(ps, "NUL character in a string%s", "");
                     return NULL;
                 }
-                o = put_utf8(o, u);
+                o = scim_put_utf8(o, u);
                 continue;
             default:
                 fail(ps, "invalid escape in a string%s", "");
@@ -244,8 +167,8 @@ static const char *parse_string(parser_t *ps)
             }
         }
         else {
-            apr_size_t n = utf8_seq((const unsigned char *)ps->s + ps->pos,
-                                    ps->len - ps->pos);
+            apr_size_t n = scim_utf8_seq((const unsigned char *)ps->s + ps->pos,
+                                         ps->len - ps->pos);
 
             if (!n) {
                 fail(ps, "invalid UTF-8 in a string%s", "");

@@ -116,74 +116,6 @@ static const unsigned char str_class[256] = {
 };
 /* clang-format on */
 
-/* The length of the well-formed UTF-8 sequence at s (RFC 3629: no
- * overlong form, no surrogate, nothing above U+10FFFF; Jansson's rules),
- * 0 if there is none before end. */
-static apr_size_t utf8_seq(const unsigned char *s, const unsigned char *end)
-{
-    unsigned char c = s[0];
-    apr_size_t n, i;
-    unsigned int v;
-
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        v = c & 0x1F;
-    }
-    else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        v = c & 0x0F;
-    }
-    else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        v = c & 0x07;
-    }
-    else {
-        return 0; /* a continuation byte, C0, C1 or F5..FF */
-    }
-    if ((apr_size_t)(end - s) < n) {
-        return 0;
-    }
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            return 0;
-        }
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 3 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF)))
-        || (n == 4 && (v < 0x10000 || v > 0x10FFFF))) {
-        return 0;
-    }
-    return n;
-}
-
-static int hex4(const unsigned char *s, const unsigned char *end, unsigned int *v)
-{
-    int i;
-
-    if (end - s < 4) {
-        return 0;
-    }
-    *v = 0;
-    for (i = 0; i < 4; i++) {
-        unsigned char c = s[i];
-
-        *v <<= 4;
-        if (c >= '0' && c <= '9') {
-            *v |= (unsigned int)(c - '0');
-        }
-        else if (c >= 'a' && c <= 'f') {
-            *v |= (unsigned int)(c - 'a' + 10);
-        }
-        else if (c >= 'A' && c <= 'F') {
-            *v |= (unsigned int)(c - 'A' + 10);
-        }
-        else {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* The string whose opening quote r->s is at: its content, unescaped, in
  * *out (into the input when it has no escape, else into r->scratch), and
  * r->s after its closing quote. 0 to give up. */
@@ -218,7 +150,7 @@ static int rd_string(rd_t *r, const char **out, apr_size_t *outlen)
         case 3:
             return 0;
         case 4: {
-            apr_size_t n = utf8_seq(s, end);
+            apr_size_t n = scim_utf8_seq(s, (apr_size_t)(end - s));
 
             if (!n) {
                 return 0;
@@ -270,7 +202,7 @@ static int rd_string(rd_t *r, const char **out, apr_size_t *outlen)
             s += 2;
             break;
         case 'u':
-            if (!hex4(s + 2, end, &cp)) {
+            if (end - s < 6 || !scim_hex4((const char *)s + 2, &cp)) {
                 return 0;
             }
             s += 6;
@@ -278,7 +210,8 @@ static int rd_string(rd_t *r, const char **out, apr_size_t *outlen)
                 unsigned int lo;
 
                 if (end - s < 6 || s[0] != '\\' || s[1] != 'u'
-                    || !hex4(s + 2, end, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
+                    || !scim_hex4((const char *)s + 2, &lo) || lo < 0xDC00
+                    || lo > 0xDFFF) {
                     return 0;
                 }
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
@@ -288,25 +221,8 @@ static int rd_string(rd_t *r, const char **out, apr_size_t *outlen)
                 return 0; /* a lone low surrogate; \u0000 (no NUL) */
             }
             /* 6 or 12 escaped bytes give at most 3 or 4: o stays within
-             * the input's length */
-            if (cp < 0x80) {
-                *o++ = (char)cp;
-            }
-            else if (cp < 0x800) {
-                *o++ = (char)(0xC0 | (cp >> 6));
-                *o++ = (char)(0x80 | (cp & 0x3F));
-            }
-            else if (cp < 0x10000) {
-                *o++ = (char)(0xE0 | (cp >> 12));
-                *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-                *o++ = (char)(0x80 | (cp & 0x3F));
-            }
-            else {
-                *o++ = (char)(0xF0 | (cp >> 18));
-                *o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
-                *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
-                *o++ = (char)(0x80 | (cp & 0x3F));
-            }
+             * the scratch */
+            o = scim_put_utf8(o, cp);
             break;
         default:
             return 0;

@@ -352,6 +352,93 @@ char *scim_uuid7(apr_pool_t *p, apr_time_t now)
     return out;
 }
 
+apr_size_t scim_utf8_seq(const unsigned char *s, apr_size_t n)
+{
+    unsigned int c;
+    apr_size_t len, i;
+
+    if (s[0] < 0x80) {
+        return 1;
+    }
+    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+        len = 2;
+        c = s[0] & 0x1F;
+    }
+    else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+        len = 3;
+        c = s[0] & 0x0F;
+    }
+    else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+        len = 4;
+        c = s[0] & 0x07;
+    }
+    else {
+        return 0; /* a continuation byte, C0, C1 or F5..FF */
+    }
+    if (n < len) {
+        return 0;
+    }
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    if ((len == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF)))
+        || (len == 4 && (c < 0x10000 || c > 0x10FFFF))) {
+        return 0;
+    }
+    return len;
+}
+
+int scim_hex4(const char *s, unsigned int *v)
+{
+    int i;
+
+    *v = 0;
+    for (i = 0; i < 4; i++) {
+        char c = s[i];
+
+        *v <<= 4;
+        if (c >= '0' && c <= '9') {
+            *v |= (unsigned int)(c - '0');
+        }
+        else if (c >= 'a' && c <= 'f') {
+            *v |= (unsigned int)(c - 'a' + 10);
+        }
+        else if (c >= 'A' && c <= 'F') {
+            *v |= (unsigned int)(c - 'A' + 10);
+        }
+        else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+char *scim_put_utf8(char *o, unsigned int c)
+{
+    if (c < 0x80) {
+        *o++ = (char)c;
+    }
+    else if (c < 0x800) {
+        *o++ = (char)(0xC0 | (c >> 6));
+        *o++ = (char)(0x80 | (c & 0x3F));
+    }
+    else if (c < 0x10000) {
+        *o++ = (char)(0xE0 | (c >> 12));
+        *o++ = (char)(0x80 | ((c >> 6) & 0x3F));
+        *o++ = (char)(0x80 | (c & 0x3F));
+    }
+    else {
+        *o++ = (char)(0xF0 | (c >> 18));
+        *o++ = (char)(0x80 | ((c >> 12) & 0x3F));
+        *o++ = (char)(0x80 | ((c >> 6) & 0x3F));
+        *o++ = (char)(0x80 | (c & 0x3F));
+    }
+    return o;
+}
+
 int scim_is_uuid(const char *s)
 {
     int i;

@@ -45,6 +45,20 @@ char *scim_hex(apr_pool_t *p, const unsigned char *data, apr_size_t len);
  * len (for MACs and hashes of secrets). */
 int scim_ct_equal(const void *a, const void *b, apr_size_t len);
 
+/* The length of the well-formed UTF-8 sequence at s, of the n bytes there
+ * (n > 0): 1 for ASCII, 2 to 4 for a sequence (RFC 3629: no overlong form,
+ * no surrogate, nothing above U+10FFFF; Jansson's rules too), 0 if there is
+ * none. Used by the readers of client JSON (scim_json.c, scim_filter.c). */
+apr_size_t scim_utf8_seq(const unsigned char *s, apr_size_t n);
+
+/* The value of the 4 hex digits (either case) at s, which has at least 4
+ * bytes; 0 if one is not a hex digit. */
+int scim_hex4(const char *s, unsigned int *v);
+
+/* Code point c (at most U+10FFFF) written as UTF-8 at o; returns the byte
+ * after it. */
+char *scim_put_utf8(char *o, unsigned int c);
+
 /* 1 if s is a canonical UUID: 8-4-4-4-12 hex digits (either case). */
 int scim_is_uuid(const char *s);
 
