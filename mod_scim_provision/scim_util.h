@@ -51,12 +51,14 @@ int scim_ct_equal(const void *a, const void *b, apr_size_t len);
  * none. Used by the readers of client JSON (scim_json.c, scim_filter.c). */
 apr_size_t scim_utf8_seq(const unsigned char *s, apr_size_t n);
 
-/* The value of the 4 hex digits (either case) at s, which has at least 4
- * bytes; 0 if one is not a hex digit. */
+/* 1 with the value of the 4 hex digits (either case) at s in *v; 0 if one
+ * is not a hex digit (*v then unspecified). s must have at least 4 bytes:
+ * the caller checks. */
 int scim_hex4(const char *s, unsigned int *v);
 
-/* Code point c (at most U+10FFFF) written as UTF-8 at o; returns the byte
- * after it. */
+/* Code point c written as UTF-8 at o; returns the byte after it. c is at
+ * most U+10FFFF and not a surrogate (D800-DFFF), and o has room for 4
+ * bytes: the caller checks. */
 char *scim_put_utf8(char *o, unsigned int c);
 
 /* 1 if s is a canonical UUID: 8-4-4-4-12 hex digits (either case). */

@@ -495,6 +495,76 @@ START_TEST(uuid7_fork_and_threads)
 }
 END_TEST
 
+/* The UTF-8 and \u helpers both JSON readers use (scim_json.c,
+ * scim_filter.c): RFC 3629 sequences only, ASCII hex digits only. */
+START_TEST(utf8_helpers)
+{
+    static const struct {
+        const char *s;
+        apr_size_t n, want;
+    } seqs[] = {
+        { "a", 1, 1 },
+        { "\xc3\xa9", 2, 2 },
+        { "\xe2\x82\xac", 3, 3 },
+        { "\xf0\x9f\x98\x80", 4, 4 },
+        { "\xf4\x8f\xbf\xbf", 4, 4 }, /* U+10FFFF */
+        { "\xe2\x82\xac", 2, 0 }, /* cut short */
+        { "\xf0\x9f\x98\x80", 3, 0 },
+        { "\x80", 1, 0 }, /* a continuation byte */
+        { "\xc0\xaf", 2, 0 }, /* overlong */
+        { "\xc1\xbf", 2, 0 },
+        { "\xe0\x80\x80", 3, 0 },
+        { "\xf0\x80\x80\x80", 4, 0 },
+        { "\xed\xa0\x80", 3, 0 }, /* a surrogate */
+        { "\xf4\x90\x80\x80", 4, 0 }, /* above U+10FFFF */
+        { "\xf5\x80\x80\x80", 4, 0 },
+        { "\xff", 1, 0 },
+        { "\xc3\x28", 2, 0 }, /* not a continuation */
+    };
+    static const unsigned int cps[] = { 0x41,   0x7f,   0x80,    0x7ff,   0x800,
+                                        0xfffd, 0xffff, 0x10000, 0x10ffff };
+    static const char *const not_hex[] = { "/000",
+                                           ":000",
+                                           "@000",
+                                           "G000",
+                                           "`000",
+                                           "g000",
+                                           "\x80"
+                                           "000",
+                                           "\xff"
+                                           "000",
+                                           "000 " };
+    unsigned int v;
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(seqs) / sizeof(*seqs); i++) {
+        ck_assert_msg(scim_utf8_seq((const unsigned char *)seqs[i].s, seqs[i].n)
+                          == seqs[i].want,
+                      "sequence %u", (unsigned int)i);
+    }
+    for (i = 0; i < sizeof(cps) / sizeof(*cps); i++) {
+        char buf[8];
+        char *end = scim_put_utf8(buf, cps[i]);
+        apr_size_t len = (apr_size_t)(end - buf);
+
+        ck_assert_uint_eq(len,
+                          cps[i] < 0x80          ? 1
+                              : cps[i] < 0x800   ? 2
+                              : cps[i] < 0x10000 ? 3
+                                                 : 4);
+        /* what is written is one well-formed sequence of that length */
+        ck_assert_uint_eq(scim_utf8_seq((unsigned char *)buf, len), len);
+    }
+    ck_assert(scim_hex4("09aF", &v));
+    ck_assert_uint_eq(v, 0x09af);
+    ck_assert(scim_hex4("FFFF", &v));
+    ck_assert_uint_eq(v, 0xffff);
+    for (i = 0; i < sizeof(not_hex) / sizeof(*not_hex); i++) {
+        ck_assert_msg(!scim_hex4(not_hex[i], &v), "%s", not_hex[i]);
+    }
+}
+END_TEST
+
 START_TEST(tenant_slug_check)
 {
     char s[70];
@@ -616,6 +686,7 @@ Suite *scim_util_suite(void)
     tcase_add_test(ids, uuid_check);
     tcase_add_test(ids, uuid7_layout);
     tcase_add_test(ids, uuid7_fork_and_threads);
+    tcase_add_test(ids, utf8_helpers);
     tcase_add_test(ids, tenant_slug_check);
     tcase_add_test(ids, generated_username);
     tcase_add_test(ids, log_tag_macro);
