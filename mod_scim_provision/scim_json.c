@@ -91,6 +91,7 @@ typedef struct {
     const unsigned char *s, *end;
     char *scratch; /* unescaped string content; made at the first escape */
     apr_pool_t *p;
+    int max; /* nesting allowed, at most FAST_MAX_DEPTH */
 } rd_t;
 
 /* String bytes: 0 copied as they are, 1 '"', 2 '\\', 3 a control
@@ -388,9 +389,9 @@ static json_t *rd_value(rd_t *r, int depth)
     }
     switch (*r->s) {
     case '{':
-        return depth < FAST_MAX_DEPTH ? rd_object(r, depth + 1) : NULL;
+        return depth < r->max ? rd_object(r, depth + 1) : NULL;
     case '[':
-        return depth < FAST_MAX_DEPTH ? rd_array(r, depth + 1) : NULL;
+        return depth < r->max ? rd_array(r, depth + 1) : NULL;
     case '"':
         return rd_string(r, &sv, &n) ? json_stringn_nocheck(sv, n) : NULL;
     case 't':
@@ -405,10 +406,11 @@ static json_t *rd_value(rd_t *r, int depth)
     }
 }
 
-json_t *scim_json_parse_fast(apr_pool_t *p, const char *buf, apr_size_t len)
+/* The fast reader with nesting capped at max (at most FAST_MAX_DEPTH). */
+static json_t *parse_fast(apr_pool_t *p, const char *buf, apr_size_t len, int max)
 {
     rd_t r = { (const unsigned char *)buf, (const unsigned char *)buf + len,
-               NULL, p };
+               NULL, p, max < FAST_MAX_DEPTH ? max : FAST_MAX_DEPTH };
     json_t *j = rd_value(&r, 0);
 
     if (j) {
@@ -419,6 +421,11 @@ json_t *scim_json_parse_fast(apr_pool_t *p, const char *buf, apr_size_t len)
         }
     }
     return j;
+}
+
+json_t *scim_json_parse_fast(apr_pool_t *p, const char *buf, apr_size_t len)
+{
+    return parse_fast(p, buf, len, FAST_MAX_DEPTH);
 }
 
 json_t *scim_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
@@ -434,6 +441,12 @@ json_t *scim_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
         *err = "empty JSON document";
         return NULL;
     }
+    /* The fast reader's tree is Jansson's, when it builds one. It refuses
+     * a NUL byte and caps nesting at max_depth itself, so the two scans
+     * below run only before Jansson. */
+    if ((j = parse_fast(p, buf, len, max_depth))) {
+        return scim_json_pool_own(p, j);
+    }
     /* Jansson would stop at a NUL or report it oddly; C strings would
      * silently truncate at it later. */
     if (memchr(buf, '\0', len)) {
@@ -444,10 +457,6 @@ json_t *scim_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
     if (nesting_exceeds(buf, len, max_depth)) {
         *err = apr_psprintf(p, "JSON nested deeper than %d levels", max_depth);
         return NULL;
-    }
-    /* The fast reader's tree is Jansson's, when it builds one. */
-    if ((j = scim_json_parse_fast(p, buf, len))) {
-        return scim_json_pool_own(p, j);
     }
     /* Without JSON_ALLOW_NUL Jansson also refuses "\u0000"; it always
      * refuses invalid UTF-8 and lone surrogates, and by default anything
